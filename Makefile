@@ -1,0 +1,43 @@
+# Deepfake detection reproductions. `make` (or `make help`) lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PROFILE ?= demo
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help setup reproduce smoke test test-fast lint clean clean-artifacts
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dfutils)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install dfutils with its dev tools (idempotent)
+
+reproduce: setup ## run the demo profile end to end; report in reports/demo/index.html
+	$(BIN)/dfutils run params/$(PROFILE).yaml
+
+smoke: setup ## run the tiny CI profile end to end
+	$(BIN)/dfutils run params/smoke.yaml
+
+test: setup ## run the whole test suite (what CI runs)
+	$(BIN)/python -m pytest
+
+test-fast: setup ## run the tests that take seconds, not minutes
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup ## ruff over the package, tests and notebooks
+	$(BIN)/ruff check dfutils tests notebooks
+
+clean-artifacts: ## delete generated artifacts and reports (keeps the venv)
+	rm -rf artifacts reports/*/
+
+clean: clean-artifacts ## delete everything generated, the venv too
+	rm -rf $(VENV) *.egg-info .pytest_cache

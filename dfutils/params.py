@@ -1,0 +1,222 @@
+"""Run profiles: one YAML file per profile, validated before anything runs.
+
+A profile looks like this (see ``params/demo.yaml``)::
+
+    profile: demo                 # names artifacts/demo/ and reports/demo/
+    description: ...
+    seed: 20201                   # given to every notebook as `seed`
+    defaults:                     # given to every notebook that declares the key
+      frames: 8
+    notebooks:                    # executed in this order
+      - notebook: 01_data
+        parameters: {dataset: synth}
+      - notebook: 03_time_distributed
+        name: 03_time_distributed-efficientnet_b0   # report name, unique
+        parameters: {backbone: efficientnet_b0}
+
+Each notebook's own ``parameters`` cell is the schema for its values: an
+unknown key, a value of the wrong type or a missing required value is a
+:class:`~dfutils.errors.ParamsError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .errors import ParamsError
+from .notebook_params import NotebookParameter, notebook_parameters, value_matches
+
+# key -> (annotation, required)
+TOP_LEVEL_KEYS = {
+    "profile": ("str", True),
+    "description": ("str", False),
+    "seed": ("int", True),
+    "defaults": ("dict", False),
+    "notebooks": ("list", True),
+}
+ENTRY_KEYS = {
+    "notebook": ("str", True),
+    "name": ("str", False),
+    "parameters": ("dict", False),
+}
+# Given by the runner to every notebook; each notebook must declare them.
+INJECTED = ("profile", "seed")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One notebook execution of a profile: which file, under which name, with what."""
+
+    name: str
+    notebook: str
+    path: Path
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    path: Path
+    name: str
+    seed: int
+    description: str
+    raw: dict
+    runs: tuple[NotebookRun, ...]
+
+    def select(self, only: list[str] | None) -> list[NotebookRun]:
+        """The runs named by ``--only`` (a run name, or a notebook name for all its runs)."""
+        if not only:
+            return list(self.runs)
+        known = {run.name for run in self.runs} | {run.notebook for run in self.runs}
+        for wanted in only:
+            if wanted not in known:
+                raise ParamsError(
+                    f"{self.path}: --only {wanted!r} names no notebook of this profile"
+                    f"{_suggest(wanted, known)}; known: {', '.join(sorted(known))}"
+                )
+        return [run for run in self.runs if run.name in only or run.notebook in only]
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_mapping(mapping: dict, schema: dict, where: str, errors: list[str]) -> None:
+    for key in mapping:
+        if key not in schema:
+            errors.append(
+                f"{where}{key}: unknown key{_suggest(str(key), schema)}; "
+                f"expected one of: {', '.join(schema)}"
+            )
+    for key, (annotation, required) in schema.items():
+        if key not in mapping:
+            if required:
+                errors.append(f"{where}{key}: required key is missing ({annotation} expected)")
+        elif not value_matches(mapping[key], annotation):
+            errors.append(
+                f"{where}{key}: expected {annotation}, got {type(mapping[key]).__name__} "
+                f"{mapping[key]!r}"
+            )
+
+
+def _check_parameter(
+    declared: dict[str, NotebookParameter], key: str, value: object, where: str, notebook: str
+) -> str | None:
+    if key not in declared:
+        return (
+            f"{where}{key}: notebook {notebook} has no parameter {key!r}"
+            f"{_suggest(key, declared)}"
+        )
+    parameter = declared[key]
+    if not parameter.accepts(value):
+        return (
+            f"{where}{key}: expected {parameter.annotation}, got "
+            f"{type(value).__name__} {value!r}"
+        )
+    return None
+
+
+def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile:
+    """Read and validate a profile; every problem is reported in one ParamsError."""
+    path = Path(path)
+    notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ParamsError(f"{path}:{where} not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of keys at the top, got {type(raw).__name__}")
+
+    prefix = f"{path}: "
+    errors: list[str] = []
+    _check_mapping(raw, TOP_LEVEL_KEYS, "", errors)
+    if errors:
+        raise ParamsError(prefix + "; ".join(errors))
+    name = raw["profile"]
+    if not _SAFE_NAME.match(name):
+        raise ParamsError(f"{prefix}profile: {name!r} must be letters, digits, '_', '-' or '.'")
+    seed = raw["seed"]
+    if seed < 0:
+        raise ParamsError(f"{prefix}seed: must be a non-negative integer, got {seed}")
+    defaults = raw.get("defaults") or {}
+    entries = raw["notebooks"]
+    if not entries:
+        raise ParamsError(f"{prefix}notebooks: the list is empty, nothing to run")
+
+    runs: list[NotebookRun] = []
+    used_defaults: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"notebooks[{index}]."
+        if not isinstance(entry, dict):
+            errors.append(f"{where[:-1]}: expected a mapping with a 'notebook' key, got {entry!r}")
+            continue
+        entry_errors: list[str] = []
+        _check_mapping(entry, ENTRY_KEYS, where, entry_errors)
+        if entry_errors:
+            errors.extend(entry_errors)
+            continue
+        notebook = entry["notebook"].removesuffix(".ipynb")
+        notebook_path = notebooks_dir / f"{notebook}.ipynb"
+        if not notebook_path.is_file():
+            available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
+            errors.append(
+                f"{where}notebook: no notebook {notebook!r} in {notebooks_dir}"
+                f"{_suggest(notebook, available)}"
+            )
+            continue
+        try:
+            declared = notebook_parameters(notebook_path)
+        except ValueError as error:
+            errors.append(f"{where}notebook: {error}")
+            continue
+        run_name = entry.get("name", notebook)
+        if not _SAFE_NAME.match(run_name):
+            errors.append(f"{where}name: {run_name!r} must be letters, digits, '_', '-' or '.'")
+        values: dict[str, object] = {"profile": name, "seed": seed}
+        for key, value in defaults.items():
+            if key in declared:
+                used_defaults.add(key)
+                problem = _check_parameter(declared, key, value, "defaults.", notebook)
+                if problem:
+                    errors.append(problem)
+                values[key] = value
+        for key, value in (entry.get("parameters") or {}).items():
+            if key in INJECTED:
+                errors.append(f"{where}parameters.{key}: set at the top of the file, not per notebook")
+                continue
+            problem = _check_parameter(declared, key, value, f"{where}parameters.", notebook)
+            if problem:
+                errors.append(problem)
+            values[key] = value
+        for injected in INJECTED:
+            if injected not in declared:
+                errors.append(f"{where}notebook: {notebook} does not declare the parameter {injected!r}")
+        for parameter in declared.values():
+            if parameter.required and parameter.name not in values:
+                errors.append(
+                    f"{where}parameters.{parameter.name}: required by {notebook} "
+                    f"({parameter.annotation}: {parameter.help})"
+                )
+        runs.append(NotebookRun(run_name, notebook, notebook_path, values))
+
+    for key in defaults:
+        if key not in used_defaults and not any(key in e for e in errors):
+            errors.append(f"defaults.{key}: no notebook of this profile declares a parameter {key!r}")
+    names = [run.name for run in runs]
+    for duplicate in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'")
+    if errors:
+        raise ParamsError(prefix + "; ".join(errors))
+    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs))

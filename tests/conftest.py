@@ -1,0 +1,64 @@
+"""Shared fixtures: isolated artifact/report folders, tiny notebooks, real samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from dfutils import config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def isolated_outputs(tmp_path, monkeypatch):
+    """Point artifacts/ and reports/ at a temporary folder for the test."""
+    monkeypatch.setattr(config, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    return tmp_path
+
+
+def write_notebook(folder: Path, name: str, parameters: str, *body: str) -> Path:
+    """A notebook with a tagged parameters cell and the given code cells."""
+    cells = [new_code_cell(parameters)]
+    cells[0].metadata["tags"] = ["parameters"]
+    cells += [new_code_cell(source) for source in body]
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def write_yaml(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def real_samples() -> Path:
+    """The shared real sample videos; tests that need them skip when absent."""
+    root = config.REAL_SAMPLES_DIR
+    if not (root / "ffpp").is_dir() or not (root / "dfdc").is_dir():
+        pytest.skip(
+            f"real sample videos not found at {root} (they sit beside the checkout on the "
+            "development machines; set DFUTILS_REAL_SAMPLES to point elsewhere)"
+        )
+    return root
+
+
+def touch(path: Path, content: bytes = b"\x00") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+def write_json(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return path

@@ -1,0 +1,42 @@
+"""Notebook hygiene: one literal parameters cell, kernel python3, no outputs; profiles valid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import papermill
+import pytest
+
+from dfutils.notebook_params import load_notebook, notebook_parameters, parameter_cells
+from dfutils.params import INJECTED, load_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PROFILES = sorted((ROOT / "params").glob("*.yaml"))
+
+
+def test_there_are_notebooks_and_profiles():
+    assert NOTEBOOKS and {"demo.yaml", "smoke.yaml"} <= {p.name for p in PROFILES}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_hygiene(path):
+    notebook = load_notebook(path)
+    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    assert len(parameter_cells(notebook)) == 1
+    declared = notebook_parameters(path)  # raises unless literals only
+    for name in INJECTED:
+        assert name in declared, f"{path.name} must declare {name!r}"
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} is committed with outputs"
+            assert cell.get("execution_count") is None, f"{path.name} is committed with execution counts"
+    # papermill parses the cell with its own regex; it must see the same parameters
+    assert set(papermill.inspect_notebook(str(path))) == set(declared)
+
+
+@pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
+def test_shipped_profiles_validate(path):
+    profile = load_profile(path)
+    assert profile.name == path.stem
+    assert profile.runs

@@ -1,0 +1,108 @@
+"""The papermill runner: real kernels executing tiny notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dfutils.cli import main
+from dfutils.runner import NotebookFailed, run_profile
+
+from .conftest import write_notebook, write_yaml
+
+pytestmark = pytest.mark.slow
+
+HEADER = 'profile: str = "x"  # profile\nseed: int = 0  # seed\n'
+
+
+@pytest.fixture
+def notebooks(tmp_path):
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder, "passes", HEADER + "scale: float = 1.0  # multiplier\n",
+        "import numpy as np\nfrom dfutils.seeding import seed_everything\nfrom dfutils.figures import record_figures\n"
+        "seed_everything(seed, keras=False)",
+        "draw = float(np.random.rand()) * scale\nrecord_figures(draw=draw, profile_seen=profile)\nprint('drawn', draw)",
+    )
+    write_notebook(
+        folder, "raises", HEADER,
+        "x = 1",
+        "values = {}\nvalues['missing_key_for_test']",
+    )
+    return folder
+
+
+PROFILE = """profile: tiny
+seed: 7
+notebooks:
+  - notebook: passes
+    parameters: {scale: 2.0}
+  - notebook: raises
+  - notebook: passes
+    name: passes-again
+"""
+
+
+def test_passing_notebook_writes_report_record_and_figures(tmp_path, notebooks, isolated_outputs):
+    params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n    parameters: {scale: 2.0}\n")
+    lines = []
+    result = run_profile(params, notebooks_dir=notebooks, echo=lines.append)
+    reports = isolated_outputs / "reports" / "tiny"
+    assert (reports / "passes.ipynb").is_file()
+    html = (reports / "passes.html").read_text()
+    assert "drawn" in html  # the executed output is in the page
+    index = (reports / "index.html").read_text()
+    assert 'href="passes.html"' in index and ">ok<" in index and "draw" in index
+    record = json.loads(result.run_json.read_text())
+    assert record["status"] == "ok" and record["seed"] == 7
+    assert record["params"]["notebooks"][0]["parameters"] == {"scale": 2.0}
+    assert record["environment"]["packages"]["papermill"]
+    assert "commit" in record["environment"]["git"]
+    entry = record["notebooks"][0]
+    assert entry["parameters"] == {"profile": "tiny", "seed": 7, "scale": 2.0}
+    assert entry["figures"]["profile_seen"] == "tiny" and 0 <= entry["figures"]["draw"] <= 2
+    assert entry["duration_s"] > 0
+    assert any(re.search(r"\[1/1\] passes: ok in \d+\.\d s", line) for line in lines)
+
+
+def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(tmp_path, notebooks, isolated_outputs):
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    with pytest.raises(NotebookFailed) as raised:
+        run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
+    message = str(raised.value)
+    assert "notebook raises failed in cell [4]" in message
+    assert "KeyError" in message and "missing_key_for_test" in message
+    reports = isolated_outputs / "reports" / "tiny"
+    assert "missing_key_for_test" in (reports / "raises.html").read_text()  # error visible in partial HTML
+    assert not (reports / "passes-again.ipynb").exists()  # the run stopped
+    record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+    assert [n["status"] for n in record["notebooks"]] == ["ok", "failed", "not-run"]
+    assert record["status"] == "failed"
+
+
+def test_cli_exits_nonzero_on_failure_and_only_runs_the_named_notebook(tmp_path, notebooks, isolated_outputs, monkeypatch, capsys):
+    from dfutils import config
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    assert main(["run", str(params), "--only", "passes-again"]) == 0
+    reports = isolated_outputs / "reports" / "tiny"
+    assert (reports / "passes-again.html").is_file() and not (reports / "raises.ipynb").exists()
+    assert main(["run", str(params), "--only", "raises"]) == 1
+    err = capsys.readouterr().err
+    assert "notebook raises failed in cell [4]" in err
+    record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+    statuses = {n["name"]: n["status"] for n in record["notebooks"]}
+    assert statuses == {"passes": "not-run", "raises": "failed", "passes-again": "ok"}  # earlier result kept
+
+
+def test_same_seed_gives_same_figures_and_other_seed_differs(tmp_path, notebooks, isolated_outputs):
+    def draw(seed: int) -> float:
+        params = write_yaml(tmp_path / f"s{seed}.yaml", f"profile: s\nseed: {seed}\nnotebooks:\n  - notebook: passes\n")
+        return run_profile(params, notebooks_dir=notebooks, echo=lambda line: None).record["notebooks"][0]["figures"]["draw"]
+
+    first, again, other = draw(11), draw(11), draw(12)
+    assert first == again
+    assert first != other
