@@ -45,6 +45,20 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_synth(args: argparse.Namespace) -> int:
+    import time
+
+    from .synth import build_synthdf
+
+    started = time.perf_counter()
+    manifest = build_synthdf(args.out, size=args.size, seed=args.seed, workers=args.workers)
+    counts = manifest.groupby(["compression", "method"]).size().unstack(fill_value=0)
+    print(f"SynthDF ({args.size}, seed {args.seed}): {len(manifest)} videos in {args.out} "
+          f"({time.perf_counter() - started:.0f} s)")
+    print(counts.to_string())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
@@ -75,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--split-by", choices=("group", "part"),
                        help="dfdc: seeded split of whole families (group, default) or by part number")
     index.set_defaults(handler=_cmd_data_index)
+    synth = data_commands.add_parser(
+        "synth", help="build the SynthDF demo benchmark (FaceForensics++ layout, offline)"
+    )
+    synth.add_argument("--out", required=True, help="folder to write (resumes an interrupted build)")
+    synth.add_argument("--size", choices=("smoke", "demo"), default="demo",
+                       help="smoke: 80 videos, about half a minute; demo: 640 videos (default)")
+    synth.add_argument("--seed", type=int, default=0, help="same seed, same decoded frames (default 0)")
+    synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    synth.set_defaults(handler=_cmd_data_synth)
     return parser
 
 

@@ -22,3 +22,40 @@ def plot_composition(df: pd.DataFrame, title: str = "Videos per split and method
         for container in axis.containers:
             axis.bar_label(container, fontsize=8)
     return grid.figure
+
+
+def plot_fake_comparison(root, manifest: pd.DataFrame, target_clip: str | None = None,
+                         compression: str | None = None, frame: int = 12):
+    """One frame of a real clip beside each method's fake of it, with difference maps."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .video import read_frames
+
+    root = Path(root)
+    compression = compression or sorted(manifest["compression"].unique())[0]
+    fakes = manifest[(manifest["label"] == 1) & (manifest["compression"] == compression)]
+    target_clip = target_clip or fakes["target_clip"].iloc[0]
+    fakes = fakes[fakes["target_clip"] == target_clip].sort_values("method")
+    real_row = manifest[(manifest["label"] == 0) & (manifest["compression"] == compression)
+                        & (manifest["target_clip"] == target_clip)].iloc[0]
+    real = read_frames(root / real_row["video_id"])[frame]
+    figure, axes = plt.subplots(2, len(fakes) + 1, figsize=(2.6 * (len(fakes) + 1), 5.4))
+    axes[0, 0].imshow(real)
+    axes[0, 0].set_title(f"real {target_clip}\n{real_row['identity']}", fontsize=9)
+    axes[1, 0].axis("off")
+    for column, (_, row) in enumerate(fakes.iterrows(), start=1):
+        fake = read_frames(root / row["video_id"])[frame]
+        difference = np.abs(fake.astype(int) - real.astype(int)).mean(axis=2)
+        axes[0, column].imshow(fake)
+        axes[0, column].set_title(f"{row['method']}\nsource {row['source_identity']}", fontsize=9)
+        image = axes[1, column].imshow(difference, cmap="magma", vmin=0, vmax=40)
+        axes[1, column].set_title(f"|fake - real|, mean {difference.mean():.2f}", fontsize=8)
+    for axis in axes.flat:
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.colorbar(image, ax=axes[1, 1:].tolist(), shrink=0.8, label="grey levels")
+    figure.suptitle(f"SynthDF at {compression}, frame {frame}", y=1.0)
+    return figure

@@ -24,6 +24,7 @@ from pathlib import Path
 from .config import artifacts_dir, reports_dir
 from .figures import FIGURES_ENV, read_figures
 from .params import NotebookRun, Profile, load_profile
+from .progress import HEADLESS_ENV
 from .provenance import environment_record
 
 KERNEL_NAME = "python3"
@@ -171,6 +172,7 @@ def run_profile(
         render_index(record, index_html)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernels
+    os.environ[HEADLESS_ENV] = "1"  # text progress bars in the saved reports
     failure: str | None = None
     failed_html: Path | None = None
     by_name = {entry["name"]: entry for entry in entries}

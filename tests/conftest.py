@@ -16,9 +16,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def isolated_outputs(tmp_path, monkeypatch):
-    """Point artifacts/ and reports/ at a temporary folder for the test."""
+    """Point artifacts/ and reports/ at a temporary folder, here and in notebook kernels."""
     monkeypatch.setattr(config, "ARTIFACTS_DIR", tmp_path / "artifacts")
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.setenv("DFUTILS_ARTIFACTS", str(tmp_path / "artifacts"))  # kernels read these
+    monkeypatch.setenv("DFUTILS_REPORTS", str(tmp_path / "reports"))
     return tmp_path
 
 

