@@ -59,6 +59,28 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from .datasets import read_index
+    from .extract import extract_index
+    from .faces import ExtractionSettings
+
+    if args.frames is not None and args.fps is not None:
+        raise UserInputError("give either --frames or --fps, not both")
+    settings = ExtractionSettings(
+        detector=args.detector, frames=None if args.fps is not None else (args.frames or 30), fps=args.fps,
+        size=args.size, margin=args.margin, margin_px=args.margin_px, detect_side=args.detect_side,
+    )
+    index = read_index(args.index)
+    table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler)
+    counts = table["status"].value_counts().to_dict()
+    print(f"faces of {len(table)} videos in {args.out}/faces.csv: "
+          + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
+    failed = table[table["status"] == "failed"]
+    for _, row in failed.head(10).iterrows():
+        print(f"  failed {row['video_id']}: {row['error']}", file=sys.stderr)
+    return 1 if len(failed) == len(table) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
@@ -98,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="same seed, same decoded frames (default 0)")
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.set_defaults(handler=_cmd_data_synth)
+
+    extract = commands.add_parser("extract", help="sample frames, find faces, cache crops (parallel, resumable)")
+    extract.add_argument("--index", required=True, help="index CSV from `dfutils data index`")
+    extract.add_argument("--out", required=True, help="folder for crops/ and faces.csv")
+    extract.add_argument("--detector", choices=("mtcnn", "ssd"), default="mtcnn")
+    extract.add_argument("--frames", type=int, default=None, help="frames evenly spaced per video (default 30)")
+    extract.add_argument("--fps", type=float, default=None, help="or: frames per second to take")
+    extract.add_argument("--size", type=int, default=240, help="crop side in pixels (default 240)")
+    extract.add_argument("--margin", type=float, default=0.35, help="margin as a fraction of the face box (default 0.35)")
+    extract.add_argument("--margin-px", type=int, default=0, help="extra fixed margin in pixels on each side")
+    extract.add_argument("--detect-side", type=int, default=640,
+                         help="longest side frames are downscaled to for detection (default 640)")
+    extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
+    extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
+    extract.set_defaults(handler=_cmd_extract)
     return parser
 
 

@@ -119,7 +119,7 @@ def decode_boxes(anchors: np.ndarray, encodings: np.ndarray) -> np.ndarray:
 class SSDFaceDetector:
     """Detect faces in RGB frames with the ported SSD MobileNet v1 (batched)."""
 
-    def __init__(self, min_confidence: float = 0.5, iou_threshold: float = 0.5, max_results: int = 100):
+    def __init__(self, min_confidence: float = 0.2, iou_threshold: float = 0.5, max_results: int = 100):
         weights = load_weights()
         self.model = build_model(weights)
         self.anchors = weights["Output/extra_dim"].reshape(-1, 4)

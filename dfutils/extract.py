@@ -1,0 +1,118 @@
+"""Face extraction over a whole index, on Dask: a local cluster or an existing one.
+
+``extract_index(index, out, settings)`` crops faces from every video of an
+index table into ``out/crops/`` (one ``.npz`` of uint8 crops per video, keyed
+by the video file's identity and the settings) and writes ``out/faces.csv``
+with ``video_id, frames_sampled, frames_with_face, faces_seen, status, error,
+crops``. Finished videos are skipped, so a run killed at any point and started
+again does only the rest; a video that cannot be read becomes a row with its
+error and the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import UserInputError
+from .faces import ExtractionSettings, cache_path, extract_video, load_crops, save_crops, video_cache_key
+from .progress import progress_bar
+
+FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "status", "error", "crops"]
+
+
+def _failure(video_id: str, error: str) -> dict:
+    return {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
+            "status": "failed", "error": error, "crops": ""}
+
+
+def process_video(path: str, video_id: str, out: str, settings: ExtractionSettings) -> dict:
+    """Extract one video into the cache (a Dask task); never raises for a bad video."""
+    out_path = Path(out)
+    try:
+        source = Path(path)
+        if not source.is_file():
+            raise UserInputError(f"{path}: video file not found")
+        target = cache_path(out_path, video_id, video_cache_key(source, settings))
+        if target.is_file():
+            row = load_crops(target).summary()
+            status = "cached"
+        else:
+            result = extract_video(source, video_id, settings)
+            save_crops(result, target)
+            row = result.summary()
+            status = "ok"
+        return {**row, "status": status, "error": "", "crops": target.relative_to(out_path).as_posix()}
+    except UserInputError as error:
+        return _failure(video_id, str(error))
+    except Exception as error:  # noqa: BLE001 - a decoder or model error on one file must not end the run
+        return _failure(video_id, f"{type(error).__name__}: {error}")
+
+
+def _client(workers: int, scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    # one single-threaded process per worker; the detector libraries get one thread each
+    os.environ.setdefault("DFUTILS_WORKER_THREADS", "1")
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=40)
+    return Client(cluster), cluster
+
+
+def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, workers: int = 2,
+                  scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """Extract every video of ``index`` (columns ``video_id``, ``path``); returns the faces table."""
+    from dask.distributed import as_completed
+
+    missing_columns = {"video_id", "path"} - set(index.columns)
+    if missing_columns:
+        raise UserInputError(f"index: missing column(s) {', '.join(sorted(missing_columns))}")
+    if workers < 1:
+        raise UserInputError(f"workers: must be at least 1, got {workers}")
+    out = Path(out).resolve()
+    (out / "crops").mkdir(parents=True, exist_ok=True)
+    for stray in (out / "crops").glob(".*.tmp"):  # left by a killed run; the finished files are intact
+        stray.unlink(missing_ok=True)
+    rows: list[dict] = []
+    client, cluster = _client(workers, scheduler)
+    started = time.perf_counter()
+    frames_done = 0
+    try:
+        futures = [
+            client.submit(process_video, str(path), video_id, str(out), settings, pure=False, key=f"extract-{n}")
+            for n, (video_id, path) in enumerate(zip(index["video_id"], index["path"], strict=True))
+        ]
+        with progress_bar(total=len(futures), unit="video", desc=f"faces ({settings.detector})", disable=not progress) as bar:
+            for future in as_completed(futures):
+                row = future.result()
+                rows.append(row)
+                frames_done += row["frames_sampled"] if row["status"] == "ok" else 0
+                elapsed = max(time.perf_counter() - started, 1e-6)
+                bar.set_postfix(frames_per_s=f"{frames_done / elapsed:.1f}", failed=sum(r["status"] == "failed" for r in rows))
+                bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    order = {video_id: n for n, video_id in enumerate(index["video_id"])}
+    table = pd.DataFrame(rows, columns=FACES_COLUMNS).sort_values("video_id", key=lambda s: s.map(order))
+    table = table.reset_index(drop=True)
+    tmp = out / ".faces.csv.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(out / "faces.csv")
+    return table
+
+
+def load_face_cache(out: str | Path, video_id: str, faces: pd.DataFrame | None = None):
+    """The :class:`~dfutils.faces.FaceCrops` of one video from an extraction folder."""
+    out = Path(out)
+    faces = pd.read_csv(out / "faces.csv", keep_default_na=False) if faces is None else faces
+    row = faces.loc[faces["video_id"] == video_id]
+    if row.empty or not row["crops"].iloc[0]:
+        raise UserInputError(f"{out / 'faces.csv'}: no crops for video {video_id!r}")
+    return load_crops(out / row["crops"].iloc[0])

@@ -1,0 +1,325 @@
+"""Face detection, tracking of the main face, and square crops: one video at a time.
+
+``extract_video(path, settings)`` samples frames (:mod:`dfutils.video`), runs
+a detector on downscaled copies (boxes mapped back to full resolution),
+follows one face through the video, and cuts square crops with a margin.
+
+Which face: the largest, most confident detection of the video anchors a
+track that is linked frame to frame by overlap (IoU); frames where the track
+has no detection borrow the box of the nearest frame that has one, and are
+counted. ``faces_seen`` is the most faces found in any one frame.
+
+Detectors share one interface, ``detect(frames) -> [[{"box", "score"}, ...], ...]``:
+``mtcnn`` (the ``mtcnn`` package, batched) and ``ssd`` (Paper A's SSD
+MobileNet v1 WIDERFACE detector, :mod:`dfutils.ssd`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UserInputError
+from .video import sample_frames
+
+DETECTORS = ("mtcnn", "ssd")
+# MTCNN's scores are sharp; the SSD's are modest on small, compressed faces (face-api.js uses
+# 0.5). A low threshold is safe because a detection joins the main face only by overlapping it.
+DEFAULT_MIN_SCORE = {"mtcnn": 0.8, "ssd": 0.25}
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    """Everything that decides the crops; part of every cache key."""
+
+    detector: str = "mtcnn"
+    frames: int | None = 30  # evenly spaced frames per video (Paper A: 30) ...
+    fps: float | None = None  # ... or a rate (Paper B: 1 or 5 frames per second)
+    size: int = 240  # crop side in pixels (Paper A: 240)
+    margin: float = 0.35  # extra margin as a fraction of the face box (Paper A: 0.35) ...
+    margin_px: int = 0  # ... plus a fixed number of pixels on each side (Paper B style)
+    detect_side: int = 640  # frames are downscaled so their longest side is at most this for detection
+    min_score: float | None = None  # detections below this confidence are ignored (None: the detector's default)
+
+    def __post_init__(self):
+        if self.detector not in DETECTORS:
+            raise UserInputError(f"detector: unknown {self.detector!r}; expected one of {', '.join(DETECTORS)}")
+        if (self.frames is None) == (self.fps is None):
+            raise UserInputError("give exactly one of frames and fps")
+        if self.frames is not None and self.frames < 1:
+            raise UserInputError(f"frames: must be at least 1, got {self.frames}")
+        if self.fps is not None and self.fps <= 0:
+            raise UserInputError(f"fps: must be positive, got {self.fps}")
+        if self.size < 8:
+            raise UserInputError(f"size: must be at least 8 pixels, got {self.size}")
+        if self.margin < 0 or self.margin_px < 0:
+            raise UserInputError("margin and margin_px must not be negative")
+
+    @property
+    def score_threshold(self) -> float:
+        return self.min_score if self.min_score is not None else DEFAULT_MIN_SCORE[self.detector]
+
+    def key(self) -> str:
+        text = json.dumps({"format": CACHE_FORMAT, **asdict(self)}, sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------- detectors
+class MTCNNDetector:
+    def __init__(self):
+        from mtcnn import MTCNN
+
+        self.model = MTCNN()
+
+    def detect(self, frames: list[np.ndarray]) -> list[list[dict]]:
+        if not frames:
+            return []
+        outputs = self.model.detect_faces(list(frames) if len(frames) > 1 else frames[0], box_format="xyxy")
+        if len(frames) == 1:
+            outputs = [outputs]
+        return [
+            [{"box": tuple(float(v) for v in face["box"]), "score": float(face["confidence"])} for face in faces]
+            for faces in outputs
+        ]
+
+
+@lru_cache(maxsize=2)
+def get_detector(name: str):
+    """One detector per process (models load once per worker)."""
+    limit_threads()
+    if name == "mtcnn":
+        return MTCNNDetector()
+    if name == "ssd":
+        from .ssd import SSDFaceDetector
+
+        return SSDFaceDetector()
+    raise UserInputError(f"detector: unknown {name!r}; expected one of {', '.join(DETECTORS)}")
+
+
+def limit_threads() -> None:
+    """One thread per worker process: parallelism comes from the workers, not oversubscription."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    if os.environ.get("DFUTILS_WORKER_THREADS"):
+        try:
+            import tensorflow as tf
+
+            threads = int(os.environ["DFUTILS_WORKER_THREADS"])
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except (ImportError, RuntimeError):  # no TensorFlow, or it is already running
+            pass
+
+
+def detect_downscaled(detector, frames: np.ndarray, max_side: int) -> list[list[dict]]:
+    """Detect on copies whose longest side is at most ``max_side``; boxes in full-resolution pixels."""
+    import cv2
+
+    height, width = frames.shape[1:3]
+    scale = min(1.0, max_side / max(height, width))
+    if scale < 1.0:
+        small = [cv2.resize(f, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA) for f in frames]
+    else:
+        small = list(frames)
+    detections = detector.detect(small)
+    return [
+        [{"box": tuple(v / scale for v in face["box"]), "score": face["score"]} for face in faces]
+        for faces in detections
+    ]
+
+
+# --------------------------------------------------------------------------- tracking and crops
+def box_iou(a, b) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def box_link(previous, current) -> float:
+    """How well ``current`` continues a track that was at ``previous``, 0 (not at all) to 1.
+
+    Overlap (IoU) for ordinary motion; when a face jumps in scale (a person
+    leaning into the camera) the smaller box lies inside the larger one, which a
+    neighbour's face does not: then half the contained fraction counts.
+    """
+    overlap = box_iou(previous, current)
+    x0, y0 = max(previous[0], current[0]), max(previous[1], current[1])
+    x1, y1 = min(previous[2], current[2]), min(previous[3], current[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    smaller = min((previous[2] - previous[0]) * (previous[3] - previous[1]), (current[2] - current[0]) * (current[3] - current[1]))
+    contained = inter / smaller if smaller > 0 else 0.0
+    return max(overlap, 0.5 * contained)
+
+
+def track_main_face(detections: list[list[dict]], min_iou: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Follow the main face: (boxes (N, 4), detected (N,) bool); borrowed boxes where not detected.
+
+    Detections are linked into tracks frame by frame (each to the track it
+    continues best, :func:`box_link` at least ``min_iou``); the main face is the
+    track with the largest summed area x confidence, so a face that stays wins
+    over a bigger one glimpsed in a frame or two. Raises ValueError when no
+    frame has a face.
+    """
+    count = len(detections)
+    if not any(detections):
+        raise ValueError(f"no face found in {count} sampled frames")
+    tracks: list[dict] = []  # {"boxes": {frame: box}, "last": box, "weight": float}
+    for t, faces in enumerate(detections):
+        taken: set[int] = set()
+        for face in sorted(faces, key=lambda f: -f["score"]):
+            x0, y0, x1, y1 = face["box"]
+            weight = max(0.0, x1 - x0) * max(0.0, y1 - y0) * face["score"]
+            overlaps = [(box_link(track["last"], face["box"]), k) for k, track in enumerate(tracks) if k not in taken]
+            best_iou, best = max(overlaps, default=(0.0, -1))
+            if best_iou >= min_iou:
+                track = tracks[best]
+            else:
+                track = {"boxes": {}, "weight": 0.0}
+                tracks.append(track)
+                best = len(tracks) - 1
+            taken.add(best)
+            track["boxes"][t] = face["box"]
+            track["last"] = face["box"]
+            track["weight"] += weight
+    main = max(tracks, key=lambda track: track["weight"])
+    found = np.array(sorted(main["boxes"]))
+    boxes = np.array([main["boxes"][int(found[np.argmin(np.abs(found - t))])] for t in range(count)], dtype=np.float64)
+    detected = np.array([t in main["boxes"] for t in range(count)])
+    return boxes, detected
+
+
+def redetect_missing(detector, frames: np.ndarray, boxes: np.ndarray, detected: np.ndarray,
+                     threshold: float, zoom_side: int = 320, min_iou: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Second look at frames where the main face was missed: detect again in a zoomed window
+    around the borrowed box (small, compressed faces are found at a larger scale), and accept
+    a detection only if it overlaps the borrowed box."""
+    import cv2
+
+    missing = np.flatnonzero(~detected)
+    if not len(missing):
+        return boxes, detected
+    windows, crops = [], []
+    height, width = frames.shape[1:3]
+    for t in missing:
+        x0, y0, x1, y1 = boxes[t]
+        side = 2.2 * max(x1 - x0, y1 - y0)
+        left = int(max(0, min((x0 + x1 - side) / 2, width - side)))
+        top = int(max(0, min((y0 + y1 - side) / 2, height - side)))
+        right, bottom = int(min(width, left + side)), int(min(height, top + side))
+        scale = zoom_side / max(right - left, bottom - top)
+        crop = cv2.resize(frames[t, top:bottom, left:right], (round((right - left) * scale), round((bottom - top) * scale)))
+        windows.append((left, top, scale))
+        crops.append(crop)
+    boxes, detected = boxes.copy(), detected.copy()
+    for t, (left, top, scale), faces in zip(missing, windows, [detector.detect([c])[0] for c in crops], strict=True):
+        mapped = [(tuple(np.array(f["box"]) / scale + [left, top, left, top]), f["score"]) for f in faces
+                  if f["score"] >= threshold]
+        best = max(mapped, key=lambda item: box_iou(item[0], boxes[t]), default=None)
+        if best is not None and box_iou(best[0], boxes[t]) >= min_iou:
+            boxes[t] = best[0]
+            detected[t] = True
+    return boxes, detected
+
+
+def square_crop(frame: np.ndarray, box, margin: float, margin_px: int, size: int) -> np.ndarray:
+    """A square around the box with the margin, moved inside the frame where it fits, padded
+    with black where it does not, resized to ``size``."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * (1 + margin) + 2 * margin_px
+    height, width = frame.shape[:2]
+    centre_x, centre_y = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = centre_x - side / 2, centre_y - side / 2
+    # clamp: slide the square inside the frame when it is small enough to fit
+    if side <= width:
+        left = min(max(left, 0.0), width - side)
+    if side <= height:
+        top = min(max(top, 0.0), height - side)
+    left, top, side_px = int(round(left)), int(round(top)), max(1, int(round(side)))
+    pad = max(0, -left, -top, left + side_px - width, top + side_px - height)
+    if pad:
+        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+        left, top = left + pad, top + pad
+    region = frame[top:top + side_px, left:left + side_px]
+    interpolation = cv2.INTER_AREA if side_px > size else cv2.INTER_LINEAR
+    return cv2.resize(region, (size, size), interpolation=interpolation)
+
+
+# --------------------------------------------------------------------------- one video, cached
+def video_cache_key(path: Path, settings: ExtractionSettings) -> str:
+    """Identity of (video file, settings): a changed file or setting never reuses crops."""
+    stat = path.stat()
+    text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{settings.key()}"
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+def cache_path(out: Path, video_id: str, key: str) -> Path:
+    safe = video_id.replace("/", "__").replace("\\", "__")
+    return Path(out) / "crops" / f"{safe}.{key}.npz"
+
+
+@dataclass
+class FaceCrops:
+    video_id: str
+    crops: np.ndarray  # (N, size, size, 3) uint8
+    frame_indices: np.ndarray
+    boxes: np.ndarray  # (N, 4) x0, y0, x1, y1 in full-resolution pixels
+    detected: np.ndarray  # (N,) bool: the track had its own detection in that frame
+    faces_seen: int
+    frames_requested: int
+    settings: dict
+
+    def summary(self) -> dict:
+        return {
+            "video_id": self.video_id, "frames_sampled": int(len(self.frame_indices)),
+            "frames_with_face": int(self.detected.sum()), "faces_seen": int(self.faces_seen),
+        }
+
+
+def save_crops(result: FaceCrops, path: Path) -> None:
+    """Write atomically: a killed process leaves a stray temporary file, never a torn cache file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        np.savez(handle, crops=result.crops, frame_indices=result.frame_indices, boxes=result.boxes,
+                 detected=result.detected, faces_seen=result.faces_seen, frames_requested=result.frames_requested,
+                 video_id=result.video_id, settings=json.dumps(result.settings))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_crops(path: Path) -> FaceCrops:
+    with np.load(path, allow_pickle=False) as data:
+        return FaceCrops(str(data["video_id"]), data["crops"], data["frame_indices"], data["boxes"],
+                         data["detected"], int(data["faces_seen"]), int(data["frames_requested"]),
+                         json.loads(str(data["settings"])))
+
+
+def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings, detector=None) -> FaceCrops:
+    """Sample, detect, track and crop one video (no cache)."""
+    path = Path(path)
+    sampled = sample_frames(path, frames=settings.frames, fps=settings.fps)
+    detector = detector or get_detector(settings.detector)
+    detections = detect_downscaled(detector, sampled.frames, settings.detect_side)
+    detections = [[face for face in faces if face["score"] >= settings.score_threshold] for faces in detections]
+    try:
+        boxes, detected = track_main_face(detections)
+    except ValueError as error:
+        raise UserInputError(f"{path}: {error}") from None
+    boxes, detected = redetect_missing(detector, sampled.frames, boxes, detected, settings.score_threshold)
+    crops = np.stack([square_crop(frame, box, settings.margin, settings.margin_px, settings.size)
+                      for frame, box in zip(sampled.frames, boxes, strict=True)])
+    return FaceCrops(video_id, crops, sampled.indices, boxes, detected,
+                     max((len(faces) for faces in detections), default=0), sampled.requested, asdict(settings))
