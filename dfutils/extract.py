@@ -18,7 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import UserInputError
-from .faces import ExtractionSettings, cache_path, extract_video, load_crops, save_crops, video_cache_key
+from .faces import (
+    ExtractionSettings,
+    cache_path,
+    extract_video,
+    load_crops,
+    save_crops,
+    video_cache_key,
+)
 from .progress import progress_bar
 
 FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "status", "error", "crops"]

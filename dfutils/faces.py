@@ -4,10 +4,11 @@
 a detector on downscaled copies (boxes mapped back to full resolution),
 follows one face through the video, and cuts square crops with a margin.
 
-Which face: the largest, most confident detection of the video anchors a
-track that is linked frame to frame by overlap (IoU); frames where the track
-has no detection borrow the box of the nearest frame that has one, and are
-counted. ``faces_seen`` is the most faces found in any one frame.
+Which face: detections are linked frame to frame into tracks (by overlap, or
+containment when a face leans into the camera) and the track with the largest
+summed box side x confidence is followed; frames where it has no detection get
+a second, zoomed look, and otherwise borrow the box of the nearest frame that
+has one (counted as frames without a face). ``faces_seen`` is the most faces found in any one frame.
 
 Detectors share one interface, ``detect(frames) -> [[{"box", "score"}, ...], ...]``:
 ``mtcnn`` (the ``mtcnn`` package, batched) and ``ssd`` (Paper A's SSD
@@ -166,8 +167,8 @@ def track_main_face(detections: list[list[dict]], min_iou: float = 0.3) -> tuple
 
     Detections are linked into tracks frame by frame (each to the track it
     continues best, :func:`box_link` at least ``min_iou``); the main face is the
-    track with the largest summed area x confidence, so a face that stays wins
-    over a bigger one glimpsed in a frame or two. Raises ValueError when no
+    track with the largest summed box side x confidence, so a face that stays
+    wins over a bigger one glimpsed in a frame or two. Raises ValueError when no
     frame has a face.
     """
     count = len(detections)
@@ -178,7 +179,7 @@ def track_main_face(detections: list[list[dict]], min_iou: float = 0.3) -> tuple
         taken: set[int] = set()
         for face in sorted(faces, key=lambda f: -f["score"]):
             x0, y0, x1, y1 = face["box"]
-            weight = max(0.0, x1 - x0) * max(0.0, y1 - y0) * face["score"]
+            weight = np.sqrt(max(0.0, x1 - x0) * max(0.0, y1 - y0)) * face["score"]  # side, not area: staying counts
             overlaps = [(box_link(track["last"], face["box"]), k) for k, track in enumerate(tracks) if k not in taken]
             best_iou, best = max(overlaps, default=(0.0, -1))
             if best_iou >= min_iou:
