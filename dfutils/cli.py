@@ -81,6 +81,14 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 1 if len(failed) == len(table) else 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import bench_extract, print_json_line
+
+    if args.what == "extract":
+        print_json_line(bench_extract(args.videos or None, frames=args.frames, naive_frames=args.naive_frames))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
@@ -135,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
     extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
     extract.set_defaults(handler=_cmd_extract)
+
+    bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
+    bench.add_argument("what", choices=("extract",))
+    bench.add_argument("videos", nargs="*", help="videos or folders (default: the real samples)")
+    bench.add_argument("--frames", type=int, default=30, help="frames sampled per video by our extractor")
+    bench.add_argument("--naive-frames", type=int, default=10,
+                       help="frames per video the naive baseline processes to measure its rate")
+    bench.set_defaults(handler=_cmd_bench)
     return parser
 
 

@@ -242,3 +242,17 @@ def test_both_detectors_find_and_agree_on_the_main_face_of_every_real_video(real
     agreements = [np.mean([box_iou(a, b) >= 0.5 for a, b in zip(results["mtcnn", v].boxes, results["ssd", v].boxes, strict=True)])
                   for v in videos]
     assert min(agreements) >= 0.8 and np.mean(agreements) >= 0.95
+
+
+@pytest.mark.slow
+def test_bench_extract_prints_both_rates_and_their_ratio(synth_videos, capsys):
+    from dfutils.cli import main
+
+    video = synth_videos["path"].iloc[0]
+    assert main(["bench", "extract", video, "--frames", "6", "--naive-frames", "3"]) == 0
+    import json
+
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["ours_fps"] > 0 and figures["naive_fps"] > 0
+    assert figures["speedup"] == pytest.approx(figures["ours_fps"] / figures["naive_fps"], rel=0.02)
+    assert 0 <= figures["agreement_iou50"] <= 1
