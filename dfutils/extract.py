@@ -12,7 +12,9 @@ error and the run goes on.
 from __future__ import annotations
 
 import os
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -59,15 +61,36 @@ def process_video(path: str, video_id: str, out: str, settings: ExtractionSettin
         return _failure(video_id, f"{type(error).__name__}: {error}")
 
 
-def _client(workers: int, scheduler: str | None):
+@contextmanager
+def _stderr_into(path: Path):
+    """Point file descriptor 2 at ``path`` while worker processes start, so they inherit it.
+
+    TensorFlow writes start-up lines from C++ straight to stderr, which would
+    fill a notebook's output; they go to the log file instead, kept for debugging.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
+
+
+def _client(workers: int, scheduler: str | None, log: Path):
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler), None
     # one single-threaded process per worker; the detector libraries get one thread each
     os.environ.setdefault("DFUTILS_WORKER_THREADS", "1")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+    with _stderr_into(log):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
     return Client(cluster), cluster
 
 
@@ -86,7 +109,7 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
     for stray in (out / "crops").glob(".*.tmp"):  # left by a killed run; the finished files are intact
         stray.unlink(missing_ok=True)
     rows: list[dict] = []
-    client, cluster = _client(workers, scheduler)
+    client, cluster = _client(workers, scheduler, out / "workers.log")
     started = time.perf_counter()
     frames_done = 0
     try:
@@ -100,7 +123,8 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
                 rows.append(row)
                 frames_done += row["frames_sampled"] if row["status"] == "ok" else 0
                 elapsed = max(time.perf_counter() - started, 1e-6)
-                bar.set_postfix(frames_per_s=f"{frames_done / elapsed:.1f}", failed=sum(r["status"] == "failed" for r in rows))
+                bar.set_postfix(frames_per_s=f"{frames_done / elapsed:.1f}",
+                                failed=sum(r["status"] == "failed" for r in rows), refresh=False)
                 bar.update(1)
     finally:
         client.close()
@@ -123,3 +147,31 @@ def load_face_cache(out: str | Path, video_id: str, faces: pd.DataFrame | None =
     if row.empty or not row["crops"].iloc[0]:
         raise UserInputError(f"{out / 'faces.csv'}: no crops for video {video_id!r}")
     return load_crops(out / row["crops"].iloc[0])
+
+
+def detection_rates(faces: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
+    """Per method: videos, failures, and the share of sampled frames where the main face was detected."""
+    table = faces.merge(index[["video_id", "method", "label"]], on="video_id", how="left")
+    grouped = table.groupby("method")
+    return pd.DataFrame({
+        "videos": grouped.size(),
+        "failed": grouped["status"].apply(lambda s: int((s == "failed").sum())),
+        "frames_sampled": grouped["frames_sampled"].sum(),
+        "detection_rate": grouped["frames_with_face"].sum() / grouped["frames_sampled"].sum().clip(lower=1),
+        "mean_faces_seen": grouped["faces_seen"].mean(),
+    })
+
+
+def crops_by_method(out: str | Path, faces: pd.DataFrame, index: pd.DataFrame, per_method: int = 6,
+                    frame: int | None = None) -> dict[str, list]:
+    """A few crops per method (the middle sampled frame of each video) for a grid plot."""
+    out = Path(out)
+    table = faces[faces["status"] != "failed"].merge(index[["video_id", "method"]], on="video_id")
+    grid = {}
+    for method, rows in table.groupby("method"):
+        crops = []
+        for crops_file in rows["crops"].head(per_method):
+            video = load_crops(out / crops_file)
+            crops.append(video.crops[len(video.crops) // 2 if frame is None else min(frame, len(video.crops) - 1)])
+        grid[method] = crops
+    return grid

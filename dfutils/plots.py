@@ -59,3 +59,24 @@ def plot_fake_comparison(root, manifest: pd.DataFrame, target_clip: str | None =
     figure.colorbar(image, ax=axes[1, 1:].tolist(), shrink=0.8, label="grey levels")
     figure.suptitle(f"SynthDF at {compression}, frame {frame}", y=1.0)
     return figure
+
+
+def plot_crop_grid(crops_by_group: dict[str, list], columns: int = 6, title: str = "Face crops"):
+    """Rows of face crops, one row per group (label or method): ``{"real": [crop, ...], ...}``."""
+    import matplotlib.pyplot as plt
+
+    rows = [name for name, crops in crops_by_group.items() if len(crops)]
+    figure, axes = plt.subplots(len(rows), columns, figsize=(1.6 * columns, 1.7 * len(rows)), squeeze=False)
+    for row, name in enumerate(rows):
+        for column in range(columns):
+            axis = axes[row, column]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if column < len(crops_by_group[name]):
+                axis.imshow(crops_by_group[name][column])
+            else:
+                axis.axis("off")
+        axes[row, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    figure.suptitle(title, y=1.0)
+    figure.tight_layout()
+    return figure
