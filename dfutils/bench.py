@@ -83,6 +83,51 @@ def bench_extract(paths: list[str] | None = None, frames: int = 30, naive_frames
     }
 
 
+def bench_model(backbone: str = "efficientnet_b0", frames: int = 8, size: int = 96, batch_size: int = 2,
+                steps: int = 6) -> dict:
+    """Training and prediction throughput (clips/s) of the folded model and the TimeDistributed one.
+
+    Same architecture, same weights, same random clips; the first training step
+    (which builds the graph) is timed on its own.
+    """
+    import keras
+    import numpy as np
+
+    from .models import build_time_distributed, copy_weights
+    from .seeding import seed_everything
+
+    seed_everything(0)
+    clips = np.random.default_rng(0).uniform(0, 255, (batch_size * steps, frames, size, size, 3)).astype("float32")
+    labels = np.arange(len(clips)) % 2
+    figures = {"bench": "model", "backend": keras.backend.backend(), "backbone": backbone, "frames": frames,
+               "size": size, "batch_size": batch_size, "steps": steps}
+    reference = None
+    for name, fold in (("folded", True), ("time_distributed", False)):
+        model = build_time_distributed(backbone, frames, size, lstm_units=64, dense_units=32, fold_time=fold)
+        if reference is None:
+            reference = model
+        else:
+            copy_weights(reference, model)
+        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="binary_crossentropy")
+        start = time.perf_counter()
+        model.train_on_batch(clips[:batch_size], labels[:batch_size])
+        figures[f"{name}_first_step_s"] = round(time.perf_counter() - start, 2)
+        start = time.perf_counter()
+        for step in range(steps):
+            batch = slice(step * batch_size, (step + 1) * batch_size)
+            model.train_on_batch(clips[batch], labels[batch])
+        figures[f"{name}_train_clips_per_s"] = round(len(clips) / (time.perf_counter() - start), 2)
+        model.predict_on_batch(clips[:batch_size])  # build the prediction function outside the timing
+        start = time.perf_counter()
+        for step in range(steps):
+            model.predict_on_batch(clips[step * batch_size:(step + 1) * batch_size])
+        figures[f"{name}_predict_clips_per_s"] = round(len(clips) / (time.perf_counter() - start), 2)
+    figures["first_step_ratio"] = round(figures["time_distributed_first_step_s"] / figures["folded_first_step_s"], 2)
+    figures["train_speedup"] = round(figures["folded_train_clips_per_s"] / figures["time_distributed_train_clips_per_s"], 2)
+    figures["predict_speedup"] = round(figures["folded_predict_clips_per_s"] / figures["time_distributed_predict_clips_per_s"], 2)
+    return figures
+
+
 def print_json_line(figures: dict) -> None:
     print(json.dumps(figures), flush=True)
 

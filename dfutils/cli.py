@@ -82,10 +82,14 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_extract, print_json_line
+    from .bench import bench_extract, bench_model, print_json_line
 
     if args.what == "extract":
-        print_json_line(bench_extract(args.videos or None, frames=args.frames, naive_frames=args.naive_frames))
+        print_json_line(bench_extract(args.videos or None, frames=args.frames or 30, naive_frames=args.naive_frames))
+    else:
+        if args.videos:
+            raise UserInputError("bench model takes no videos (it times random clips)")
+        print_json_line(bench_model(args.backbone, frames=args.frames or 8, size=args.size, steps=args.steps))
     return 0
 
 
@@ -124,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--out", required=True, help="folder to write (resumes an interrupted build)")
     synth.add_argument("--size", choices=("smoke", "demo"), default="demo",
-                       help="smoke: 80 videos, about half a minute; demo: 640 videos (default)")
+                       help="smoke: 80 videos, about half a minute; demo: 600 videos (default)")
     synth.add_argument("--seed", type=int, default=0, help="same seed, same decoded frames (default 0)")
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.set_defaults(handler=_cmd_data_synth)
@@ -145,9 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(handler=_cmd_extract)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
-    bench.add_argument("what", choices=("extract",))
+    bench.add_argument("what", choices=("extract", "model"))
     bench.add_argument("videos", nargs="*", help="videos or folders (default: the real samples)")
-    bench.add_argument("--frames", type=int, default=30, help="frames sampled per video by our extractor")
+    bench.add_argument("--frames", type=int, default=None, help="extract: frames per video (30); model: frames per clip (8)")
+    bench.add_argument("--backbone", default="efficientnet_b0", help="model: backbone to time")
+    bench.add_argument("--size", type=int, default=96, help="model: crop size")
+    bench.add_argument("--steps", type=int, default=6, help="model: timed batches")
     bench.add_argument("--naive-frames", type=int, default=10,
                        help="frames per video the naive baseline processes to measure its rate")
     bench.set_defaults(handler=_cmd_bench)

@@ -336,6 +336,11 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     detections: list[list[dict]] = [[] for _ in range(count)]
     for t, faces in zip(keyframes, full, strict=True):
         detections[t] = [face for face in faces if face["score"] >= settings.score_threshold]
+    if not any(detections) and len(keyframes) < count:  # nothing on the keyframes: look at every frame
+        others = np.setdiff1d(np.arange(count), keyframes)
+        for t, faces in zip(others, detect_downscaled(detector, sampled.frames[others], settings.detect_side), strict=True):
+            detections[t] = [face for face in faces if face["score"] >= settings.score_threshold]
+        keyframes = np.arange(count)
     try:
         boxes, detected = track_main_face(detections)
     except ValueError as error:

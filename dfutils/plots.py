@@ -80,3 +80,23 @@ def plot_crop_grid(crops_by_group: dict[str, list], columns: int = 6, title: str
     figure.suptitle(title, y=1.0)
     figure.tight_layout()
     return figure
+
+
+def plot_history(history: pd.DataFrame, title: str = "Training"):
+    """Loss and AUC per epoch, training beside validation."""
+    import matplotlib.pyplot as plt
+
+    metrics = [m for m in ("loss", "auc", "accuracy") if m in history]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
+    epochs = history["epoch"] + 1 if "epoch" in history else range(1, len(history) + 1)
+    for axis, metric in zip(axes[0], metrics, strict=True):
+        axis.plot(epochs, history[metric], marker="o", label="train")
+        if f"val_{metric}" in history:
+            axis.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+    axes[0][0].legend()
+    figure.suptitle(title, y=1.02)
+    figure.tight_layout()
+    return figure

@@ -53,7 +53,7 @@ profile: str = "demo"  # run profile: artifacts go to artifacts/<profile>/
 seed: int = 0  # seeds SynthDF and the grouped split when no official split exists
 dataset: str = "synth"  # synth (built-in), dfdc, celebdf or ffpp
 dataset_root: str = ""  # folder of the official download; for synth, where to build (empty means artifacts)
-synth_size: str = "demo"  # synth: smoke (80 videos) or demo (640 videos)
+synth_size: str = "demo"  # synth: smoke (80 videos) or demo (600 videos)
 compressions: list = []  # ffpp and synth: compression levels to index (c0, c23, c40); empty means all found
 methods: list = []  # ffpp and synth: manipulation methods to index; empty means all found
 baseline_frames: int = 8  # frames per video for the trivial-cue baseline; 0 skips it
@@ -93,7 +93,7 @@ videos. The faces come from these packages, each pinned and checksum-verified:
 manifest = None
 if dataset == "synth":
     display(pd.DataFrame(assets.licence_table())[["asset", "package", "licence"]])
-    manifest = synth.build_synthdf(root, size=synth_size, seed=seed)
+    manifest = synth.build_synthdf(root, size=synth_size, seed=seed, replace_stale=not dataset_root)
     composition = manifest.pivot_table(index=["split", "compression"], columns="method", values="video_id",
                                        aggfunc="count", fill_value=0).astype(int)
     display(composition)
@@ -223,7 +223,104 @@ record_figures(
 '''),
 ]
 
-NOTEBOOK_CELLS = {"01_data": DATA_01, "02_faces": FACES_02}
+TIME_DISTRIBUTED_03 = [
+    md("""
+# 03 · Paper A: a CNN on every frame, an LSTM over the frames
+
+Singh et al. (2020) feed 30 face crops per video (240 px) to an
+ImageNet-pretrained EfficientNet-B1 applied to every frame, an LSTM over the
+30 frame features, and dense layers that output the fake probability; they
+also compare EfficientNet-B0, Xception and InceptionV3, trained with Adam
+(lr 1e-4, betas 0.9/0.999, batch size 2), fakes down-sampled to balance the classes.
+
+This notebook trains one backbone (the runner runs it once per backbone).
+The backbone is applied by folding the frames into the batch rather than
+with `TimeDistributed`, which gives the same outputs several times faster
+(`dfutils bench model`). The head the paper leaves unstated, LSTM(128) →
+Dense(64) → Dense(1), is inferred from its parameter counts (Table 2).
+"""),
+    params('''
+profile: str = "demo"  # run profile: reads artifacts/<profile>/index.csv and faces/
+seed: int = 0  # seeds weights, the balancing draw, shuffling and augmentation
+backbone: str = "efficientnet_b1"  # efficientnet_b1, efficientnet_b0, xception or inception_v3
+weights: str = "imagenet"  # imagenet (downloaded by Keras on first use) or none
+frames: int = 30  # frames per clip (Paper A: 30)
+size: int = 240  # crop side fed to the backbone (Paper A: 240)
+lstm_units: int = 128  # inferred from Paper A's parameter counts
+dense_units: int = 64  # inferred from Paper A's parameter counts
+dropout_rate: float = 0.3  # not given by the paper
+epochs: int = 20  # not given by the paper
+patience: int = 5  # early stopping on validation AUC
+batch_size: int = 2  # Paper A: 2 (memory)
+learning_rate: float = 0.0001  # Paper A: Adam 1e-4, betas 0.9 and 0.999
+augment: bool = False  # flip, brightness/contrast and JPEG re-compression
+'''),
+    code('''
+import keras
+import pandas as pd
+from IPython.display import display
+
+from dfutils import config, datasets, models, plots, training
+from dfutils.figures import record_figures
+from dfutils.seeding import seed_everything
+
+seed_everything(seed)
+gpu = training.use_mixed_precision_if_gpu()
+artifacts = config.artifacts_dir(profile)
+run_dir = artifacts / "models" / f"time_distributed-{backbone}"
+index = datasets.read_index(artifacts / "index.csv")
+faces = pd.read_csv(artifacts / "faces" / "faces.csv", keep_default_na=False)
+clips = training.clip_table(index, faces)
+extraction = training.extraction_settings(artifacts / "faces", faces)
+print(f"{len(clips)} of {len(index)} videos have face crops; GPU: {gpu}")
+'''),
+    md("## Data\nFakes are down-sampled to the number of reals in training (seeded), as Paper A did; validation and test keep every video."),
+    code('''
+train_table = datasets.downsample_fakes(clips[clips["split"] == "train"], seed=seed)
+augmentation = training.Augmentation(flip=True, brightness_contrast=0.2, jpeg_quality=40) if augment else None
+train = training.ClipDataset(train_table, artifacts / "faces", frames, size, batch_size, shuffle=True,
+                             augmentation=augmentation, seed=seed)
+validation = training.ClipDataset(clips[clips["split"] == "val"], artifacts / "faces", frames, size, batch_size)
+test = training.ClipDataset(clips[clips["split"] == "test"], artifacts / "faces", frames, size, batch_size)
+display(pd.DataFrame({name: ds.table["label"].value_counts().rename({0: "real", 1: "fake"})
+                      for name, ds in (("train", train), ("val", validation), ("test", test))}).fillna(0).astype(int))
+'''),
+    md("## Model"),
+    code('''
+model = models.build_time_distributed(backbone, frames, size, weights=weights, lstm_units=lstm_units,
+                                      dense_units=dense_units, dropout_rate=dropout_rate)
+optimizer = keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.9, beta_2=0.999)
+training.compile_model(model, optimizer)
+parameters = model.count_params()
+display(pd.DataFrame([{"backbone": backbone, "ours": parameters, "paper (Table 2)": models.PAPER_A_PARAMETERS[backbone],
+                       "difference": parameters - models.PAPER_A_PARAMETERS[backbone]}]))
+'''),
+    md("## Training\nThe best model by validation AUC is kept; an interrupted training resumes from its last epoch."),
+    code('''
+history = training.fit(model, train, validation, run_dir, epochs=epochs, patience=patience)
+plots.plot_history(history, title=f"{backbone}: training curves");
+'''),
+    md("## Validation and test predictions"),
+    code('''
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+predictions = pd.concat([training.predict_table(model, validation), training.predict_table(model, test)])
+predictions.to_csv(run_dir / "predictions.csv", index=False)
+summary = predictions.groupby("split").apply(lambda p: pd.Series({
+    "videos": len(p),
+    "auc": roc_auc_score(p["label"], p["score"]) if p["label"].nunique() == 2 else float("nan"),
+    "accuracy": accuracy_score(p["label"], p["score"] > 0.5),
+}), include_groups=False)
+display(summary.round(3))
+model_path = training.save_model(model, run_dir / "model.keras", {
+    **extraction, "frames": frames, "size": size, "backbone": backbone, "architecture": "time_distributed"})
+print(f"saved {model_path}")
+record_figures(backbone=backbone, parameters=parameters, paper_parameters=models.PAPER_A_PARAMETERS[backbone],
+               epochs_run=len(history), val_auc=float(summary.loc["val", "auc"]), test_auc=float(summary.loc["test", "auc"]))
+'''),
+]
+
+NOTEBOOK_CELLS = {"01_data": DATA_01, "02_faces": FACES_02, "03_time_distributed": TIME_DISTRIBUTED_03}
 
 
 def write(name: str) -> Path:

@@ -1,0 +1,136 @@
+"""Paper A's model family: an ImageNet CNN on every frame, an LSTM over the frames, dense layers.
+
+``build_time_distributed`` applies the backbone by folding time into the batch
+axis (``(B, T, H, W, C) -> (B*T, H, W, C)``, backbone, then back to
+``(B, T, features)``) instead of ``keras.layers.TimeDistributed``, which builds
+one copy of the backbone per frame and is several times slower to build,
+train and predict on this machine (``dfutils bench model`` measures it). Both
+give the same outputs with the same weights (a test checks). Model code uses
+``keras.ops`` only, so it runs on the TensorFlow and the JAX backend.
+
+Inputs are face crops as floats in [0, 255]; each backbone's own
+preprocessing is inside the model, so a saved model needs nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers, ops
+
+from .errors import UserInputError
+
+
+@dataclass(frozen=True)
+class Backbone:
+    constructor: str  # name in keras.applications
+    preprocessing: str  # "none": the model rescales itself (EfficientNet); "tf": x / 127.5 - 1
+    min_size: int
+
+
+BACKBONES = {
+    "efficientnet_b0": Backbone("EfficientNetB0", "none", 32),
+    "efficientnet_b1": Backbone("EfficientNetB1", "none", 32),
+    "xception": Backbone("Xception", "tf", 71),
+    "inception_v3": Backbone("InceptionV3", "tf", 75),
+}
+
+# Paper A, Table 2: parameters of each full model (backbone + LSTM + dense head). The paper
+# does not give the head; its counts pin it down: minus Keras's backbones without top they
+# leave 729,722 (1280 features) and 1,122,945 (2048 features), whose difference 393,223 is
+# 4*h*768 for an LSTM of h = 128 units; LSTM(128) -> Dense(64) -> Dense(1) then matches all
+# four counts to within 7 parameters. Those are the defaults below.
+PAPER_A_PARAMETERS = {
+    "efficientnet_b1": 7_304_961,
+    "efficientnet_b0": 4_779_293,
+    "xception": 21_984_425,
+    "inception_v3": 22_925_729,
+}
+
+
+@keras.saving.register_keras_serializable(package="dfutils")
+class FoldTime(layers.Layer):
+    """(B, T, ...) -> (B*T, ...): every frame becomes one item of a bigger batch."""
+
+    def call(self, inputs):
+        return ops.reshape(inputs, (-1, *inputs.shape[2:]))
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None or input_shape[1] is None else input_shape[0] * input_shape[1]
+        return (batch, *input_shape[2:])
+
+
+@keras.saving.register_keras_serializable(package="dfutils")
+class UnfoldTime(layers.Layer):
+    """(B*T, F) -> (B, T, F) for a known number of frames T."""
+
+    def __init__(self, frames: int, **kwargs):
+        super().__init__(**kwargs)
+        self.frames = frames
+
+    def call(self, inputs):
+        return ops.reshape(inputs, (-1, self.frames, *inputs.shape[1:]))
+
+    def compute_output_shape(self, input_shape):
+        batch = None if input_shape[0] is None else input_shape[0] // self.frames
+        return (batch, self.frames, *input_shape[1:])
+
+    def get_config(self):
+        return {**super().get_config(), "frames": self.frames}
+
+
+def build_backbone(name: str, size: int, weights: str | None):
+    """The backbone without its top, global-average pooled, with its preprocessing in front."""
+    if name not in BACKBONES:
+        raise UserInputError(f"backbone: unknown {name!r}; expected one of {', '.join(BACKBONES)}")
+    spec = BACKBONES[name]
+    if size < spec.min_size:
+        raise UserInputError(f"size: {name} needs crops of at least {spec.min_size} px, got {size}")
+    if weights not in (None, "none", "imagenet"):
+        raise UserInputError(f"weights: expected 'imagenet' or 'none', got {weights!r}")
+    weights = None if weights in (None, "none") else weights
+    constructor = getattr(keras.applications, spec.constructor)
+    try:
+        network = constructor(include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg")
+    except Exception as error:  # noqa: BLE001 - any download failure becomes one clear message
+        if weights is None:
+            raise
+        raise UserInputError(
+            f"backbone {name}: ImageNet weights could not be fetched ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:120]}); Keras downloads them on first use, so this machine "
+            "needs internet access once, or set `weights: none` in the params file to train from scratch"
+        ) from None
+    image = keras.Input((size, size, 3), name="frame")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(image) if spec.preprocessing == "tf" else image
+    return keras.Model(image, network(x), name=f"{name}_features")
+
+
+def build_time_distributed(backbone: str, frames: int, size: int, weights: str | None = None,
+                           lstm_units: int = 128, dense_units: int = 64, dropout_rate: float = 0.3,
+                           fold_time: bool = True) -> keras.Model:
+    """Paper A: backbone on every frame, an LSTM over the frame features, dense layers, a sigmoid.
+
+    ``fold_time=False`` builds the same network with ``keras.layers.TimeDistributed``
+    (for the equivalence test and the benchmark).
+    """
+    if frames < 1:
+        raise UserInputError(f"frames: must be at least 1, got {frames}")
+    if not 0 <= dropout_rate < 1:
+        raise UserInputError(f"dropout_rate: must be in [0, 1), got {dropout_rate}")
+    features = build_backbone(backbone, size, weights)
+    clips = keras.Input((frames, size, size, 3), name="clip")
+    if fold_time:
+        x = UnfoldTime(frames, name="unfold_time")(features(FoldTime(name="fold_time")(clips)))
+    else:
+        x = layers.TimeDistributed(features, name="time_distributed")(clips)
+    x = layers.LSTM(lstm_units, name="lstm")(x)
+    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout_rate, name="dropout")(x)
+    output = layers.Dense(1, activation="sigmoid", name="fake_probability", dtype="float32")(x)
+    return keras.Model(clips, output, name=f"time_distributed_{backbone}")
+
+
+def copy_weights(source: keras.Model, target: keras.Model) -> None:
+    """Copy weights between the folded and the TimeDistributed build of the same network."""
+    target.set_weights(source.get_weights())

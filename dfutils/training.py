@@ -1,0 +1,230 @@
+"""Training machinery shared by both papers: clip datasets from the face cache, fit, predict.
+
+- :class:`ClipDataset` streams batches of face-crop clips (``frames x size x
+  size x 3``, floats in [0, 255]) from the per-video crop cache, never holding
+  the dataset in memory; optional augmentation (flip, brightness/contrast,
+  JPEG re-compression) is off by default.
+- :func:`fit` trains with validation data, keeps the best model by validation
+  AUC, stops early, logs a CSV history and TensorBoard, and resumes an
+  interrupted training from its last epoch (``keras.callbacks.BackupAndRestore``).
+- :func:`save_model` writes a ``.keras`` file that also carries the extraction
+  settings the model expects (frames, size, detector, margin), so
+  ``dfutils predict`` needs no params file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .errors import UserInputError
+from .faces import load_crops
+from .seeding import rng
+from .video import even_indices
+
+SETTINGS_MEMBER = "dfutils_settings.json"
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    flip: bool = False
+    brightness_contrast: float = 0.0  # max relative change, e.g. 0.2
+    jpeg_quality: int = 0  # re-compress at a random quality in [jpeg_quality, 95]; 0 = off
+
+    @property
+    def active(self) -> bool:
+        return self.flip or self.brightness_contrast > 0 or self.jpeg_quality > 0
+
+
+def fit_clip(crops: np.ndarray, frames: int, size: int) -> np.ndarray:
+    """``frames`` evenly spaced crops (repeating when a video has fewer) at ``size`` px, float32."""
+    import cv2
+
+    if len(crops) >= frames:
+        chosen = crops[even_indices(len(crops), frames)]
+    else:
+        chosen = crops[np.linspace(0, len(crops) - 1, frames).round().astype(int)]
+    chosen = chosen.astype(np.float32)
+    if chosen.shape[1] != size:
+        chosen = np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in chosen])
+    return chosen
+
+
+def augment_clip(clip: np.ndarray, augmentation: Augmentation, generator: np.random.Generator) -> np.ndarray:
+    """The same random change for every frame of a clip (a video is flipped as a whole)."""
+    import cv2
+
+    if augmentation.flip and generator.uniform() < 0.5:
+        clip = clip[:, :, ::-1]
+    if augmentation.brightness_contrast > 0:
+        amount = augmentation.brightness_contrast
+        contrast, brightness = 1 + generator.uniform(-amount, amount), generator.uniform(-amount, amount) * 255
+        clip = np.clip((clip - 127.5) * contrast + 127.5 + brightness, 0, 255)
+    if augmentation.jpeg_quality > 0:
+        quality = int(generator.integers(augmentation.jpeg_quality, 96))
+        frames = []
+        for frame in clip.astype(np.uint8):
+            ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            frames.append(cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED))
+        clip = np.stack(frames).astype(np.float32)
+    return np.ascontiguousarray(clip, dtype=np.float32)
+
+
+class ClipDataset(keras.utils.PyDataset):
+    """Batches of (clips, labels) read from the crop cache, one video per clip.
+
+    ``table`` needs ``video_id``, ``label`` and ``crops`` (the cache file,
+    relative to ``faces_dir``). Shuffling and augmentation are seeded and
+    change every epoch.
+    """
+
+    def __init__(self, table: pd.DataFrame, faces_dir: str | Path, frames: int, size: int, batch_size: int,
+                 shuffle: bool = False, augmentation: Augmentation | None = None, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        missing = {"video_id", "label", "crops"} - set(table.columns)
+        if missing:
+            raise UserInputError(f"clip table: missing column(s) {', '.join(sorted(missing))}")
+        if table.empty:
+            raise UserInputError("clip table: no videos")
+        self.table = table.reset_index(drop=True)
+        self.faces_dir = Path(faces_dir)
+        self.frames, self.size, self.batch_size = frames, size, batch_size
+        self.shuffle, self.seed = shuffle, seed
+        self.augmentation = augmentation or Augmentation()
+        self.epoch = 0
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(len(self.table))
+        return rng(self.seed, "clip-order", self.epoch).permutation(len(self.table))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.table) / self.batch_size)
+
+    def clip(self, row: int) -> np.ndarray:
+        crops = load_crops(self.faces_dir / self.table.at[row, "crops"]).crops
+        clip = fit_clip(crops, self.frames, self.size)
+        if self.augmentation.active:
+            clip = augment_clip(clip, self.augmentation, rng(self.seed, "augment", self.epoch, int(row)))
+        return clip
+
+    def __getitem__(self, index: int):
+        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        clips = np.stack([self.clip(int(row)) for row in rows])
+        labels = self.table["label"].to_numpy(np.float32)[rows]
+        return clips, labels
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self._order()
+
+
+def clip_table(index: pd.DataFrame, faces: pd.DataFrame) -> pd.DataFrame:
+    """Index rows joined with their crop files; videos without crops are left out (and counted)."""
+    usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")][["video_id", "crops"]]
+    return index.merge(usable, on="video_id", how="inner")
+
+
+def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    model.compile(
+        optimizer=optimizer,
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+    return model
+
+
+def use_mixed_precision_if_gpu() -> bool:
+    """Mixed float16 on a GPU (the output layer stays float32); nothing changes on a CPU."""
+    import keras.backend as K
+
+    backend = K.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            gpu = any(device.platform == "gpu" for device in jax.devices())
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            gpu = bool(tf.config.list_physical_devices("GPU"))
+        else:
+            gpu = False
+    except Exception:  # noqa: BLE001 - no device query means no GPU to use
+        gpu = False
+    if gpu:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    return gpu
+
+
+def fit(model: keras.Model, train: ClipDataset, validation: ClipDataset, out_dir: str | Path,
+        epochs: int, patience: int = 5, verbose: int = 2) -> pd.DataFrame:
+    """Train with checkpoints, early stopping and logs in ``out_dir``; resumes if interrupted.
+
+    Writes ``best.keras`` (best validation AUC), ``history.csv`` and
+    ``tensorboard/``; ``backup/`` holds the state of an unfinished training
+    and is deleted when training ends. Returns the history as a table.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        keras.callbacks.ModelCheckpoint(str(out / "best.keras"), monitor="val_auc", mode="max", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=patience, restore_best_weights=True),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=(out / "backup").exists()),
+        keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False, profile_batch=0),
+    ]
+    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    return pd.read_csv(out / "history.csv")
+
+
+def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
+    """Per-video fake probability beside the label."""
+    scores = np.concatenate([np.asarray(model.predict_on_batch(dataset[i][0])).reshape(-1) for i in range(len(dataset))])
+    table = dataset.table[["video_id", "label"] + [c for c in ("method", "compression", "split") if c in dataset.table]].copy()
+    table["score"] = scores.astype(float)
+    return table
+
+
+def save_model(model: keras.Model, path: str | Path, settings: dict) -> Path:
+    """Save a ``.keras`` model with the preprocessing settings it expects inside the same file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".partial.keras")
+    model.save(tmp)
+    with zipfile.ZipFile(tmp, "a") as bundle:
+        bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
+    tmp.replace(path)
+    return path
+
+
+def load_model(path: str | Path) -> tuple[keras.Model, dict]:
+    """A model saved by :func:`save_model` and its preprocessing settings."""
+    from . import models  # noqa: F401 - registers the custom layers
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: model file not found")
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            settings = json.loads(bundle.read(SETTINGS_MEMBER)) if SETTINGS_MEMBER in bundle.namelist() else {}
+    except zipfile.BadZipFile:
+        raise UserInputError(f"{path}: not a .keras model file") from None
+    return keras.models.load_model(path), settings
+
+
+def extraction_settings(faces_dir: str | Path, faces: pd.DataFrame) -> dict:
+    """The extraction settings the crops of a faces folder were made with (from one cache file)."""
+    usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")]
+    if usable.empty:
+        raise UserInputError(f"{faces_dir}: no face crops to read settings from")
+    settings = load_crops(Path(faces_dir) / usable["crops"].iloc[0]).settings
+    return {"extraction": settings}

@@ -1,0 +1,183 @@
+"""Paper A models and the training machinery (tiny sizes, CPU)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import models, training
+from dfutils.errors import UserInputError
+from dfutils.faces import FaceCrops, save_crops
+from dfutils.seeding import seed_everything
+
+TINY = {"lstm_units": 8, "dense_units": 4, "dropout_rate": 0.0}
+
+
+@pytest.mark.parametrize("backbone", ["efficientnet_b0", "xception"])
+def test_folded_model_equals_time_distributed_with_the_same_weights(backbone):
+    seed_everything(1)
+    size = 32 if backbone.startswith("efficientnet") else 71
+    folded = models.build_time_distributed(backbone, 3, size, **TINY)
+    distributed = models.build_time_distributed(backbone, 3, size, fold_time=False, **TINY)
+    models.copy_weights(folded, distributed)
+    clips = np.random.default_rng(0).uniform(0, 255, (2, 3, size, size, 3)).astype("float32")
+    np.testing.assert_allclose(folded.predict(clips, verbose=0), distributed.predict(clips, verbose=0), atol=1e-6)
+    assert folded.count_params() == distributed.count_params()
+
+
+def test_parameter_counts_match_paper_a_with_the_inferred_head():
+    for backbone, paper in models.PAPER_A_PARAMETERS.items():
+        model = models.build_time_distributed(backbone, 30, 240, lstm_units=128, dense_units=64)
+        assert abs(model.count_params() - paper) <= 10, (backbone, model.count_params(), paper)
+
+
+def test_imagenet_weights_offline_name_the_option_to_change(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/x.h5: None -- [Errno -2] Name or service not known")
+
+    monkeypatch.setattr(keras.applications, "EfficientNetB0", no_network)
+    with pytest.raises(UserInputError, match="ImageNet weights could not be fetched.*set `weights: none`"):
+        models.build_backbone("efficientnet_b0", 64, "imagenet")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"backbone": "resnet"}, "unknown 'resnet'"),
+                                                 ({"size": 40, "backbone": "xception"}, "at least 71 px"),
+                                                 ({"weights": "coco"}, "expected 'imagenet' or 'none'")])
+def test_bad_model_options(kwargs, message):
+    options = {"backbone": "efficientnet_b0", "size": 64, "weights": None, **kwargs}
+    with pytest.raises(UserInputError, match=message):
+        models.build_backbone(options["backbone"], options["size"], options["weights"])
+
+
+@pytest.fixture
+def crop_cache(tmp_path):
+    """A tiny face cache: fakes have a bright square in the face, reals do not."""
+    rows = []
+    generator = np.random.default_rng(0)
+    for n in range(24):
+        label = n % 2
+        crops = generator.integers(60, 120, (5, 32, 32, 3)).astype(np.uint8)
+        if label:
+            crops[:, 10:22, 10:22] = 230
+        name = f"crops/v{n}.npz"
+        save_crops(FaceCrops(f"v{n}", crops, np.arange(5), np.zeros((5, 4)), np.ones(5, bool), 1, 5,
+                             {"detector": "mtcnn", "size": 32}), tmp_path / name)
+        rows.append({"video_id": f"v{n}", "label": label, "crops": name, "split": "train" if n < 16 else "val"})
+    return tmp_path, pd.DataFrame(rows)
+
+
+def test_clip_dataset_streams_batches_and_shuffles_per_epoch(crop_cache):
+    folder, table = crop_cache
+    dataset = training.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
+    clips, labels = dataset[0]
+    assert clips.shape == (5, 3, 32, 32, 3) and clips.dtype == np.float32 and labels.shape == (5,)
+    assert len(dataset) == 5 and dataset[4][0].shape[0] == 4
+    first = dataset.order.copy()
+    dataset.on_epoch_end()
+    assert not np.array_equal(first, dataset.order)
+    again = training.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
+    np.testing.assert_array_equal(again.order, first)
+
+
+def test_fit_clip_repeats_short_videos_and_resizes():
+    crops = np.arange(3)[:, None, None, None] * np.ones((3, 8, 8, 3), np.uint8)
+    clip = training.fit_clip(crops, 6, 4)
+    assert clip.shape == (6, 4, 4, 3)
+    assert list(clip[:, 0, 0, 0]) == [0, 0, 1, 1, 2, 2]
+
+
+def test_augmentation_changes_the_clip_the_same_way_for_every_frame():
+    clip = np.tile(np.linspace(0, 255, 16, dtype=np.float32)[None, None, :, None], (2, 16, 1, 3))
+    flipped = training.augment_clip(clip, training.Augmentation(flip=True), np.random.default_rng(3))
+    assert np.array_equal(flipped[0], flipped[1])
+    jpeg = training.augment_clip(clip, training.Augmentation(jpeg_quality=30), np.random.default_rng(0))
+    assert jpeg.shape == clip.shape and not np.array_equal(jpeg, clip)
+
+
+def tiny_clip_model(frames=3, size=32):
+    """The training machinery's tests need a model of the same shape, not a big backbone."""
+    from keras import layers
+
+    clips = keras.Input((frames, size, size, 3))
+    x = models.FoldTime()(clips)
+    x = layers.Rescaling(1 / 255)(x)
+    x = layers.Conv2D(4, 3, strides=2, activation="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = models.UnfoldTime(frames)(x)
+    x = layers.LSTM(4)(x)
+    return keras.Model(clips, layers.Dense(1, activation="sigmoid")(x))
+
+
+def _train(folder, table, out, epochs, seed=4):
+    seed_everything(seed)
+    train = training.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=seed)
+    val = training.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
+    model = tiny_clip_model()
+    training.compile_model(model, keras.optimizers.Adam(1e-3))
+    history = training.fit(model, train, val, out, epochs=epochs, patience=10, verbose=0)
+    return model, history, val
+
+
+@pytest.mark.slow
+def test_training_loss_falls_and_two_seeded_runs_agree(crop_cache):
+    folder, table = crop_cache
+    model, history, val = _train(folder, table, folder / "run1", epochs=8)
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert (folder / "run1" / "best.keras").is_file() and (folder / "run1" / "history.csv").is_file()
+    assert not (folder / "run1" / "backup").exists()  # removed when training ends
+    _, again, _ = _train(folder, table, folder / "run2", epochs=8)
+    np.testing.assert_allclose(history["loss"], again["loss"], rtol=1e-5)
+    np.testing.assert_allclose(history["val_auc"], again["val_auc"], rtol=1e-5)
+    predictions = training.predict_table(model, val)
+    assert list(predictions.columns[:2]) == ["video_id", "label"] and predictions["score"].between(0, 1).all()
+
+
+@pytest.mark.slow
+def test_interrupted_training_resumes_from_its_last_epoch(crop_cache):
+    folder, table = crop_cache
+
+    class StopAfterTwoEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt  # the user pressed Ctrl-C, or the machine went away
+
+    seed_everything(4)
+    train = training.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=4)
+    val = training.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
+    model = tiny_clip_model()
+    training.compile_model(model, keras.optimizers.Adam(1e-3))
+    out = folder / "interrupted"
+    original_fit = keras.Model.fit
+
+    def fit_with_interrupt(self, *args, callbacks=None, **kwargs):
+        return original_fit(self, *args, callbacks=[*callbacks, StopAfterTwoEpochs()], **kwargs)
+
+    keras.Model.fit = fit_with_interrupt
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            training.fit(model, train, val, out, epochs=4, patience=10, verbose=0)
+    finally:
+        keras.Model.fit = original_fit
+    assert (out / "backup").exists()
+    model = tiny_clip_model()
+    training.compile_model(model, keras.optimizers.Adam(1e-3))
+    history = training.fit(model, train, val, out, epochs=4, patience=10, verbose=0)
+    assert list(history["epoch"]) == [0, 1, 2, 3]  # epochs 0-1 before the interruption, 2-3 after
+
+
+def test_saved_model_carries_its_settings(crop_cache, tmp_path):
+    model = models.build_time_distributed("efficientnet_b0", 3, 32, **TINY)
+    path = training.save_model(model, tmp_path / "m.keras", {"frames": 3, "size": 32, "extraction": {"detector": "ssd"}})
+    with zipfile.ZipFile(path) as bundle:
+        assert json.loads(bundle.read(training.SETTINGS_MEMBER))["extraction"]["detector"] == "ssd"
+    loaded, settings = training.load_model(path)
+    assert settings["frames"] == 3
+    clips = np.zeros((1, 3, 32, 32, 3), np.float32)
+    np.testing.assert_allclose(loaded.predict(clips, verbose=0), model.predict(clips, verbose=0), atol=1e-6)
+    with pytest.raises(UserInputError, match="model file not found"):
+        training.load_model(tmp_path / "none.keras")
