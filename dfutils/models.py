@@ -101,6 +101,13 @@ def build_backbone(name: str, size: int, weights: str | None):
             f"{str(error).splitlines()[0][:120]}); Keras downloads them on first use, so this machine "
             "needs internet access once, or set `weights: none` in the params file to train from scratch"
         ) from None
+    if weights is None:
+        # From scratch on a small set, the default momentum (0.99) leaves the moving statistics
+        # near their initial values for hundreds of steps, and inference then predicts a
+        # constant; 0.9 lets them settle within the few hundred steps a CPU run has.
+        for layer in network.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.momentum = 0.9
     image = keras.Input((size, size, 3), name="frame")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(image) if spec.preprocessing == "tf" else image
     return keras.Model(image, network(x), name=f"{name}_features")

@@ -307,19 +307,9 @@ def _load_photo(asset_name: str) -> np.ndarray:
 
 @lru_cache(maxsize=2)
 def _load_video(asset_name: str) -> np.ndarray:
-    import cv2
+    from .video import read_frames
 
-    capture = cv2.VideoCapture(str(assets.fetch(asset_name)))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
-    if not frames:
-        raise UserInputError(f"asset {asset_name}: no frames could be decoded")
-    return np.stack(frames)
+    return read_frames(assets.fetch(asset_name))
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 
-import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,22 +13,12 @@ from dfutils import synth
 from dfutils.datasets import check_no_leak, index_ffpp
 from dfutils.errors import UserInputError
 from dfutils.synth import FaceGeometry, SynthConfig, build_synthdf, expression_field, plan_benchmark
+from dfutils.video import read_frames as decode
 
 TINY = SynthConfig(
     identities=("elton_john", "jerry_seinfeld", "madonna", "friends_3", "faceapi_1", "carphone"),
     clips_per_identity=2, seconds=1.0, compressions=("c0", "c23"),
 )
-
-
-def decode(path) -> np.ndarray:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    return np.stack(frames)
 
 
 @pytest.fixture(scope="module")
