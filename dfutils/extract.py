@@ -139,16 +139,6 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
     return table
 
 
-def load_face_cache(out: str | Path, video_id: str, faces: pd.DataFrame | None = None):
-    """The :class:`~dfutils.faces.FaceCrops` of one video from an extraction folder."""
-    out = Path(out)
-    faces = pd.read_csv(out / "faces.csv", keep_default_na=False) if faces is None else faces
-    row = faces.loc[faces["video_id"] == video_id]
-    if row.empty or not row["crops"].iloc[0]:
-        raise UserInputError(f"{out / 'faces.csv'}: no crops for video {video_id!r}")
-    return load_crops(out / row["crops"].iloc[0])
-
-
 def detection_rates(faces: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
     """Per method: videos, failures, and the share of sampled frames where the main face was detected."""
     table = faces.merge(index[["video_id", "method", "label"]], on="video_id", how="left")

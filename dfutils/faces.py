@@ -332,21 +332,22 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     detector = detector or get_detector(settings.detector)
     count = len(sampled.frames)
     keyframes = np.unique(np.r_[np.arange(0, count, settings.keyframe_interval), count - 1])
-    full = detect_downscaled(detector, sampled.frames[keyframes], settings.detect_side)
+    threshold = settings.score_threshold
     detections: list[list[dict]] = [[] for _ in range(count)]
-    for t, faces in zip(keyframes, full, strict=True):
-        detections[t] = [face for face in faces if face["score"] >= settings.score_threshold]
+
+    def detect_full(which: np.ndarray) -> None:
+        for t, faces in zip(which, detect_downscaled(detector, sampled.frames[which], settings.detect_side), strict=True):
+            detections[t] = [face for face in faces if face["score"] >= threshold]
+
+    detect_full(keyframes)
     if not any(detections) and len(keyframes) < count:  # nothing on the keyframes: look at every frame
-        others = np.setdiff1d(np.arange(count), keyframes)
-        for t, faces in zip(others, detect_downscaled(detector, sampled.frames[others], settings.detect_side), strict=True):
-            detections[t] = [face for face in faces if face["score"] >= settings.score_threshold]
+        detect_full(np.setdiff1d(np.arange(count), keyframes))
         keyframes = np.arange(count)
     try:
         boxes, detected = track_main_face(detections)
     except ValueError as error:
         raise UserInputError(f"{path}: {error}") from None
     # between keyframes, and wherever the track was missed, look near the track's (borrowed) box
-    threshold = settings.score_threshold
     todo = np.flatnonzero(~detected)
     boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=160)
     detected[todo] = found

@@ -96,7 +96,7 @@ def _failure_message(run: NotebookRun, error: BaseException) -> str:
     return f"notebook {run.name} failed: {type(error).__name__}: {error}"
 
 
-def _previous_entries(run_json: Path, profile: Profile) -> dict[str, dict]:
+def _previous_entries(run_json: Path) -> dict[str, dict]:
     """Results of an earlier run of the same profile, for runs not repeated now (--only)."""
     if not run_json.is_file():
         return {}
@@ -133,7 +133,7 @@ def run_profile(
     if progress is None:
         progress = sys.stderr.isatty()
 
-    previous = _previous_entries(run_json, profile) if only else {}
+    previous = _previous_entries(run_json) if only else {}
     entries = []
     for run in profile.runs:
         if run in selected:

@@ -19,7 +19,6 @@ mirrors face-api.js's ``ssdMobilenetv1`` layer by layer:
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import numpy as np
 
@@ -169,7 +168,3 @@ class SSDFaceDetector:
                 results.append(sorted(faces, key=lambda f: -f["score"]))
         return results
 
-
-@lru_cache(maxsize=1)
-def default_detector() -> SSDFaceDetector:
-    return SSDFaceDetector()

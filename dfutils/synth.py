@@ -34,7 +34,7 @@ import json
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -292,7 +292,6 @@ class Clip:
     landmarks: np.ndarray  # (T, 5, 2) detected landmarks (with tracker jitter)
     mouth_open: np.ndarray  # (T,) expression signals
     blink: np.ndarray
-    settings: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=8)
@@ -382,8 +381,7 @@ def _photo_clip(identity: Identity, generator: np.random.Generator, config: Synt
         out[t] = np.clip(frame, 0, 255).astype(np.uint8)
     geometry = FaceGeometry.from_landmarks(true_landmarks[0])
     detected = true_landmarks + _tracker_jitter(generator, frames, geometry.scale)
-    settings = {"noise_sigma": round(float(noise_sigma), 3), "base_scale": round(float(base_scale), 3)}
-    return Clip(out, detected, mouth_open, blink, settings)
+    return Clip(out, detected, mouth_open, blink)
 
 
 def _video_clip(identity: Identity, clip_index: int, generator: np.random.Generator, config: SynthConfig) -> Clip:
@@ -420,7 +418,7 @@ def _video_clip(identity: Identity, clip_index: int, generator: np.random.Genera
     geometry = [FaceGeometry.from_landmarks(points) for points in landmarks]
     opening = np.array([np.linalg.norm(g.mouth - g.eye_mid) / g.scale for g in geometry])
     mouth_open = np.clip((opening - np.percentile(opening, 10)) / 0.15, 0, 1)
-    return Clip(out, landmarks, mouth_open, np.zeros(frames), {"mirror": mirror, "start_s": round(float(start), 3)})
+    return Clip(out, landmarks, mouth_open, np.zeros(frames))
 
 
 # --------------------------------------------------------------------------- manipulations
@@ -655,20 +653,16 @@ def _build_clip(task: dict) -> list[dict]:
     plan, partner = ClipPlan(**task["plan"]), ClipPlan(**task["partner"])
     rows: list[dict] = []
     base = {"frames": config.frames, "fps": FPS, "seed": seed, "split": plan.split}
-    target_clip: Clip | None = None
-    source_clip: Clip | None = None
+
+    @lru_cache(maxsize=2)  # rendered only if some video of this clip is still to be written
+    def clip(identity: str, index: int) -> Clip:
+        return render_real_clip(identity, index, seed, config)
 
     def target() -> Clip:
-        nonlocal target_clip
-        if target_clip is None:
-            target_clip = render_real_clip(plan.identity, plan.clip_index, seed, config)
-        return target_clip
+        return clip(plan.identity, plan.clip_index)
 
     def source() -> Clip:
-        nonlocal source_clip
-        if source_clip is None:
-            source_clip = render_real_clip(partner.identity, partner.clip_index, seed, config)
-        return source_clip
+        return clip(partner.identity, partner.clip_index)
 
     for compression in config.compressions:
         path = _clip_path(root, compression, plan.number)

@@ -94,6 +94,7 @@ class ClipDataset(keras.utils.PyDataset):
         if table.empty:
             raise UserInputError("clip table: no videos")
         self.table = table.reset_index(drop=True)
+        self.labels = self.table["label"].to_numpy(np.float32)
         self.faces_dir = Path(faces_dir)
         self.frames, self.size, self.batch_size = frames, size, batch_size
         self.shuffle, self.seed = shuffle, seed
@@ -119,8 +120,7 @@ class ClipDataset(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         clips = np.stack([self.clip(int(row)) for row in rows])
-        labels = self.table["label"].to_numpy(np.float32)[rows]
-        return clips, labels
+        return clips, self.labels[rows]
 
     def on_epoch_end(self):
         self.epoch += 1

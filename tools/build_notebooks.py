@@ -260,7 +260,7 @@ import keras
 import pandas as pd
 from IPython.display import display
 
-from dfutils import config, datasets, models, plots, training
+from dfutils import config, datasets, metrics, models, plots, training
 from dfutils.figures import record_figures
 from dfutils.seeding import seed_everything
 
@@ -302,15 +302,9 @@ plots.plot_history(history, title=f"{backbone}: training curves");
 '''),
     md("## Validation and test predictions"),
     code('''
-from sklearn.metrics import accuracy_score, roc_auc_score
-
 predictions = pd.concat([training.predict_table(model, validation), training.predict_table(model, test)])
 predictions.to_csv(run_dir / "predictions.csv", index=False)
-summary = predictions.groupby("split").apply(lambda p: pd.Series({
-    "videos": len(p),
-    "auc": roc_auc_score(p["label"], p["score"]) if p["label"].nunique() == 2 else float("nan"),
-    "accuracy": accuracy_score(p["label"], p["score"] > 0.5),
-}), include_groups=False)
+summary = metrics.summary_by_split(predictions)
 display(summary.round(3))
 model_path = training.save_model(model, run_dir / "model.keras", {
     **extraction, "frames": frames, "size": size, "backbone": backbone, "architecture": "time_distributed"})
