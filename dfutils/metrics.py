@@ -1,23 +1,141 @@
-"""Video-level metrics on scikit-learn."""
+"""Video-level metrics on scikit-learn, frame-to-video aggregation, and Paper A's test protocol.
+
+Conventions: ``label`` 1 = fake, ``score`` = fake probability, a video is
+called fake when ``score > threshold`` (0.5).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .seeding import rng
+
+METRIC_COLUMNS = ["videos", "accuracy", "auc", "mae", "precision", "recall", "f1", "eer"]
+
+
+def equal_error_rate(labels, scores) -> float:
+    """EER from the ROC curve: the error where the false positive rate equals the false
+    negative rate, linearly interpolated between the two ROC points that straddle it."""
+    from sklearn.metrics import roc_curve
+
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    fpr, tpr, _ = roc_curve(labels, scores)
+    fnr = 1 - tpr
+    gap = fnr - fpr  # falls from >= 0 at the first point to <= 0 at the last
+    crossing = int(np.argmax(gap <= 0))
+    if crossing == 0 or gap[crossing] == 0:
+        return float(fpr[crossing] if gap[crossing] == 0 else (fpr[0] + fnr[0]) / 2)
+    before, after = crossing - 1, crossing
+    # the point t in [0, 1] along the segment where fnr - fpr = 0
+    t = gap[before] / (gap[before] - gap[after])
+    return float(fpr[before] + t * (fpr[after] - fpr[before]))
+
+
+def video_metrics(labels, scores, threshold: float = 0.5) -> dict:
+    """Accuracy, ROC AUC, MAE (|label - probability|), precision, recall, F1 (fake = positive), EER."""
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    labels = np.asarray(labels).astype(int)
+    scores = np.asarray(scores, dtype=float)
+    predicted = (scores > threshold).astype(int)
+    both = len(np.unique(labels)) == 2
+    return {
+        "videos": int(len(labels)),
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "auc": float(roc_auc_score(labels, scores)) if both else float("nan"),
+        "mae": float(np.mean(np.abs(labels - scores))),
+        "precision": float(precision_score(labels, predicted, zero_division=0)),
+        "recall": float(recall_score(labels, predicted, zero_division=0)),
+        "f1": float(f1_score(labels, predicted, zero_division=0)),
+        "eer": equal_error_rate(labels, scores) if both else float("nan"),
+    }
+
+
+def confusion(labels, scores, threshold: float = 0.5) -> pd.DataFrame:
+    """2x2 confusion matrix, rows = true class, columns = predicted class (real, fake)."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(np.asarray(labels).astype(int), (np.asarray(scores) > threshold).astype(int), labels=[0, 1])
+    names = ["real", "fake"]
+    return pd.DataFrame(matrix, index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted"))
+
+
+def metrics_table(predictions: pd.DataFrame, by="split", threshold: float = 0.5) -> pd.DataFrame:
+    """:func:`video_metrics` per group of ``by`` (one or more columns of a prediction table)."""
+    rows = []
+    for key, part in predictions.groupby(by, sort=True, observed=True):
+        key = key if isinstance(key, tuple) else (key,)
+        names = [by] if isinstance(by, str) else list(by)
+        rows.append({**dict(zip(names, key, strict=True)), **video_metrics(part["label"], part["score"], threshold)})
+    names = [by] if isinstance(by, str) else list(by)
+    return pd.DataFrame(rows, columns=names + METRIC_COLUMNS).set_index(names)
+
 
 def summary_by_split(predictions: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
-    """Per split: videos, ROC AUC (NaN when only one class is present) and accuracy at ``threshold``.
+    """Every metric per split (``predictions`` needs ``split``, ``label``, ``score``)."""
+    return metrics_table(predictions, "split", threshold)
 
-    ``predictions`` needs ``split``, ``label`` (1 = fake) and ``score`` (fake probability).
+
+def aggregate_frames(frame_scores, how: str = "mean", confident: float = 0.8) -> float:
+    """One video score from its frame scores.
+
+    - ``mean`` (both papers): the mean probability.
+    - ``confident``: the mean over confident frames only (score >= ``confident`` or
+      <= 1 - ``confident``), falling back to the mean when no frame is confident. A few
+      clearly manipulated frames then decide a mostly ambiguous video, as several
+      DFDC solutions did; it is an alternative, not either paper's choice.
     """
-    from sklearn.metrics import accuracy_score, roc_auc_score
+    scores = np.asarray(frame_scores, dtype=float)
+    scores = scores[~np.isnan(scores)]
+    if scores.size == 0:
+        return float("nan")
+    if how == "mean":
+        return float(scores.mean())
+    if how == "confident":
+        sure = scores[(scores >= confident) | (scores <= 1 - confident)]
+        return float(sure.mean() if sure.size else scores.mean())
+    raise ValueError(f"how: expected 'mean' or 'confident', got {how!r}")
 
+
+def majority_vote(model_scores, threshold: float = 0.5) -> np.ndarray:
+    """Paper B's bagging: the share of models that call each video fake (``model_scores``:
+    models x videos); a video is fake when more than half do."""
+    votes = (np.asarray(model_scores, dtype=float) > threshold).mean(axis=0)
+    return votes
+
+
+def repeated_balanced_test(predictions: pd.DataFrame, repeats: int = 10, seed: int = 0,
+                           threshold: float = 0.5) -> pd.DataFrame:
+    """Paper A's protocol: ``repeats`` times, down-sample the fake test videos to the number of
+    reals (seeded) and score; one row of metrics per repeat."""
+    reals = predictions[predictions["label"] == 0]
+    fakes = predictions[predictions["label"] == 1]
+    if reals.empty or fakes.empty:
+        raise ValueError("repeated_balanced_test: needs real and fake videos")
+    rows = []
+    for repeat in range(repeats):
+        order = rng(seed, "balanced-test", repeat).permutation(len(fakes))[:min(len(reals), len(fakes))]
+        sample = pd.concat([reals, fakes.iloc[np.sort(order)]])
+        rows.append({"repeat": repeat, **video_metrics(sample["label"], sample["score"], threshold)})
+    return pd.DataFrame(rows).set_index("repeat")
+
+
+def summarise_repeats(repeats: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """Mode (of values rounded to ``decimals`` as percentages or 4 places for MAE; Paper A's
+    choice), mean and standard deviation of each metric over the repeats."""
     rows = {}
-    for split, part in predictions.groupby("split", sort=True):
-        rows[split] = {
-            "videos": len(part),
-            "auc": roc_auc_score(part["label"], part["score"]) if part["label"].nunique() == 2 else np.nan,
-            "accuracy": accuracy_score(part["label"], part["score"] > threshold),
-        }
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split")
+    for column in [c for c in METRIC_COLUMNS if c in repeats and c != "videos"]:
+        values = repeats[column].dropna()
+        rounded = values.round(4 if column == "mae" else decimals + 2)
+        rows[column] = {"mode": float(rounded.mode().min()) if len(rounded) else float("nan"),
+                        "mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -141,3 +141,64 @@ def build_time_distributed(backbone: str, frames: int, size: int, weights: str |
 def copy_weights(source: keras.Model, target: keras.Model) -> None:
     """Copy weights between the folded and the TimeDistributed build of the same network."""
     target.set_weights(source.get_weights())
+
+
+# --------------------------------------------------------------------------- Paper B
+EMBEDDING_LAYER = "embedding"
+
+
+def build_frame_classifier(backbone: str = "xception", size: int = 299, weights: str | None = None,
+                           embedding_units: int = 512, dropout_rate: float = 0.3) -> keras.Model:
+    """Paper B's frames-only model: the backbone on one face crop (all layers trainable), a
+    512-unit dense layer (whose output is the per-frame embedding the LSTM/GRU models
+    read), a sigmoid."""
+    features = build_backbone(backbone, size, weights)
+    image = keras.Input((size, size, 3), name="face")
+    x = layers.Dense(embedding_units, activation="relu", name=EMBEDDING_LAYER)(features(image))
+    x = layers.Dropout(dropout_rate, name="dropout")(x)
+    output = layers.Dense(1, activation="sigmoid", name="fake_probability", dtype="float32")(x)
+    return keras.Model(image, output, name=f"frames_{backbone}")
+
+
+def embedding_extractor(frame_classifier: keras.Model) -> keras.Model:
+    """The frame classifier cut at its first dense layer: face crop -> 512-d embedding."""
+    return keras.Model(frame_classifier.input, frame_classifier.get_layer(EMBEDDING_LAYER).output,
+                       name=f"{frame_classifier.name}_embedding")
+
+
+def build_sequence_classifier(cell: str, frames: int, features: int = 512, units: int = 32) -> keras.Model:
+    """Paper B's frames + LSTM/GRU: one recurrent layer of ``units`` over per-frame embeddings, a sigmoid."""
+    recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}
+    if cell not in recurrent:
+        raise UserInputError(f"cell: expected 'lstm' or 'gru', got {cell!r}")
+    sequence = keras.Input((frames, features), name="frame_embeddings")
+    x = recurrent[cell](units, name=cell)(sequence)
+    output = layers.Dense(1, activation="sigmoid", name="fake_probability", dtype="float32")(x)
+    return keras.Model(sequence, output, name=f"frames_{cell}")
+
+
+PAPER_B_CONV3D_FILTERS = (64, 128, 256, 256, 512, 512)
+
+
+def build_conv3d(frames: int = 32, size: int = 112, filters=PAPER_B_CONV3D_FILTERS, dense_units: int = 256,
+                 dropout_rate: float = 0.3) -> keras.Model:
+    """Paper B's 3D CNN, trained from scratch: 3x3x3 convolutions (``filters``), each followed by
+    batch normalisation and 2x2x2 max pooling (an axis already down to 1 is not pooled
+    further), global average pooling, a dense layer, a sigmoid. Inputs are clips in [0, 255]."""
+    if not filters:
+        raise UserInputError("filters: at least one convolution is needed")
+    clips = keras.Input((frames, size, size, 3), name="clip")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(clips)
+    depth, side = frames, size
+    for i, width in enumerate(filters, start=1):
+        x = layers.Conv3D(int(width), 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i}")(x)
+        x = layers.Activation("relu", name=f"relu{i}")(x)
+        pool = (2 if depth >= 2 else 1, 2 if side >= 2 else 1, 2 if side >= 2 else 1)
+        x = layers.MaxPooling3D(pool, name=f"pool{i}")(x)
+        depth, side = depth // pool[0], side // pool[1]
+    x = layers.GlobalAveragePooling3D(name="average")(x)
+    x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+    x = layers.Dropout(dropout_rate, name="dropout")(x)
+    output = layers.Dense(1, activation="sigmoid", name="fake_probability", dtype="float32")(x)
+    return keras.Model(clips, output, name="conv3d")

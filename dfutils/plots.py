@@ -100,3 +100,109 @@ def plot_history(history: pd.DataFrame, title: str = "Training"):
     figure.suptitle(title, y=1.02)
     figure.tight_layout()
     return figure
+
+
+def plot_tsne(maps: dict[str, pd.DataFrame], hues=("label_name", "method"), title: str = "t-SNE"):
+    """One row per embedding space (``maps``: name -> table with x, y and the hue columns),
+    one column per colouring, like Paper B's Figs. 5 and 6."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    figure, axes = plt.subplots(len(maps), len(hues), figsize=(5 * len(hues), 4.3 * len(maps)), squeeze=False)
+    for row, (name, table) in enumerate(maps.items()):
+        for column, hue in enumerate(hues):
+            axis = axes[row][column]
+            sns.scatterplot(data=table, x="x", y="y", hue=hue, s=9, linewidth=0, alpha=0.75, ax=axis,
+                            hue_order=sorted(table[hue].unique()))
+            axis.set_title(f"{name}: by {hue.replace('_name', '')}")
+            axis.set_xticks([]), axis.set_yticks([])
+            axis.set_xlabel(""), axis.set_ylabel("")
+            axis.legend(fontsize=7, markerscale=1.5, loc="best")
+    figure.suptitle(title, y=1.0)
+    figure.tight_layout()
+    return figure
+
+
+def plot_roc(predictions: pd.DataFrame, by: str = "model", title: str = "ROC curves (test videos)"):
+    """ROC curve of every model on one plot, AUC in the legend."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    figure, axis = plt.subplots(figsize=(5.6, 5))
+    for name, part in predictions.groupby(by, sort=True):
+        if part["label"].nunique() < 2:
+            continue
+        fpr, tpr, _ = roc_curve(part["label"], part["score"])
+        axis.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(part['label'], part['score']):.3f})")
+    axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+    axis.set_xlabel("false positive rate (reals called fake)")
+    axis.set_ylabel("true positive rate (fakes caught)")
+    axis.set_title(title)
+    axis.legend(fontsize=7, loc="lower right")
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def plot_confusions(matrices: dict[str, pd.DataFrame], columns: int = 4, title: str = "Confusion matrices (test videos)"):
+    """A seaborn heatmap per model (counts, rows = true class)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    rows = -(-len(matrices) // columns)
+    figure, axes = plt.subplots(rows, min(columns, len(matrices)), figsize=(3.2 * min(columns, len(matrices)), 2.9 * rows),
+                                squeeze=False)
+    for axis in axes.flat[len(matrices):]:
+        axis.axis("off")
+    for axis, (name, matrix) in zip(axes.flat, matrices.items(), strict=False):
+        sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=False, ax=axis)
+        axis.set_title(name, fontsize=9)
+    figure.suptitle(title, y=1.0)
+    figure.tight_layout()
+    return figure
+
+
+def plot_matrix(matrix: pd.DataFrame, title: str, fmt: str = ".3f", cmap: str = "viridis", vmin=0.0, vmax=1.0):
+    """A labelled heatmap of a small table (e.g. train compression x test compression AUC)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    figure, axis = plt.subplots(figsize=(1.6 + 1.3 * matrix.shape[1], 1.2 + 0.8 * matrix.shape[0]))
+    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, vmin=vmin, vmax=vmax, ax=axis)
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_frame_strip(frame_scores, crops=None, title: str = "", threshold: float = 0.5):
+    """Per-frame fake probability of one video as a strip (with the crops above it when given)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    scores = np.asarray(frame_scores, dtype=float)
+    has_crops = crops is not None and len(crops)
+    figure, axes = plt.subplots(2 if has_crops else 1, 1, figsize=(max(6, 0.45 * len(scores)), 3.6 if has_crops else 2.2),
+                                squeeze=False, gridspec_kw={"height_ratios": [1, 1.2] if has_crops else [1]})
+    if has_crops:
+        axes[0][0].imshow(np.concatenate(list(crops), axis=1))
+        axes[0][0].axis("off")
+    axis = axes[-1][0]
+    axis.bar(np.arange(len(scores)), scores, color=np.where(scores > threshold, "tab:red", "tab:blue"))
+    axis.axhline(threshold, color="grey", linestyle=":")
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("sampled frame")
+    axis.set_ylabel("fake probability")
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def plot_loss_curves(histories: pd.DataFrame, by: str, title: str = "loss"):
+    """Training and validation loss per epoch, one panel per value of ``by``."""
+    import seaborn as sns
+
+    long = histories.melt(id_vars=["epoch", by], value_vars=[c for c in ("loss", "val_loss") if c in histories])
+    grid = sns.relplot(data=long.replace({"loss": "train", "val_loss": "validation"}), x="epoch", y="value",
+                       hue="variable", col=by, kind="line", height=3, aspect=1.3)
+    grid.set_axis_labels("epoch", title)
+    return grid.figure

@@ -85,6 +85,16 @@ def render_index(record: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+def _summary(artifact_dir: Path) -> list[dict]:
+    """Headline metrics of every model trained so far; a broken predictions file must not stop the run."""
+    from .results import summary_rows
+
+    try:
+        return summary_rows(artifact_dir)
+    except Exception as error:  # noqa: BLE001 - the report still renders, with the reason
+        return [{"model": f"(summary unavailable: {type(error).__name__}: {error})"}]
+
+
 def _failure_message(run: NotebookRun, error: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
@@ -168,6 +178,7 @@ def run_profile(
     def save() -> None:
         record["duration_s"] = time.perf_counter() - started
         record["finished"] = _now()
+        record["summary"] = _summary(artifact_dir)
         _write_json(run_json, record)
         render_index(record, index_html)
 
@@ -228,6 +239,11 @@ def run_profile(
         duration = f"{entry['duration_s']:.1f} s" if entry.get("duration_s") is not None else "-"
         echo(f"  {entry['name']:<40} {entry['status']:<8} {duration:>9}")
     echo(f"  {'total':<40} {record['status']:<8} {record['duration_s']:>7.1f} s")
+    if record["summary"]:
+        echo("test-split metrics of every model (video level; details in the report):")
+        from .results import format_summary
+
+        echo(format_summary(record["summary"]))
     if failure:
         raise NotebookFailed(f"{failure}; partial report: {failed_html}")
     return RunResult(profile, index_html, run_json, record)

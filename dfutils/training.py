@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,10 +128,84 @@ class ClipDataset(keras.utils.PyDataset):
         self.order = self._order()
 
 
+class FrameDataset(ClipDataset):
+    """Batches of single face crops (``frames`` per video, each labelled with its video's label).
+
+    Shuffling keeps locality: videos are shuffled, then the frames of each window of
+    ``window`` videos are shuffled together, so a bounded cache of decoded videos serves
+    every frame. ``frame_videos`` says which table row each item belongs to.
+    """
+
+    def __init__(self, *args, window: int = 64, **kwargs):
+        self.window = window
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        super().__init__(*args, **kwargs)
+
+    def _order(self) -> np.ndarray:
+        videos, frames = len(self.table), self.frames
+        pairs = np.stack(np.meshgrid(np.arange(videos), np.arange(frames), indexing="ij"), -1).reshape(-1, 2)
+        if not self.shuffle:
+            return pairs
+        generator = rng(self.seed, "frame-order", self.epoch)
+        video_order = generator.permutation(videos)
+        chunks = []
+        for start in range(0, videos, self.window):
+            block = pairs.reshape(videos, frames, 2)[video_order[start:start + self.window]].reshape(-1, 2)
+            chunks.append(block[generator.permutation(len(block))])
+        return np.concatenate(chunks)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.table) * self.frames / self.batch_size)
+
+    @property
+    def frame_videos(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.table)), self.frames)
+
+    def _frames_of(self, row: int) -> np.ndarray:
+        if row not in self._cache:
+            crops = load_crops(self.faces_dir / self.table.at[row, "crops"]).crops
+            self._cache[row] = fit_clip(crops, self.frames, self.size)
+            while len(self._cache) > 2 * self.window:
+                self._cache.popitem(last=False)
+        return self._cache[row]
+
+    def __getitem__(self, index: int):
+        pairs = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        images = []
+        for row, k in pairs:
+            image = self._frames_of(int(row))[int(k)][None]
+            if self.augmentation.active:
+                image = augment_clip(image, self.augmentation, rng(self.seed, "augment", self.epoch, int(row), int(k)))
+            images.append(image[0])
+        return np.stack(images), self.labels[pairs[:, 0]]
+
+
+def paper_b_nadam(learning_rate: float = 0.002, schedule_decay: float = 0.004) -> keras.optimizers.Optimizer:
+    """Nadam with Paper B's settings in Keras 3.
+
+    Keras 2's ``Nadam(schedule_decay=...)`` is gone: Keras 3's Nadam has the momentum
+    warm-up built in with no argument. Paper B's ``schedule_decay`` is mapped here to a
+    learning-rate decay of the same size per step, ``lr_t = lr / (1 + schedule_decay * t)``
+    (``keras.optimizers.schedules.InverseTimeDecay`` with ``decay_steps=1``), the
+    behaviour of Keras 2's per-step ``decay`` argument.
+    """
+    schedule = keras.optimizers.schedules.InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=schedule_decay)
+    return keras.optimizers.Nadam(learning_rate=schedule)
+
+
 def clip_table(index: pd.DataFrame, faces: pd.DataFrame) -> pd.DataFrame:
     """Index rows joined with their crop files; videos without crops are left out (and counted)."""
     usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")][["video_id", "crops"]]
     return index.merge(usable, on="video_id", how="inner")
+
+
+def balanced_class_weight(labels) -> dict:
+    """Weights that make both classes count equally in the loss (scikit-learn's "balanced")."""
+    labels = np.asarray(labels).astype(int)
+    counts = np.bincount(labels, minlength=2)
+    if counts.min() == 0:
+        raise UserInputError(f"training data has only one class (reals {counts[0]}, fakes {counts[1]})")
+    return {k: len(labels) / (2 * counts[k]) for k in (0, 1)}
 
 
 def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:
@@ -165,33 +240,88 @@ def use_mixed_precision_if_gpu() -> bool:
     return gpu
 
 
-def fit(model: keras.Model, train: ClipDataset, validation: ClipDataset, out_dir: str | Path,
-        epochs: int, patience: int = 5, verbose: int = 2) -> pd.DataFrame:
+def fit(model: keras.Model, train, validation, out_dir: str | Path,
+        epochs: int, patience: int = 5, verbose: int = 2, batch_size: int | None = None,
+        class_weight: dict | None = None, checkpoint: bool = True) -> pd.DataFrame:
     """Train with checkpoints, early stopping and logs in ``out_dir``; resumes if interrupted.
 
-    Writes ``best.keras`` (best validation AUC), ``history.csv`` and
-    ``tensorboard/``; ``backup/`` holds the state of an unfinished training
-    and is deleted when training ends. Returns the history as a table.
+    ``train`` and ``validation`` are datasets (``ClipDataset``, ``FrameDataset``) or
+    ``(inputs, labels)`` array pairs (then ``batch_size`` applies). Writes
+    ``best.weights.h5`` (weights of the best validation AUC, unless ``checkpoint`` is
+    false), ``history.csv`` and ``tensorboard/``; ``backup/`` holds the state of an
+    unfinished training and is deleted when training ends. The model ends with its
+    best weights either way. Returns the history as a table.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out / "backup")),
-        keras.callbacks.ModelCheckpoint(str(out / "best.keras"), monitor="val_auc", mode="max", save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=patience, restore_best_weights=True),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=(out / "backup").exists()),
         keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False, profile_batch=0),
     ]
-    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    if checkpoint:
+        # weights only: the optimizer state would triple the file (Xception: 88 MB -> 263 MB)
+        callbacks.append(keras.callbacks.ModelCheckpoint(str(out / "best.weights.h5"), monitor="val_auc", mode="max",
+                                                         save_best_only=True, save_weights_only=True))
+    inputs = {"x": train[0], "y": train[1], "batch_size": batch_size, "shuffle": True} if isinstance(train, tuple) else {"x": train}
+    model.fit(**inputs, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose,
+              class_weight=class_weight)
     return pd.read_csv(out / "history.csv")
 
 
 def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
     """Per-video fake probability beside the label."""
     scores = np.concatenate([np.asarray(model.predict_on_batch(dataset[i][0])).reshape(-1) for i in range(len(dataset))])
-    table = dataset.table[["video_id", "label"] + [c for c in ("method", "compression", "split") if c in dataset.table]].copy()
+    table = _prediction_columns(dataset)
     table["score"] = scores.astype(float)
     return table
+
+
+PREDICTION_COLUMNS = ("method", "compression", "split", "group")
+
+
+def _prediction_columns(dataset: ClipDataset) -> pd.DataFrame:
+    return dataset.table[["video_id", "label"] + [c for c in PREDICTION_COLUMNS if c in dataset.table]].copy()
+
+
+def frame_scores(model: keras.Model, dataset: ClipDataset) -> np.ndarray:
+    """Per-frame fake probabilities of a frame classifier, shape (videos, frames)."""
+    scores = []
+    for i in range(len(dataset)):
+        clips = dataset[i][0]
+        flat = clips.reshape(-1, *clips.shape[2:])
+        scores.append(np.asarray(model.predict_on_batch(flat)).reshape(len(clips), -1))
+    return np.concatenate(scores).astype(float)
+
+
+def frame_predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
+    """Per-video table of a frame classifier: video score = mean of its frame scores (Paper B)."""
+    scores = frame_scores(model, dataset)
+    table = _prediction_columns(dataset)
+    table["score"] = scores.mean(axis=1)
+    return table
+
+
+def clip_embeddings(extractor: keras.Model, dataset: ClipDataset) -> np.ndarray:
+    """Per-frame embeddings of every clip, shape (videos, frames, features)."""
+    out = []
+    for i in range(len(dataset)):
+        clips = dataset[i][0]
+        flat = clips.reshape(-1, *clips.shape[2:])
+        out.append(np.asarray(extractor.predict_on_batch(flat)).reshape(len(clips), clips.shape[1], -1))
+    return np.concatenate(out).astype(np.float32)
+
+
+def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str, **info) -> Path:
+    """``run_dir/predictions.csv`` (the per-video table with the model's name) and
+    ``run_dir/info.json`` (the name and ``info``, e.g. parameters), read by ``06_results``."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "predictions.csv"
+    table.assign(model=model_name).to_csv(path, index=False)
+    (run_dir / "info.json").write_text(json.dumps({"model": model_name, **info}, indent=1, default=str))
+    return path
 
 
 def save_model(model: keras.Model, path: str | Path, settings: dict) -> Path:
@@ -199,7 +329,10 @@ def save_model(model: keras.Model, path: str | Path, settings: dict) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.keras")
-    model.save(tmp)
+    # an uncompiled copy: the file holds the network, not the optimizer state (a third of the size)
+    plain = keras.models.clone_model(model)
+    plain.set_weights(model.get_weights())
+    plain.save(tmp)
     with zipfile.ZipFile(tmp, "a") as bundle:
         bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
     tmp.replace(path)

@@ -16,3 +16,83 @@ def test_summary_by_split_against_hand_computed_values():
     assert summary.loc["val", "videos"] == 4
     # test: one class only -> no AUC; 2 of 3 fakes above 0.5
     assert np.isnan(summary.loc["test", "auc"]) and summary.loc["test", "accuracy"] == 2 / 3
+
+
+# --------------------------------------------------------------------------- issue 8: the full metric set
+import pytest  # noqa: E402
+
+from dfutils import metrics  # noqa: E402
+
+
+def brute_force_eer(labels, scores):
+    """Sweep thresholds finely; the EER is where FPR and FNR cross (the sweep is piecewise constant)."""
+    labels, scores = np.asarray(labels), np.asarray(scores)
+    best = None
+    for threshold in np.unique(np.r_[scores, -np.inf, np.inf]):
+        fpr = np.mean(scores[labels == 0] >= threshold)
+        fnr = np.mean(scores[labels == 1] < threshold)
+        if best is None or abs(fpr - fnr) < best[0]:
+            best = (abs(fpr - fnr), (fpr + fnr) / 2)
+    return best[1]
+
+
+def test_eer_on_hand_computed_cases():
+    # threshold 0.6: one real of two above (FPR 1/2), one fake of two below (FNR 1/2)
+    assert metrics.equal_error_rate([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9]) == pytest.approx(0.5)
+    # ROC points (1/3, 1/2) and (1/3, 1): FNR falls from 1/2 to 0 at FPR 1/3 -> crossing at 1/3
+    assert metrics.equal_error_rate([0, 0, 0, 1, 1], [0.1, 0.2, 0.7, 0.6, 0.9]) == pytest.approx(1 / 3)
+    # perfectly separated: no error
+    assert metrics.equal_error_rate([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == pytest.approx(0.0)
+    # perfectly inverted: every error
+    assert metrics.equal_error_rate([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == pytest.approx(1.0)
+    assert np.isnan(metrics.equal_error_rate([1, 1], [0.2, 0.3]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_eer_agrees_with_a_threshold_sweep_where_the_rates_cross_exactly(seed):
+    # equal class sizes and distinct scores: some threshold makes FPR == FNR exactly
+    generator = np.random.default_rng(seed)
+    labels = np.repeat([0, 1], 20)
+    scores = generator.permutation(np.linspace(0, 1, 40)) * 0.5 + labels * generator.uniform(0, 0.5)
+    assert metrics.equal_error_rate(labels, scores) == pytest.approx(brute_force_eer(labels, scores), abs=1e-9)
+
+
+def test_video_metrics_on_a_hand_computed_case():
+    values = metrics.video_metrics([0, 0, 1, 1, 1], [0.2, 0.7, 0.9, 0.6, 0.3])
+    # predicted fake: 0.7, 0.9, 0.6 -> TP 2, FP 1, FN 1, TN 1
+    assert values["accuracy"] == pytest.approx(3 / 5)
+    assert values["precision"] == pytest.approx(2 / 3) and values["recall"] == pytest.approx(2 / 3)
+    assert values["f1"] == pytest.approx(2 / 3)
+    assert values["mae"] == pytest.approx((0.2 + 0.7 + 0.1 + 0.4 + 0.7) / 5)
+    # ranked pairs: reals .2,.7 vs fakes .9,.6,.3 -> right: (.2<.9,.6,.3) 3 + (.7<.9) 1 = 4 of 6
+    assert values["auc"] == pytest.approx(4 / 6)
+    confusion = metrics.confusion([0, 0, 1, 1, 1], [0.2, 0.7, 0.9, 0.6, 0.3])
+    assert confusion.loc["real", "real"] == 1 and confusion.loc["real", "fake"] == 1
+    assert confusion.loc["fake", "fake"] == 2 and confusion.loc["fake", "real"] == 1
+
+
+def test_frame_aggregation_mean_and_confident():
+    assert metrics.aggregate_frames([0.2, 0.4, 0.9]) == pytest.approx(0.5)
+    # confident frames (>= .8 or <= .2): 0.9 and 0.1 -> 0.5; 0.95 alone -> 0.95
+    assert metrics.aggregate_frames([0.1, 0.5, 0.6, 0.9], "confident") == pytest.approx(0.5)
+    assert metrics.aggregate_frames([0.5, 0.55, 0.95], "confident") == pytest.approx(0.95)
+    assert metrics.aggregate_frames([0.4, 0.6], "confident") == pytest.approx(0.5)  # none confident -> mean
+    assert np.isnan(metrics.aggregate_frames([]))
+    with pytest.raises(ValueError, match="how"):
+        metrics.aggregate_frames([0.5], "median")
+
+
+def test_majority_vote_is_the_share_of_models_calling_fake():
+    votes = metrics.majority_vote([[0.9, 0.1, 0.6], [0.8, 0.2, 0.4], [0.2, 0.3, 0.7]])
+    np.testing.assert_allclose(votes, [2 / 3, 0, 2 / 3])
+
+
+def test_repeated_balanced_test_balances_each_draw_and_is_seeded():
+    predictions = pd.DataFrame({"label": [0] * 5 + [1] * 20, "score": np.linspace(0, 1, 25)})
+    first = metrics.repeated_balanced_test(predictions, repeats=6, seed=3)
+    assert (first["videos"] == 10).all()
+    pd.testing.assert_frame_equal(first, metrics.repeated_balanced_test(predictions, repeats=6, seed=3))
+    assert not first.equals(metrics.repeated_balanced_test(predictions, repeats=6, seed=4))
+    summary = metrics.summarise_repeats(first)
+    assert summary.loc["auc", "mean"] == pytest.approx(first["auc"].mean())
+    assert summary.loc["auc", "mode"] in set(first["auc"].round(4))

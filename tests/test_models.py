@@ -128,7 +128,7 @@ def test_training_loss_falls_and_two_seeded_runs_agree(crop_cache):
     folder, table = crop_cache
     model, history, val = _train(folder, table, folder / "run1", epochs=8)
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
-    assert (folder / "run1" / "best.keras").is_file() and (folder / "run1" / "history.csv").is_file()
+    assert (folder / "run1" / "best.weights.h5").is_file() and (folder / "run1" / "history.csv").is_file()
     assert not (folder / "run1" / "backup").exists()  # removed when training ends
     _, again, _ = _train(folder, table, folder / "run2", epochs=8)
     np.testing.assert_allclose(history["loss"], again["loss"], rtol=1e-5)
@@ -181,3 +181,71 @@ def test_saved_model_carries_its_settings(crop_cache, tmp_path):
     np.testing.assert_allclose(loaded.predict(clips, verbose=0), model.predict(clips, verbose=0), atol=1e-6)
     with pytest.raises(UserInputError, match="model file not found"):
         training.load_model(tmp_path / "none.keras")
+
+
+# --------------------------------------------------------------------------- Paper B models
+def test_frame_dataset_serves_every_frame_once_per_epoch_with_its_video_label(crop_cache):
+    folder, table = crop_cache
+    dataset = training.FrameDataset(table, folder, frames=3, size=32, batch_size=7, shuffle=True, seed=1, window=4)
+    seen, labels = [], []
+    for i in range(len(dataset)):
+        images, batch_labels = dataset[i]
+        assert images.shape[1:] == (32, 32, 3)
+        labels.extend(batch_labels)
+    seen = [tuple(pair) for pair in dataset.order.tolist()]
+    assert len(seen) == len(set(seen)) == 24 * 3 and len(labels) == 72
+    np.testing.assert_array_equal(np.asarray(labels), table["label"].to_numpy()[dataset.order[:, 0]])
+    # locality: within a window of 4 videos, so the cache of decoded videos stays small
+    assert len(set(dataset.order[:12, 0].tolist())) == 4
+    first = dataset.order.copy()
+    dataset.on_epoch_end()
+    assert not np.array_equal(first, dataset.order)
+
+
+def test_frame_classifier_embedding_and_sequence_models_have_paper_b_shapes():
+    frame_model = models.build_frame_classifier("efficientnet_b0", 32, None)
+    assert models.embedding_extractor(frame_model).output_shape == (None, 512)
+    for cell in ("lstm", "gru"):
+        sequence = models.build_sequence_classifier(cell, 25, 512, 32)
+        assert sequence.get_layer(cell).units == 32 and sequence.output_shape == (None, 1)
+    with pytest.raises(UserInputError, match="cell"):
+        models.build_sequence_classifier("rnn", 25)
+
+
+def test_conv3d_follows_paper_b_and_pools_only_while_an_axis_is_left():
+    model = models.build_conv3d(32, 112)
+    convs = [layer for layer in model.layers if layer.name.startswith("conv")]
+    assert [layer.filters for layer in convs] == list(models.PAPER_B_CONV3D_FILTERS)
+    assert all(layer.kernel_size == (3, 3, 3) for layer in convs)
+    assert model.get_layer("pool1").pool_size == (2, 2, 2)
+    assert model.get_layer("pool6").output.shape[1:4] == (1, 1, 1)  # 32 frames -> 1, 112 px -> 1
+    small = models.build_conv3d(4, 32, (4, 8, 8))
+    assert small.get_layer("pool3").pool_size == (1, 2, 2)  # time is already 1 after two poolings
+    assert small.predict(np.zeros((2, 4, 32, 32, 3), np.float32), verbose=0).shape == (2, 1)
+
+
+def test_paper_b_nadam_decays_the_learning_rate_per_step():
+    optimizer = training.paper_b_nadam(0.002, 0.004)
+    assert isinstance(optimizer, keras.optimizers.Nadam)
+    schedule = optimizer._learning_rate
+    assert float(schedule(0)) == pytest.approx(0.002)
+    assert float(schedule(250)) == pytest.approx(0.002 / (1 + 0.004 * 250))
+
+
+def test_grad_cam_maps_are_normalised_and_their_probabilities_match_the_model(crop_cache):
+    from dfutils import explain
+
+    folder, table = crop_cache
+    keras.utils.set_random_seed(0)
+    model = models.build_frame_classifier("efficientnet_b0", 32, None, embedding_units=16)
+    images = training.ClipDataset(table.head(4), folder, 1, 32, 4)[0][0][:, 0]
+    cams, probabilities = explain.grad_cam(model, images)
+    assert cams.shape == (4, 32, 32) and cams.min() >= 0 and cams.max() <= 1
+    np.testing.assert_allclose(probabilities, model.predict(images, verbose=0).reshape(-1), atol=1e-5)
+
+
+def test_class_weights_balance_and_refuse_a_single_class():
+    weights = training.balanced_class_weight([0, 1, 1, 1])
+    assert weights[0] * 1 == pytest.approx(weights[1] * 3)
+    with pytest.raises(UserInputError, match="only one class"):
+        training.balanced_class_weight([1, 1])

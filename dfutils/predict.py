@@ -1,0 +1,157 @@
+"""Score videos that were never indexed with a saved model (``dfutils predict``).
+
+The model file carries the extraction settings its crops were made with
+(detector, frames, crop size, margin; see :func:`training.save_model`), so no
+params file is needed: each video is sampled, its main face tracked and
+cropped exactly as in training, and scored. A video that cannot be read, has
+no face, or is not a video at all becomes a row with its error; the others go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import UserInputError
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+PREDICTION_COLUMNS = ["path", "score", "label_pred", "frames_used", "faces_found", "error"]
+CLIP_ARCHITECTURES = {"time_distributed", "conv3d"}
+FRAME_ARCHITECTURES = {"frames"}
+
+
+@dataclass
+class Prediction:
+    path: str
+    score: float = float("nan")
+    label_pred: str = ""
+    frames_used: int = 0
+    faces_found: int = 0
+    error: str = ""
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given; folders expanded to every file inside (sorted, recursively).
+
+    Non-video files in a folder are kept so that they get an error row.
+    """
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            paths.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        else:
+            paths.append(path)
+    return paths
+
+
+class VideoScorer:
+    """A loaded model and what it needs to score one video."""
+
+    def __init__(self, model_path: str | Path):
+        from .faces import ExtractionSettings
+        from .training import load_model
+
+        self.model, self.settings = load_model(model_path)
+        architecture = self.settings.get("architecture")
+        if architecture not in CLIP_ARCHITECTURES | FRAME_ARCHITECTURES:
+            raise UserInputError(
+                f"{model_path}: model architecture {architecture!r} cannot score raw videos; use a model saved by "
+                f"03_time_distributed, 04_frame_baselines (frames, 3D CNN)")
+        missing = {"extraction", "frames", "size"} - set(self.settings)
+        if missing:
+            raise UserInputError(f"{model_path}: the model file lacks its preprocessing settings ({', '.join(sorted(missing))})")
+        self.architecture = architecture
+        self.frames, self.size = int(self.settings["frames"]), int(self.settings["size"])
+        self.extraction = ExtractionSettings(**self.settings["extraction"])
+
+    def frame_scores(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
+        """The video score and one score per used frame.
+
+        Frame models score every frame (video = mean, as in Paper B). Clip models score the
+        clip; their per-frame strip scores each frame as a clip of that frame repeated.
+        """
+        from .training import fit_clip
+
+        clip = fit_clip(crops, self.frames, self.size)
+        if self.architecture in FRAME_ARCHITECTURES:
+            per_frame = np.asarray(self.model.predict_on_batch(clip)).reshape(-1)
+            return float(per_frame.mean()), per_frame
+        score = float(np.asarray(self.model.predict_on_batch(clip[None])).reshape(-1)[0])
+        repeated = np.repeat(clip[:, None], self.frames, axis=1)
+        per_frame = np.asarray(self.model.predict_on_batch(repeated)).reshape(-1)
+        return score, per_frame
+
+    def score(self, path: Path, strips_dir: Path | None = None, threshold: float = 0.5) -> Prediction:
+        from .faces import extract_video
+
+        row = Prediction(str(path))
+        if not path.exists():
+            row.error = "file not found"
+            return row
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
+            row.error = f"not a video file (suffix {path.suffix or 'none'!r})"
+            return row
+        try:
+            crops = extract_video(path, path.name, self.extraction)
+        except UserInputError as error:  # already names the file and the reason
+            row.error = str(error)
+            return row
+        except Exception as error:  # noqa: BLE001 - one unreadable video must not stop the others
+            row.error = f"{path}: cannot read video ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            return row
+        row.faces_found = int(crops.detected.sum())
+        if row.faces_found == 0:
+            row.error = f"no face found in {len(crops.frame_indices)} sampled frames"
+            return row
+        row.score, per_frame = self.frame_scores(crops.crops)
+        row.frames_used = len(per_frame)
+        row.label_pred = "fake" if row.score > threshold else "real"
+        if strips_dir is not None:
+            self.save_strip(path, crops.crops, per_frame, row.score, strips_dir)
+        return row
+
+    def save_strip(self, path: Path, crops: np.ndarray, per_frame: np.ndarray, score: float, strips_dir: Path) -> Path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .plots import plot_frame_strip
+        from .training import fit_clip
+
+        shown = fit_clip(crops, len(per_frame), 64).astype(np.uint8)
+        figure = plot_frame_strip(per_frame, shown, title=f"{path.name}: video score {score:.3f} ({self.architecture})")
+        strips_dir.mkdir(parents=True, exist_ok=True)
+        out = strips_dir / f"{path.name}.png"
+        figure.savefig(out, dpi=90, bbox_inches="tight")
+        plt.close(figure)
+        return out
+
+
+def predict_videos(model_path: str | Path, inputs: list[str], out: str | Path | None = None,
+                   strips_dir: str | Path | None = None, progress: bool = True) -> pd.DataFrame:
+    """Score every video; returns (and writes to ``out``) the prediction table."""
+    from .progress import progress_bar
+
+    paths = expand_inputs(inputs)
+    if not paths:
+        raise UserInputError(f"no files in {', '.join(inputs)}")
+    scorer = VideoScorer(model_path)
+    rows = []
+    for path in progress_bar(paths, desc="scoring", unit="video", disable=not progress):
+        rows.append(asdict(scorer.score(path, Path(strips_dir) if strips_dir else None)))
+        if out:  # rewritten after every video, so an interrupted call keeps what it scored
+            write_table(pd.DataFrame(rows, columns=PREDICTION_COLUMNS), out)
+    return pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
+
+
+def write_table(table: pd.DataFrame, out: str | Path) -> None:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(out)

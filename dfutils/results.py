@@ -1,0 +1,203 @@
+"""Runs turned into what a reader compares with the papers.
+
+Every training notebook writes ``artifacts/<profile>/models/<run>/predictions.csv``
+(one row per validation and test video, with the model's name); this module
+collects them, computes the headline metrics, and lays our figures beside the
+papers' numbers in the papers' own table shapes. The papers' numbers are copied
+from ``../shared/PAPERS.md``; each table says which dataset each side was
+measured on, since a SynthDF figure is not a DFDC, Celeb-DF or FF++ figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import metrics
+
+# --------------------------------------------------------------------------- the papers' numbers
+PAPER_A_DATASET = "DFDC (Singh et al. 2020, Table 2)"
+PAPER_A_TABLE2 = pd.DataFrame(
+    [("EfficientNet-B1", 97.63, 99.61, 0.0390, 0.976, 7_304_961),
+     ("EfficientNet-B0", 96.24, 99.60, 0.0519, 0.961, 4_779_293),
+     ("XceptionNet", 86.62, 96.41, 0.1903, 0.849, 21_984_425),
+     ("InceptionV3", 92.07, 97.67, 0.1201, 0.917, 22_925_729)],
+    columns=["backbone", "accuracy %", "AUC %", "MAE", "F1", "parameters"],
+).set_index("backbone")
+PAPER_A_BACKBONES = {"efficientnet_b1": "EfficientNet-B1", "efficientnet_b0": "EfficientNet-B0",
+                     "xception": "XceptionNet", "inception_v3": "InceptionV3"}
+
+PAPER_B_DATASETS = {"I": "Celeb-DF v2", "II": "FaceForensics++ c40", "III": "FaceForensics++ c40"}
+PAPER_B_TABLE1 = pd.DataFrame(  # Celeb-DF AUC %
+    [("frames only", 99.2), ("triplets", 99.7)], columns=["model", "AUC %"]).set_index("model")
+PAPER_B_TABLE2 = pd.DataFrame(  # FF++ c40 accuracy %
+    [("frames only", 49.82), ("3D convolution", 43.47), ("frames + LSTM/GRU", 55.8), ("triplets (semi-hard)", 86.74)],
+    columns=["model", "accuracy %"]).set_index("model")
+PAPER_B_TABLE3 = pd.DataFrame(  # FF++ c40 triplet classifiers, %
+    [("triplets + RF", 89.84, 82.73, 86.14, 92.85, 12.14), ("triplets + SGD", 90.55, 82.74, 86.47, 92.9, 10.07)],
+    columns=["model", "precision %", "recall %", "F1 %", "AUC %", "EER %"]).set_index("model")
+
+# which of our models stands for each row of Paper B's tables
+PAPER_B_ROWS = {
+    "frames only": ["frames"],
+    "frames + bagging": ["frames + bagging"],
+    "3D convolution": ["3D CNN"],
+    "frames + LSTM/GRU": ["frames + LSTM", "frames + GRU"],
+    "triplets": ["triplets (semi-hard) + RF", "triplets (semi-hard) + SGD"],
+    "triplets (semi-hard)": ["triplets (semi-hard) + RF", "triplets (semi-hard) + SGD"],
+    "triplets + RF": ["triplets (semi-hard) + RF"],
+    "triplets + SGD": ["triplets (semi-hard) + SGD"],
+}
+PERCENT = {"accuracy": "accuracy %", "auc": "AUC %", "precision": "precision %", "recall": "recall %", "f1": "F1 %", "eer": "EER %"}
+
+
+# --------------------------------------------------------------------------- collecting runs
+def collect_predictions(artifacts: str | Path) -> pd.DataFrame:
+    """Every model's per-video predictions under ``artifacts/models/*/predictions.csv``."""
+    tables = []
+    for path in sorted(Path(artifacts).glob("models/*/predictions.csv")):
+        table = pd.read_csv(path, keep_default_na=False)
+        if "model" not in table:
+            table["model"] = path.parent.name
+        tables.append(table.assign(run=path.parent.name))
+    if not tables:
+        return pd.DataFrame(columns=["video_id", "label", "split", "score", "model", "run"])
+    return pd.concat(tables, ignore_index=True)
+
+
+def collect_info(artifacts: str | Path) -> dict[str, dict]:
+    """What each run recorded about its model (``info.json``: parameters, backbone...), by model name."""
+    import json
+
+    info = {}
+    for path in sorted(Path(artifacts).glob("models/*/info.json")):
+        record = json.loads(path.read_text())
+        info[record.get("model", path.parent.name)] = record
+    return info
+
+
+def collect_histories(artifacts: str | Path) -> dict[str, pd.DataFrame]:
+    """Training histories (``history.csv``) by run folder name."""
+    return {path.parent.name: pd.read_csv(path) for path in sorted(Path(artifacts).glob("models/*/history.csv"))}
+
+
+def headline(predictions: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+    """Every model's video-level metrics on ``split``, best AUC first."""
+    part = predictions[predictions["split"] == split]
+    if part.empty:
+        return pd.DataFrame(columns=metrics.METRIC_COLUMNS)
+    return metrics.metrics_table(part, "model").sort_values("auc", ascending=False)
+
+
+def summary_rows(artifacts: str | Path) -> list[dict]:
+    """The headline table as plain rows for the report index (empty when nothing was trained)."""
+    table = headline(collect_predictions(artifacts))
+    return [{"model": name, **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}}
+            for name, row in table.iterrows()]
+
+
+def format_summary(rows: list[dict]) -> str:
+    """The headline rows as an aligned text table (printed at the end of ``make reproduce``)."""
+    if not rows:
+        return "no model predictions yet"
+    table = pd.DataFrame(rows).set_index("model")
+    return table.to_string(float_format=lambda v: f"{v:.3f}")
+
+
+# --------------------------------------------------------------------------- side by side
+def _cell(ours, paper, digits: int) -> str:
+    """"ours / paper"; integers (parameter counts) with thousands separators."""
+    if isinstance(paper, int):
+        return f"{'n/a' if ours is None else f'{int(ours):,}'} / {paper:,}"
+    ours_text = "n/a" if ours is None or pd.isna(ours) else f"{ours:.{digits}f}"
+    return f"{ours_text} / {paper:.{digits}f}"
+
+
+def paper_a_table(predictions: pd.DataFrame, parameters: dict[str, int], repeats: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Table 2 of Paper A, "ours / paper" in every cell.
+
+    Ours follows the paper's protocol on the test split: ``repeats`` draws that
+    down-sample the fakes to the number of reals; the mode is shown as in the paper,
+    and the mean and spread of the AUC beside it.
+    """
+    rows = []
+    for backbone, name in PAPER_A_BACKBONES.items():
+        paper = PAPER_A_TABLE2.loc[name]
+        model = predictions[(predictions["model"] == f"time-distributed {backbone}") & (predictions["split"] == "test")]
+        ours = {}
+        if not model.empty and model["label"].nunique() == 2:
+            summary = metrics.summarise_repeats(metrics.repeated_balanced_test(model, repeats, seed))
+            ours = {"accuracy": summary.loc["accuracy", "mode"] * 100, "auc": summary.loc["auc", "mode"] * 100,
+                    "mae": summary.loc["mae", "mode"], "f1": summary.loc["f1", "mode"],
+                    "auc_mean_std": f"{summary.loc['auc', 'mean'] * 100:.1f} ± {summary.loc['auc', 'std'] * 100:.1f}"}
+        rows.append({
+            "backbone": name,
+            "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
+            "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
+            "MAE": _cell(ours.get("mae"), paper["MAE"], 4),
+            "F1": _cell(ours.get("f1"), paper["F1"], 3),
+            "parameters": _cell(parameters.get(backbone), int(paper["parameters"]), 0),
+            "our AUC % over repeats (mean ± sd)": ours.get("auc_mean_std", "not run"),
+        })
+    return pd.DataFrame(rows).set_index("backbone")
+
+
+def _ours(predictions: pd.DataFrame, row: str, compression: str | None) -> dict | None:
+    """Our metrics for a paper row: the best (by AUC) of the models that stand for it, on test."""
+    part = predictions[predictions["split"] == "test"]
+    if compression and compression in set(part.get("compression", [])):
+        part = part[part["compression"] == compression]
+    candidates = []
+    for model in PAPER_B_ROWS.get(row, []):
+        scored = part[part["model"] == model]
+        if not scored.empty and scored["label"].nunique() == 2:
+            candidates.append((model, metrics.video_metrics(scored["label"], scored["score"])))
+    if not candidates:
+        return None
+    model, values = max(candidates, key=lambda item: item[1]["auc"])
+    return {"model": model, **values}
+
+
+def paper_b_tables(predictions: pd.DataFrame, hard_compression: str = "c40") -> dict[str, pd.DataFrame]:
+    """Tables I to III of Paper B, "ours / paper" in every cell, with the model that stands for
+    each row. Table I uses every test video; Tables II and III the ``hard_compression`` ones
+    (the paper's FF++ c40) when the run has them."""
+    out = {}
+    for number, (paper, compression) in {"I": (PAPER_B_TABLE1, None), "II": (PAPER_B_TABLE2, hard_compression),
+                                          "III": (PAPER_B_TABLE3, hard_compression)}.items():
+        rows = []
+        for row, values in paper.iterrows():
+            ours = _ours(predictions, row, compression)
+            cells = {"our model": ours["model"] if ours else "not run"}
+            for key, column in PERCENT.items():
+                if column in paper.columns:
+                    cells[column] = _cell(ours[key] * 100 if ours else None, float(values[column]), 2)
+            rows.append({"model": row, **cells})
+        out[number] = pd.DataFrame(rows).set_index("model")
+    return out
+
+
+def breakdown(predictions: pd.DataFrame, by: str, split: str = "test") -> pd.DataFrame:
+    """Test AUC per model and per value of ``by`` (method or compression). For ``method`` each
+    manipulation is scored against all reals of the split (reals have method 'real')."""
+    part = predictions[predictions["split"] == split]
+    rows = []
+    for model, scored in part.groupby("model"):
+        if by == "method":
+            reals = scored[scored["label"] == 0]
+            for method, fakes in scored[scored["label"] == 1].groupby("method"):
+                both = pd.concat([reals, fakes])
+                rows.append({"model": model, by: method, "auc": metrics.video_metrics(both["label"], both["score"])["auc"]})
+        else:
+            for value, group in scored.groupby(by):
+                rows.append({"model": model, by: value, "auc": metrics.video_metrics(group["label"], group["score"])["auc"]})
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).pivot(index="model", columns=by, values="auc")
+
+
+def confusions(predictions: pd.DataFrame, split: str = "test") -> dict[str, pd.DataFrame]:
+    part = predictions[predictions["split"] == split]
+    return {model: metrics.confusion(scored["label"], scored["score"]) for model, scored in part.groupby("model")}
+

@@ -1,0 +1,87 @@
+"""`dfutils predict`: raw videos scored with the settings inside the model file; bad files become error rows."""
+
+from __future__ import annotations
+
+import shutil
+
+import keras
+import pandas as pd
+import pytest
+
+from dfutils import models, training
+from dfutils.cli import main
+from dfutils.errors import UserInputError
+from dfutils.predict import PREDICTION_COLUMNS, VideoScorer, expand_inputs
+
+pytestmark = pytest.mark.slow
+
+EXTRACTION = {"detector": "mtcnn", "frames": 4, "fps": None, "size": 64, "margin": 0.35, "margin_px": 0,
+              "detect_side": 640, "min_score": None, "keyframe_every": None}
+
+
+@pytest.fixture(scope="module")
+def frame_model_file(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = models.build_frame_classifier("efficientnet_b0", 48, None, embedding_units=16)
+    path = tmp_path_factory.mktemp("model") / "frames.keras"
+    return training.save_model(model, path, {"extraction": EXTRACTION, "frames": 3, "size": 48, "architecture": "frames"})
+
+
+@pytest.mark.real_samples
+def test_predict_scores_real_samples_and_turns_bad_files_into_error_rows(real_samples, frame_model_file, tmp_path):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    originals = sorted((real_samples / "ffpp" / "original_sequences").rglob("*.mp4"))[:2]
+    for video in originals:
+        shutil.copy(video, folder / video.name)
+    (folder / "broken.mp4").write_bytes(b"\x00\x01 not a video" * 100)
+    (folder / "notes.txt").write_text("not a video")
+    out = tmp_path / "predictions.csv"
+    status = main(["predict", "--model", str(frame_model_file), str(folder), "--out", str(out), "--strips", str(tmp_path / "strips")])
+    assert status == 0
+    table = pd.read_csv(out, keep_default_na=False).set_index("path")
+    assert list(table.reset_index().columns) == PREDICTION_COLUMNS
+    for video in originals:
+        row = table.loc[str(folder / video.name)]
+        assert row["error"] == "" and 0 <= float(row["score"]) <= 1
+        assert row["label_pred"] in {"real", "fake"} and row["frames_used"] == 3 and row["faces_found"] >= 3
+        assert (tmp_path / "strips" / f"{video.name}.png").is_file()
+    assert "broken.mp4" in table.loc[str(folder / "broken.mp4"), "error"]
+    assert "not a video file" in table.loc[str(folder / "notes.txt"), "error"]
+
+
+def test_nothing_scorable_exits_2(frame_model_file, tmp_path, capsys):
+    (tmp_path / "broken.mp4").write_bytes(b"garbage")
+    assert main(["predict", "--model", str(frame_model_file), str(tmp_path / "broken.mp4"), str(tmp_path / "absent.mp4")]) == 2
+    captured = capsys.readouterr()
+    assert "scored 0 of 2" in captured.err and "file not found" in captured.out
+
+
+def test_model_without_settings_or_of_the_wrong_kind_is_refused(tmp_path):
+    bare = tmp_path / "bare.keras"
+    models.build_sequence_classifier("gru", 3, 8).save(bare)
+    with pytest.raises(UserInputError, match="architecture None"):
+        VideoScorer(bare)
+    assert main(["predict", "--model", str(tmp_path / "missing.keras"), str(tmp_path)]) == 2
+
+
+def test_clip_model_gives_a_video_score_and_one_strip_score_per_frame():
+    import numpy as np
+
+    keras.utils.set_random_seed(1)
+    model = models.build_conv3d(3, 32, (4,))
+    scorer = VideoScorer.__new__(VideoScorer)
+    scorer.model, scorer.architecture, scorer.frames, scorer.size = model, "conv3d", 3, 32
+    crops = np.random.default_rng(0).integers(0, 256, (5, 40, 40, 3)).astype(np.uint8)
+    score, per_frame = scorer.frame_scores(crops)
+    clip = training.fit_clip(crops, 3, 32)
+    assert score == pytest.approx(float(model.predict(clip[None], verbose=0)[0, 0]), abs=1e-5)
+    assert per_frame.shape == (3,)
+
+
+def test_folders_expand_to_every_file(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.mp4").write_bytes(b"")
+    (tmp_path / "b.txt").write_text("")
+    (tmp_path / ".hidden").write_text("")
+    assert [p.name for p in expand_inputs([str(tmp_path)])] == ["x.mp4", "b.txt"]

@@ -1,0 +1,82 @@
+"""The papers' tables beside ours, the breakdowns, and the report summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import results, training
+
+
+def fake_predictions(model: str, seed: int, quality: float) -> pd.DataFrame:
+    generator = np.random.default_rng(seed)
+    rows = []
+    for split in ("val", "test"):
+        for compression in ("c23", "c40"):
+            for method in ("real", "Deepfakes", "FaceSwap"):
+                for k in range(6 if method == "real" else 12):
+                    label = int(method != "real")
+                    score = float(np.clip(0.5 + quality * (label - 0.5) + generator.normal(0, 0.35), 0, 1))
+                    rows.append({"video_id": f"{split}/{compression}/{method}/{k}", "label": label, "method": method,
+                                 "compression": compression, "split": split, "score": score})
+    return pd.DataFrame(rows).assign(model=model)
+
+
+@pytest.fixture
+def artifacts(tmp_path):
+    for model, quality in (("time-distributed efficientnet_b0", 0.6), ("frames", 0.2), ("triplets (semi-hard) + RF", 0.8)):
+        table = fake_predictions(model, len(model), quality).drop(columns="model")
+        slug = model.replace(" ", "-").replace("(", "").replace(")", "")
+        training.write_predictions(table, tmp_path / "models" / slug, model,
+                                   **({"backbone": "efficientnet_b0", "parameters": 4_779_300} if "efficientnet" in model else {}))
+    return tmp_path
+
+
+def test_collect_and_headline(artifacts):
+    predictions = results.collect_predictions(artifacts)
+    assert set(predictions["model"]) == {"time-distributed efficientnet_b0", "frames", "triplets (semi-hard) + RF"}
+    headline = results.headline(predictions)
+    assert headline["auc"].is_monotonic_decreasing  # best AUC first
+    assert headline.loc["frames", "auc"] < headline.loc["triplets (semi-hard) + RF", "auc"]
+    assert (headline["videos"] == 2 * (6 + 24)).all()
+    rows = results.summary_rows(artifacts)
+    assert [row["model"] for row in rows] == list(headline.index) and 0 <= rows[0]["auc"] <= 1
+    assert "triplets (semi-hard) + RF" in results.format_summary(rows)
+    assert results.collect_info(artifacts)["time-distributed efficientnet_b0"]["parameters"] == 4_779_300
+
+
+def test_paper_a_table_puts_ours_beside_the_paper_in_every_cell(artifacts):
+    predictions = results.collect_predictions(artifacts)
+    table = results.paper_a_table(predictions, {"efficientnet_b0": 4_779_300}, repeats=4, seed=0)
+    assert list(table.index) == list(results.PAPER_A_TABLE2.index)
+    b0 = table.loc["EfficientNet-B0"]
+    assert b0["AUC %"].endswith(" / 99.60") and b0["parameters"] == "4,779,300 / 4,779,293"
+    assert b0["accuracy %"].split(" / ")[0] != "n/a"
+    assert table.loc["XceptionNet", "AUC %"] == "n/a / 96.41"  # not run: said so, not invented
+
+
+def test_paper_b_tables_use_c40_for_tables_two_and_three(artifacts):
+    predictions = results.collect_predictions(artifacts)
+    tables = results.paper_b_tables(predictions)
+    assert tables["III"].loc["triplets + RF", "our model"] == "triplets (semi-hard) + RF"
+    assert tables["III"].loc["triplets + RF", "AUC %"].endswith(" / 92.85")
+    assert tables["II"].loc["3D convolution", "our model"] == "not run"
+    c40 = predictions[(predictions["model"] == "frames") & (predictions["split"] == "test") & (predictions["compression"] == "c40")]
+    from dfutils.metrics import video_metrics
+
+    expected = video_metrics(c40["label"], c40["score"])["accuracy"] * 100
+    assert tables["II"].loc["frames only", "accuracy %"] == f"{expected:.2f} / 49.82"
+
+
+def test_method_breakdown_scores_each_method_against_all_reals(artifacts):
+    predictions = results.collect_predictions(artifacts)
+    by_method = results.breakdown(predictions, "method")
+    assert set(by_method.columns) == {"Deepfakes", "FaceSwap"}
+    part = predictions[(predictions["model"] == "frames") & (predictions["split"] == "test")]
+    both = part[part["method"].isin(["real", "FaceSwap"])]
+    from sklearn.metrics import roc_auc_score
+
+    assert by_method.loc["frames", "FaceSwap"] == pytest.approx(roc_auc_score(both["label"], both["score"]))
+    assert set(results.breakdown(predictions, "compression").columns) == {"c23", "c40"}
+    assert results.confusions(predictions)["frames"].to_numpy().sum() == 60
