@@ -107,10 +107,16 @@ def aggregate_frames(frame_scores, how: str = "mean", confident: float = 0.8) ->
 
 
 def majority_vote(model_scores, threshold: float = 0.5) -> np.ndarray:
-    """Paper B's bagging: the share of models that call each video fake (``model_scores``:
-    models x videos); a video is fake when more than half do."""
-    votes = (np.asarray(model_scores, dtype=float) > threshold).mean(axis=0)
-    return votes
+    """Paper B's bagging answer as a score (``model_scores``: models x videos).
+
+    ``(fake votes + mean probability) / (models + 1)``: with an odd number of models it
+    is above 0.5 exactly when most models call the video fake (maximum voting), and
+    within equal vote counts it is ordered by the mean probability, so the ROC curve is
+    not a staircase of a few vote levels.
+    """
+    scores = np.asarray(model_scores, dtype=float)
+    votes = (scores > threshold).sum(axis=0)
+    return (votes + scores.mean(axis=0)) / (len(scores) + 1)
 
 
 def repeated_balanced_test(predictions: pd.DataFrame, repeats: int = 10, seed: int = 0,

@@ -82,9 +82,18 @@ def test_frame_aggregation_mean_and_confident():
         metrics.aggregate_frames([0.5], "median")
 
 
-def test_majority_vote_is_the_share_of_models_calling_fake():
-    votes = metrics.majority_vote([[0.9, 0.1, 0.6], [0.8, 0.2, 0.4], [0.2, 0.3, 0.7]])
-    np.testing.assert_allclose(votes, [2 / 3, 0, 2 / 3])
+def test_majority_vote_decides_like_maximum_voting_and_ranks_by_mean_probability():
+    scores = np.array([[0.9, 0.1, 0.6, 0.55], [0.8, 0.2, 0.4, 0.45], [0.2, 0.3, 0.7, 0.45]])
+    votes = metrics.majority_vote(scores)
+    # fake votes 2, 0, 2, 1 of 3 -> called fake exactly where most models say so
+    np.testing.assert_array_equal(votes > 0.5, [True, False, True, False])
+    np.testing.assert_allclose(votes, (np.array([2, 0, 2, 1]) + scores.mean(axis=0)) / 4)
+    # same votes: the higher mean probability ranks higher
+    assert votes[0] > votes[2]
+    generator = np.random.default_rng(0)
+    for _ in range(200):  # maximum voting holds for any 7 models
+        many = generator.uniform(size=(7, 5))
+        np.testing.assert_array_equal(metrics.majority_vote(many) > 0.5, (many > 0.5).sum(axis=0) >= 4)
 
 
 def test_repeated_balanced_test_balances_each_draw_and_is_seeded():

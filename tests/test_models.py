@@ -249,3 +249,28 @@ def test_class_weights_balance_and_refuse_a_single_class():
     assert weights[0] * 1 == pytest.approx(weights[1] * 3)
     with pytest.raises(UserInputError, match="only one class"):
         training.balanced_class_weight([1, 1])
+
+
+def test_retrainer_restart_trains_like_a_new_model(crop_cache, tmp_path):
+    folder, table = crop_cache
+
+    def tiny():
+        inputs = keras.Input((32, 32, 3))
+        x = keras.layers.Conv2D(4, 3, activation="relu")(keras.layers.Rescaling(1 / 255)(inputs))
+        x = keras.layers.Dense(1, activation="sigmoid", name="out")(keras.layers.GlobalAveragePooling2D()(x))
+        return training.compile_model(keras.Model(inputs, x), training.paper_b_nadam(0.01, 0.004))
+
+    def data():
+        return training.FrameDataset(table, folder, 2, 32, 8, shuffle=True, seed=3)
+
+    keras.utils.set_random_seed(5)
+    start = tiny().get_weights()
+    fresh = tiny()
+    fresh.set_weights(start)
+    fresh.fit(data(), epochs=2, verbose=0, shuffle=False)
+    reused = tiny()
+    retrainer = training.Retrainer(reused)
+    reused.fit(data(), epochs=1, verbose=0, shuffle=False)  # some other training first: weights and optimizer move
+    retrainer.restart(start).fit(data(), epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(fresh.get_weights(), reused.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

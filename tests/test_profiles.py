@@ -50,3 +50,39 @@ def test_every_image_in_the_report_is_embedded(smoke_run):
         for source in re.findall(r'<img[^>]+src="([^"]+)"', page.read_text()):
             assert source.startswith("data:image/") or (reports / source).is_file(), (page.name, source[:60])
     assert re.search(r'<img[^>]+src="data:image/png', (reports / "01_data.html").read_text())
+
+
+def test_smoke_run_trains_every_model_and_the_report_opens_with_their_metrics(smoke_run):
+    status, artifacts, reports = smoke_run
+    assert status == 0
+    expected = {"time-distributed efficientnet_b0", "frames", "frames + bagging", "frames + LSTM", "frames + GRU",
+                "3D CNN", "triplets (semi-hard) + RF", "triplets (semi-hard) + SGD", "triplets (random) + RF",
+                "triplets (random) + SGD", "FaceNet + RF"}
+    record = json.loads((artifacts / "run.json").read_text())
+    assert {row["model"] for row in record["summary"]} == expected
+    index = (reports / "index.html").read_text()
+    assert index.index("Summary: every model") < index.index("<h2>Notebooks</h2>")
+    for model in expected:
+        assert f"<td>{model}</td>" in index
+    triplet = next(entry for entry in record["notebooks"] if entry["notebook"] == "05_triplet")
+    assert {"silhouette_before", "silhouette_after"} <= set(triplet["figures"])
+    results_page = (reports / "06_results.html").read_text()
+    assert "Table 2" in results_page and "Table III" in results_page and " / 92.85" in results_page
+
+
+@pytest.mark.real_samples
+def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_corrupt_file(smoke_run, real_samples, tmp_path):
+    import pandas as pd
+
+    _, artifacts, _ = smoke_run
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00" * 4096)
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", "--model", str(artifacts / "models" / "frames-xception" / "model.keras"),
+                 str(real_samples), str(corrupt), "--out", str(out)]) == 0
+    table = pd.read_csv(out, keep_default_na=False)
+    videos = table[table["path"].str.endswith(".mp4")]
+    scored = videos[videos["error"] == ""]
+    assert len(scored) >= 9 and scored["score"].astype(float).between(0, 1).all()
+    assert "corrupt.mp4" in table.loc[table["path"] == str(corrupt), "error"].iloc[0]
+    assert (table[~table["path"].str.endswith(".mp4")]["error"].str.contains("not a video file")).all()

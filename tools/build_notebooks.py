@@ -395,18 +395,21 @@ def scoring_clips(table, frames=frames_per_video, side=size, batch=8):
     return training.ClipDataset(table, faces_dir, frames, side, batch)
 
 
-def train_frame_model(table, run_dir, epochs, checkpoint=True):
+def new_frame_model():
     model = models.build_frame_classifier(backbone, size, weights)
-    training.compile_model(model, training.paper_b_nadam(learning_rate, schedule_decay))
-    history = training.fit(model, frame_data(table, shuffle=True), frame_data(splits["val"]), run_dir, epochs=epochs,
-                           patience=patience, class_weight=training.balanced_class_weight(table["label"]),
-                           checkpoint=checkpoint)
-    return model, history
+    return training.compile_model(model, training.paper_b_nadam(learning_rate, schedule_decay))
+
+
+def train_frame_model(model, table, run_dir, epochs, checkpoint=True):
+    return training.fit(model, frame_data(table, shuffle=True), frame_data(splits["val"]), run_dir, epochs=epochs,
+                        patience=patience, class_weight=training.balanced_class_weight(table["label"]),
+                        checkpoint=checkpoint)
 
 
 evaluation = {split: scoring_clips(splits[split]) for split in ("val", "test")}
 frames_dir = artifacts / "models" / f"frames-{backbone}"
-frame_model, history = train_frame_model(splits["train"], frames_dir, epochs)
+frame_model = new_frame_model()
+history = train_frame_model(frame_model, splits["train"], frames_dir, epochs)
 plots.plot_history(history, title=f"frames only ({backbone})");
 '''),
     code('''
@@ -418,17 +421,20 @@ training.save_model(frame_model, frames_dir / "model.keras", {**extraction, "fra
 results["frames"] = frames_predictions
 display(metrics.summary_by_split(frames_predictions).round(3))
 '''),
-    md("## 2. Frames + bagging\\nOne frame model per part of the fakes (each part with all the reals); a video is fake when most models say so. Its score is the share of models that call it fake."),
+    md("## 2. Frames + bagging\\nOne frame model per part of the fakes (each part with all the reals); a video is fake when most models say so (its score is above 0.5 exactly then; within equal votes it follows the mean probability, see `metrics.majority_vote`)."),
     code('''
 if bagging_parts:
     parts = datasets.bagging_parts(splits["train"], bagging_parts, seed=seed)
     bag_dir = artifacts / "models" / f"frames-{backbone}-bagging"
     part_scores = {"val": [], "test": []}
+    # one compiled model, restarted from fresh weights for every part (no new graph tracing)
+    retrainer = training.Retrainer(new_frame_model())
     for number, part in enumerate(parts, start=1):
         print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, {int((part['label'] == 1).sum())} fake videos")
         keras.utils.set_random_seed(seed + number)
+        part_model = retrainer.restart(models.build_frame_classifier(backbone, size, weights).get_weights())
         # no checkpoint file per part: seven Xceptions would be 600 MB; their scores are kept
-        part_model, _ = train_frame_model(part, bag_dir / f"part{number}", bagging_epochs, checkpoint=False)
+        train_frame_model(part_model, part, bag_dir / f"part{number}", bagging_epochs, checkpoint=False)
         for split in part_scores:
             part_scores[split].append(training.frame_predict_table(part_model, evaluation[split])["score"].to_numpy())
     tables = []
@@ -573,20 +579,30 @@ for mining in ("semi-hard", "random"):
     histories.append(history.assign(mining=mining))
 plots.plot_loss_curves(pd.concat(histories), by="mining", title="triplet loss");
 '''),
-    md("## Embeddings before and after triplet training (cf. the paper's Figs. 5 and 6)"),
+    md("""
+## Embeddings before and after triplet training (cf. the paper's Figs. 5 and 6)
+
+Training frames show what the triplet loss optimised; test frames (other
+identities, never seen in training) show whether it generalises. The
+silhouette score of the real/fake labels is computed in each embedding space
+itself (1: separate tight classes, 0: overlapping, below 0: mixed).
+"""),
     code('''
-test_rows = parts["test"]
-chosen = rng(seed, "tsne").permutation(len(test_rows) * frames_per_video)[:tsne_frames]
-video_of = np.repeat(test_rows, frames_per_video)[chosen]
-before = frames["test"][0][chosen]
-after = triplet.embed(networks["semi-hard"], embeddings[test_rows]).reshape(-1, embedding_dim)[chosen]
-labels = clips["label"].to_numpy()[video_of]
-hue = pd.DataFrame({"label_name": np.where(labels == 1, "fake", "real"), "method": clips["method"].to_numpy()[video_of]})
-silhouette = {"before (FaceNet)": triplet.separation(before, labels), "after (triplet, semi-hard)": triplet.separation(after, labels)}
-display(pd.Series(silhouette).round(3).to_frame("silhouette of real/fake"))
-maps = {name: hue.assign(x=xy[:, 0], y=xy[:, 1]) for name, xy in
-        (("FaceNet", triplet.tsne_map(before, seed)), ("triplet (semi-hard)", triplet.tsne_map(after, seed)))}
-plots.plot_tsne(maps, title="t-SNE of test frames");
+silhouette, maps = {}, {}
+for split in ("train", "test"):
+    rows = parts[split]
+    chosen = rng(seed, "tsne", split).permutation(len(rows) * frames_per_video)[:tsne_frames]
+    video_of = np.repeat(rows, frames_per_video)[chosen]
+    labels = clips["label"].to_numpy()[video_of]
+    hue = pd.DataFrame({"label_name": np.where(labels == 1, "fake", "real"), "method": clips["method"].to_numpy()[video_of]})
+    spaces_before_after = {"FaceNet": embeddings[rows].reshape(-1, embedder.dimensions)[chosen],
+                           "triplet (semi-hard)": triplet.embed(networks["semi-hard"], embeddings[rows]).reshape(-1, embedding_dim)[chosen]}
+    for space, vectors in spaces_before_after.items():
+        silhouette[(split, space)] = triplet.separation(vectors, labels)
+        xy = triplet.tsne_map(vectors, seed)
+        maps[f"{space}, {split} frames"] = hue.assign(x=xy[:, 0], y=xy[:, 1])
+display(pd.Series(silhouette).unstack().round(3).rename_axis(index="frames", columns="space"))
+plots.plot_tsne(maps, title="t-SNE of frame embeddings before and after triplet training");
 '''),
     md("## Classifiers on the embeddings\\nRandom Forest and SGD (log loss) on every training frame; a video's score is the mean over its frames. FaceNet + RF without triplet training shows what the triplet network adds."),
     code('''
@@ -629,7 +645,8 @@ if len(levels) > 1:
     matrix.to_csv(artifacts / "models" / "compression_matrix.csv")
     plots.plot_matrix(matrix, "triplets (semi-hard) + RF: test AUC")
 display(matrix.round(3))
-record_figures(silhouette_before=silhouette["before (FaceNet)"], silhouette_after=silhouette["after (triplet, semi-hard)"],
+record_figures(silhouette_before=silhouette[("train", "FaceNet")], silhouette_after=silhouette[("train", "triplet (semi-hard)")],
+               silhouette_test_before=silhouette[("test", "FaceNet")], silhouette_test_after=silhouette[("test", "triplet (semi-hard)")],
                **{f"test_auc[{name}]": float(summary.loc[name, "auc"]) for name in summary.index})
 '''),
 ]
@@ -660,9 +677,9 @@ gradcam_faces: int = 6  # test crops shown with Grad-CAM (0 skips it)
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dfutils import config, datasets, explain, metrics, plots, results, training
+from dfutils import config, datasets, explain, plots, results, training
 from dfutils.figures import record_figures
-from dfutils.seeding import rng, seed_everything
+from dfutils.seeding import seed_everything
 
 seed_everything(seed)
 artifacts = config.artifacts_dir(profile)
