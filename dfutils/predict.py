@@ -21,6 +21,7 @@ VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 PREDICTION_COLUMNS = ["path", "score", "label_pred", "frames_used", "faces_found", "error"]
 CLIP_ARCHITECTURES = {"time_distributed", "conv3d"}
 FRAME_ARCHITECTURES = {"frames"}
+TRIPLET_ARCHITECTURES = {"triplet"}
 
 
 @dataclass
@@ -57,16 +58,22 @@ class VideoScorer:
 
         self.model, self.settings = load_model(model_path)
         architecture = self.settings.get("architecture")
-        if architecture not in CLIP_ARCHITECTURES | FRAME_ARCHITECTURES:
+        if architecture not in CLIP_ARCHITECTURES | FRAME_ARCHITECTURES | TRIPLET_ARCHITECTURES:
             raise UserInputError(
                 f"{model_path}: model architecture {architecture!r} cannot score raw videos; use a model saved by "
-                f"03_time_distributed, 04_frame_baselines (frames, 3D CNN)")
+                f"03_time_distributed, 04_frame_baselines (frames, 3D CNN) or 05_triplet")
         missing = {"extraction", "frames", "size"} - set(self.settings)
         if missing:
             raise UserInputError(f"{model_path}: the model file lacks its preprocessing settings ({', '.join(sorted(missing))})")
         self.architecture = architecture
         self.frames, self.size = int(self.settings["frames"]), int(self.settings["size"])
         self.extraction = ExtractionSettings(**self.settings["extraction"])
+        if architecture in TRIPLET_ARCHITECTURES:
+            from .facenet import FaceNetEmbedder
+            from .triplet import load_classifier
+
+            self.facenet = FaceNetEmbedder(self.settings["facenet_model"])
+            self.classifier = load_classifier(model_path)
 
     def frame_scores(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """The video score and one score per used frame.
@@ -77,6 +84,11 @@ class VideoScorer:
         from .training import fit_clip
 
         clip = fit_clip(crops, self.frames, self.size)
+        if self.architecture in TRIPLET_ARCHITECTURES:
+            # FaceNet -> triplet network -> classifier per frame; the video is the mean (Paper B)
+            projected = np.asarray(self.model.predict_on_batch(self.facenet.embed(clip.astype(np.uint8))))
+            per_frame = self.classifier.predict_proba(projected)[:, 1]
+            return float(per_frame.mean()), per_frame
         if self.architecture in FRAME_ARCHITECTURES:
             per_frame = np.asarray(self.model.predict_on_batch(clip)).reshape(-1)
             return float(per_frame.mean()), per_frame

@@ -351,8 +351,9 @@ def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str,
     return path
 
 
-def save_model(model: keras.Model, path: str | Path, settings: dict) -> Path:
-    """Save a ``.keras`` model with the preprocessing settings it expects inside the same file."""
+def save_model(model: keras.Model, path: str | Path, settings: dict, extra: dict[str, bytes] | None = None) -> Path:
+    """Save a ``.keras`` model with the preprocessing settings it expects inside the same file
+    (and ``extra`` members, e.g. a scikit-learn classifier that scores its outputs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".partial.keras")
@@ -362,6 +363,8 @@ def save_model(model: keras.Model, path: str | Path, settings: dict) -> Path:
     plain.save(tmp)
     with zipfile.ZipFile(tmp, "a") as bundle:
         bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
+        for name, data in (extra or {}).items():
+            bundle.writestr(name, data)
     tmp.replace(path)
     return path
 
@@ -379,6 +382,14 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
     except zipfile.BadZipFile:
         raise UserInputError(f"{path}: not a .keras model file") from None
     return keras.models.load_model(path), settings
+
+
+def read_member(path: str | Path, name: str) -> bytes:
+    """An extra member stored by :func:`save_model`."""
+    with zipfile.ZipFile(path) as bundle:
+        if name not in bundle.namelist():
+            raise UserInputError(f"{path}: the model file has no {name}")
+        return bundle.read(name)
 
 
 def extraction_settings(faces_dir: str | Path, faces: pd.DataFrame) -> dict:

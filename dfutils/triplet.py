@@ -198,3 +198,26 @@ def separation(vectors: np.ndarray, labels) -> float:
     from sklearn.metrics import silhouette_score
 
     return float(silhouette_score(vectors, np.asarray(labels), metric="euclidean"))
+
+
+CLASSIFIER_MEMBER = "dfutils_classifier.pickle"
+
+
+def save_pipeline(path, network: keras.Model, classifier, settings: dict):
+    """The whole proposal in one ``.keras`` file: the triplet network, the classifier on its
+    output (pickled; load only model files you trust, as with any pickle) and the settings (``facenet_model``, frames, extraction), so that
+    ``dfutils predict`` can score raw videos with it."""
+    import pickle
+
+    from .training import save_model
+
+    return save_model(network, path, {**settings, "architecture": "triplet"},
+                      extra={CLASSIFIER_MEMBER: pickle.dumps(classifier)})
+
+
+def load_classifier(path):
+    import pickle
+
+    from .training import read_member
+
+    return pickle.loads(read_member(path, CLASSIFIER_MEMBER))  # noqa: S301 - our own model files

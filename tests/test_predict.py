@@ -85,3 +85,27 @@ def test_folders_expand_to_every_file(tmp_path):
     (tmp_path / "b.txt").write_text("")
     (tmp_path / ".hidden").write_text("")
     assert [p.name for p in expand_inputs([str(tmp_path)])] == ["x.mp4", "b.txt"]
+
+
+@pytest.mark.real_samples
+def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tmp_path):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from dfutils import facenet, triplet
+    from dfutils.faces import ExtractionSettings, extract_video
+
+    keras.utils.set_random_seed(0)
+    network = triplet.build_embedding_network(128, 16, 8)
+    generator = np.random.default_rng(0)
+    classifier = LogisticRegression().fit(generator.normal(size=(20, 8)), np.arange(20) % 2)
+    path = triplet.save_pipeline(tmp_path / "triplet.keras", network, classifier,
+                                 {"extraction": EXTRACTION, "facenet_model": "keras-facenet-128", "frames": 3, "size": 64})
+    video = sorted((real_samples / "ffpp" / "original_sequences").rglob("*.mp4"))[0]
+    row = VideoScorer(path).score(video)
+    assert row.error == "" and row.frames_used == 3
+    # the same chain by hand: crops -> FaceNet -> triplet network -> classifier, mean over frames
+    crops = extract_video(video, video.name, ExtractionSettings(**EXTRACTION)).crops
+    clip = training.fit_clip(crops, 3, 64).astype(np.uint8)
+    projected = network.predict(facenet.FaceNetEmbedder("keras-facenet-128").embed(clip), verbose=0)
+    assert row.score == pytest.approx(classifier.predict_proba(projected)[:, 1].mean(), abs=1e-5)
