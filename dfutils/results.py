@@ -102,6 +102,8 @@ def format_summary(rows: list[dict]) -> str:
     if not rows:
         return "no model predictions yet"
     table = pd.DataFrame(rows).set_index("model")
+    if "videos" in table:
+        table["videos"] = table["videos"].astype("Int64")
     return table.to_string(float_format=lambda v: f"{v:.3f}")
 
 
