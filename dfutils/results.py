@@ -120,8 +120,9 @@ def paper_a_table(predictions: pd.DataFrame, parameters: dict[str, int], repeats
     """Table 2 of Paper A, "ours / paper" in every cell.
 
     Ours follows the paper's protocol on the test split: ``repeats`` draws that
-    down-sample the fakes to the number of reals; the mode is shown as in the paper,
-    and the mean and spread of the AUC beside it.
+    down-sample the fakes to the number of reals; the mode is shown as in the paper
+    (of values rounded to 0.01; the median when none repeats, see
+    :func:`metrics.summarise_repeats`), and the mean and spread of the AUC beside it.
     """
     rows = []
     for backbone, name in PAPER_A_BACKBONES.items():

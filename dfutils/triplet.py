@@ -180,8 +180,11 @@ def frames_of(video_embeddings: np.ndarray, labels) -> tuple[np.ndarray, np.ndar
 def embed(model: keras.Model, video_embeddings: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Apply the embedding network to every frame: (videos, frames, d_in) -> (videos, frames, d_out)."""
     videos, frames = video_embeddings.shape[:2]
-    flat = model.predict(video_embeddings.reshape(videos * frames, -1).astype(np.float32), batch_size=batch_size, verbose=0)
-    return flat.reshape(videos, frames, -1)
+    flat = video_embeddings.reshape(videos * frames, -1).astype(np.float32)
+    # eager calls: a small dense net needs no compiled predict function, and many differently
+    # sized calls would make TensorFlow re-trace one (and warn about it)
+    out = [np.asarray(model(flat[i:i + batch_size], training=False)) for i in range(0, len(flat), batch_size)]
+    return (np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)).reshape(videos, frames, -1)
 
 
 def tsne_map(vectors: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndarray:

@@ -385,7 +385,7 @@ splits = {split: clips[clips["split"] == split] for split in ("train", "val", "t
 display(pd.DataFrame({s: t["label"].value_counts().rename({0: "real", 1: "fake"}) for s, t in splits.items()}).fillna(0).astype(int))
 print(f"GPU: {gpu}")
 '''),
-    md("## 1. Frames only\\nEvery training frame carries its video's label; the classes are weighted to count equally."),
+    md("## 1. Frames only\nEvery training frame carries its video's label; the classes are weighted to count equally."),
     code('''
 def frame_data(table, shuffle=False):
     return training.FrameDataset(table, faces_dir, frames_per_video, size, batch_size, shuffle=shuffle, seed=seed)
@@ -421,7 +421,7 @@ training.save_model(frame_model, frames_dir / "model.keras", {**extraction, "fra
 results["frames"] = frames_predictions
 display(metrics.summary_by_split(frames_predictions).round(3))
 '''),
-    md("## 2. Frames + bagging\\nOne frame model per part of the fakes (each part with all the reals); a video is fake when most models say so (its score is above 0.5 exactly then; within equal votes it follows the mean probability, see `metrics.majority_vote`)."),
+    md("## 2. Frames + bagging\nOne frame model per part of the fakes (each part with all the reals); a video is fake when most models say so (its score is above 0.5 exactly then; within equal votes it follows the mean probability, see `metrics.majority_vote`)."),
     code('''
 if bagging_parts:
     parts = datasets.bagging_parts(splits["train"], bagging_parts, seed=seed)
@@ -447,7 +447,7 @@ if bagging_parts:
     training.write_predictions(results["frames + bagging"], bag_dir, "frames + bagging")
     display(metrics.summary_by_split(results["frames + bagging"]).round(3))
 '''),
-    md("## 3. Frames + LSTM / GRU\\nThe embeddings come from the fine-tuned frame model (the paper: from a generic one, the LSTM overfits)."),
+    md("## 3. Frames + LSTM / GRU\nThe embeddings come from the fine-tuned frame model (the paper: from a generic one, the LSTM overfits)."),
     code('''
 extractor = models.embedding_extractor(frame_model)
 sequences = {split: training.clip_embeddings(extractor, scoring_clips(splits[split], sequence_frames))
@@ -488,7 +488,7 @@ training.save_model(conv3d, conv3d_dir / "model.keras", {**extraction, "frames":
 print(f"3D CNN: {conv3d.count_params():,} parameters")
 plots.plot_history(history, title="3D CNN");
 '''),
-    md("## Video-level results\\nTest split; the per-compression rows show the paper's hard case (c40) beside c23."),
+    md("## Video-level results\nTest split; the per-compression rows show the paper's hard case (c40) beside c23."),
     code('''
 everything = pd.concat([table.assign(model=name) for name, table in results.items()])
 test = everything[everything["split"] == "test"]
@@ -554,14 +554,14 @@ extraction = training.extraction_settings(faces_dir, faces)
 embedder = facenet.FaceNetEmbedder(facenet_model)
 print(f"{len(clips)} videos; FaceNet {facenet_model}: {embedder.dimensions}-d, {facenet.FACENET_MODELS[facenet_model].source}")
 '''),
-    md("## FaceNet works: same person close, different people far\\nFive celebrities' photos (shipped in a registry package), MTCNN crops, pairwise distances."),
+    md("## FaceNet works: same person close, different people far\nFive celebrities' photos (shipped in a registry package), MTCNN crops, pairwise distances."),
     code('''
 if identity_check:
     photos, people = facenet.celebrity_face_crops(per_person=6)
     check = facenet.identity_separation(embedder.embed(photos), people)
     display(pd.Series(check).round(3).to_frame("FaceNet on 5 celebrities"))
 '''),
-    md("## Embed every video's frames\\nCached by video under `artifacts/<profile>/embeddings/`; an interrupted run resumes."),
+    md("## Embed every video's frames\nCached by video under `artifacts/<profile>/embeddings/`; an interrupted run resumes."),
     code('''
 cache = artifacts / "embeddings" / f"facenet-{facenet_model}-{frames_per_video}.npz"
 embeddings = facenet.embed_videos(embedder, clips, faces_dir, frames_per_video, cache)
@@ -569,7 +569,7 @@ parts = {split: np.flatnonzero(clips["split"] == split) for split in ("train", "
 frames = {split: triplet.frames_of(embeddings[rows], clips["label"].iloc[rows]) for split, rows in parts.items()}
 print({split: x.shape for split, (x, _) in frames.items()})
 '''),
-    md("## Train the triplet network\\nSemi-hard mining (the proposal) and random triplets (the comparison), same network and seed."),
+    md("## Train the triplet network\nSemi-hard mining (the proposal) and random triplets (the comparison), same network and seed."),
     code('''
 networks, histories = {}, []
 for mining in ("semi-hard", "random"):
@@ -605,7 +605,7 @@ for split in ("train", "test"):
 display(pd.Series(silhouette).unstack().round(3).rename_axis(index="frames", columns="space"))
 plots.plot_tsne(maps, title="t-SNE of frame embeddings before and after triplet training");
 '''),
-    md("## Classifiers on the embeddings\\nRandom Forest and SGD (log loss) on every training frame; a video's score is the mean over its frames. FaceNet + RF without triplet training shows what the triplet network adds."),
+    md("## Classifiers on the embeddings\nRandom Forest and SGD (log loss) on every training frame; a video's score is the mean over its frames. FaceNet + RF without triplet training shows what the triplet network adds."),
     code('''
 spaces = {"triplets (semi-hard)": networks["semi-hard"], "triplets (random)": networks["random"], "FaceNet": None}
 results = {}
@@ -654,7 +654,7 @@ display(pd.Series({"frame-level random split (leaks, as the authors' code)": lea
                    "split by video and identity (this project)": float(summary.loc["triplets (semi-hard) + RF", "auc"])},
                   name="triplets (semi-hard) + RF: AUC").round(3).to_frame())
 '''),
-    md("## Train on one compression, test on another\\nThe whole pipeline (triplet network and RF) trained on one level's training videos, scored on each level's test videos (ROC AUC)."),
+    md("## Train on one compression, test on another\nThe whole pipeline (triplet network and RF) trained on one level's training videos, scored on each level's test videos (ROC AUC)."),
     code('''
 levels = sorted(clips["compression"].unique())
 matrix = pd.DataFrame(index=pd.Index(levels, name="trained on"), columns=pd.Index(levels, name="tested on"), dtype=float)
@@ -726,7 +726,8 @@ display(headline.round(3))
 '''),
     md("## Paper A, Table 2"),
     code('''
-display(Markdown(f"**ours**: {dataset_note}, test split, fakes down-sampled to the reals {repeats} times (mode) · "
+display(Markdown(f"**ours**: {dataset_note}, test split, fakes down-sampled to the reals {repeats} times "
+                 f"(mode of values rounded to 1 point, the median when none repeats) · "
                  f"**paper**: {results.PAPER_A_DATASET}"))
 parameters = {record["backbone"]: record["parameters"] for record in info.values() if "backbone" in record and "parameters" in record}
 display(results.paper_a_table(predictions, parameters, repeats=repeats, seed=seed))
@@ -751,7 +752,7 @@ plots.plot_confusions(results.confusions(predictions));
 for run, history in results.collect_histories(artifacts).items():
     plots.plot_history(history, title=run)
 '''),
-    md("## Per method and per compression (test AUC)\\nEach manipulation method is scored against all real test videos."),
+    md("## Per method and per compression (test AUC)\nEach manipulation method is scored against all real test videos."),
     code('''
 by_method = results.breakdown(predictions, "method")
 by_compression = results.breakdown(predictions, "compression")
@@ -759,7 +760,7 @@ display(by_method.round(3))
 display(by_compression.round(3))
 plots.plot_matrix(by_method, "test AUC by manipulation method");
 '''),
-    md("## Train on one compression, test on another\\nFrom notebook 05 (triplets + RF)."),
+    md("## Train on one compression, test on another\nFrom notebook 05 (triplets + RF)."),
     code('''
 matrix_file = artifacts / "models" / "compression_matrix.csv"
 if matrix_file.is_file():
