@@ -119,7 +119,11 @@ class VideoScorer:
         if row.faces_found == 0:
             row.error = f"no face found in {len(crops.frame_indices)} sampled frames"
             return row
-        row.score, per_frame = self.frame_scores(crops.crops)
+        try:
+            row.score, per_frame = self.frame_scores(crops.crops)
+        except Exception as error:  # noqa: BLE001 - a scoring failure is this video's row, not the call's end
+            row.error = f"{path}: scoring failed ({type(error).__name__}: {error})"
+            return row
         row.frames_used = len(per_frame)
         row.label_pred = "fake" if row.score > threshold else "real"
         if strips_dir is not None:

@@ -305,11 +305,11 @@ def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
     return table
 
 
-PREDICTION_COLUMNS = ("method", "compression", "split", "group")
+VIDEO_INFO_COLUMNS = ("method", "compression", "split", "group")
 
 
 def _prediction_columns(dataset: ClipDataset) -> pd.DataFrame:
-    return dataset.table[["video_id", "label"] + [c for c in PREDICTION_COLUMNS if c in dataset.table]].copy()
+    return dataset.table[["video_id", "label"] + [c for c in VIDEO_INFO_COLUMNS if c in dataset.table]].copy()
 
 
 def frame_scores(model: keras.Model, dataset: ClipDataset) -> np.ndarray:
