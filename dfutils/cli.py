@@ -102,7 +102,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     scored = int(table["error"].eq("").sum())
     print(f"scored {scored} of {len(table)} file(s)" + (f"; table in {args.out}" if args.out else ""), file=sys.stderr)
     for _, row in table[table["error"] != ""].iterrows():
-        print(f"  {row['path']}: {row['error']}", file=sys.stderr)
+        error = row["error"]
+        print(f"  {error}" if error.startswith(row["path"]) else f"  {row['path']}: {error}", file=sys.stderr)
     return 0 if scored else 2
 
 

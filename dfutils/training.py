@@ -371,7 +371,7 @@ def save_model(model: keras.Model, path: str | Path, settings: dict, extra: dict
 
 def load_model(path: str | Path) -> tuple[keras.Model, dict]:
     """A model saved by :func:`save_model` and its preprocessing settings."""
-    from . import models  # noqa: F401 - registers the custom layers
+    from . import models, triplet  # noqa: F401 - register the custom layers and losses
 
     path = Path(path)
     if not path.is_file():
@@ -381,7 +381,10 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
             settings = json.loads(bundle.read(SETTINGS_MEMBER)) if SETTINGS_MEMBER in bundle.namelist() else {}
     except zipfile.BadZipFile:
         raise UserInputError(f"{path}: not a .keras model file") from None
-    return keras.models.load_model(path), settings
+    try:
+        return keras.models.load_model(path), settings
+    except (TypeError, ValueError) as error:
+        raise UserInputError(f"{path}: Keras cannot rebuild this model ({str(error).splitlines()[0][:160]})") from None
 
 
 def read_member(path: str | Path, name: str) -> bytes:

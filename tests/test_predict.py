@@ -109,3 +109,12 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
     clip = training.fit_clip(crops, 3, 64).astype(np.uint8)
     projected = network.predict(facenet.FaceNetEmbedder("keras-facenet-128").embed(clip), verbose=0)
     assert row.score == pytest.approx(classifier.predict_proba(projected)[:, 1].mean(), abs=1e-5)
+    # a fresh process, as a user runs it: the custom layers and loss must register themselves
+    import subprocess
+    import sys
+
+    out = tmp_path / "scores.csv"
+    subprocess.run([sys.executable, "-m", "dfutils", "predict", "--model", str(path), str(video), "--out", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    table = pd.read_csv(out, keep_default_na=False)
+    assert table["error"].tolist() == [""] and float(table["score"].iloc[0]) == pytest.approx(row.score, abs=1e-5)
