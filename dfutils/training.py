@@ -193,6 +193,22 @@ def paper_b_nadam(learning_rate: float = 0.002, schedule_decay: float = 0.004) -
     return keras.optimizers.Nadam(learning_rate=schedule)
 
 
+def load_clips(artifacts: str | Path, compressions: list | None = None) -> tuple[pd.DataFrame, dict]:
+    """A run's index joined with its face crops (only ``compressions`` when given), checked
+    for leaks between splits, and the extraction settings the crops were made with."""
+    from .datasets import check_no_leak, read_index
+
+    artifacts = Path(artifacts)
+    index = read_index(artifacts / "index.csv")
+    if compressions:
+        index = index[index["compression"].isin(compressions)]
+        if index.empty:
+            raise UserInputError(f"compressions: none of {compressions} in {artifacts / 'index.csv'}")
+    check_no_leak(index)
+    faces = pd.read_csv(artifacts / "faces" / "faces.csv", keep_default_na=False)
+    return clip_table(index, faces).reset_index(drop=True), extraction_settings(artifacts / "faces", faces)
+
+
 def clip_table(index: pd.DataFrame, faces: pd.DataFrame) -> pd.DataFrame:
     """Index rows joined with their crop files; videos without crops are left out (and counted)."""
     usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")][["video_id", "crops"]]

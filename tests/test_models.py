@@ -274,3 +274,29 @@ def test_retrainer_restart_trains_like_a_new_model(crop_cache, tmp_path):
     retrainer.restart(start).fit(data(), epochs=2, verbose=0, shuffle=False)
     for a, b in zip(fresh.get_weights(), reused.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_load_clips_joins_crops_filters_compressions_and_refuses_leaks(crop_cache, tmp_path):
+    from dfutils import datasets
+
+    folder, table = crop_cache
+    artifacts = tmp_path / "run"
+    (artifacts / "faces").mkdir(parents=True)
+    (artifacts / "faces" / "crops").symlink_to(folder / "crops")
+    faces = table.assign(status="ok", error="", frames_sampled=5, frames_with_face=5, faces_seen=1)
+    faces.loc[3, ["status", "crops"]] = ["failed", ""]  # a failed video is left out
+    faces.to_csv(artifacts / "faces" / "faces.csv", index=False)
+    index = table.assign(path="x.mp4", dataset="ffpp", method="m", original="", group=table["video_id"],
+                         compression=np.where(np.arange(len(table)) % 2, "c40", "c23"))
+    datasets.write_index(index, artifacts / "index.csv")
+    clips, extraction = training.load_clips(artifacts)
+    assert len(clips) == len(table) - 1 and "v3" not in set(clips["video_id"])
+    assert extraction == {"extraction": {"detector": "mtcnn", "size": 32}}
+    c40, _ = training.load_clips(artifacts, ["c40"])
+    assert set(c40["compression"]) == {"c40"} and len(c40) == 11
+    with pytest.raises(UserInputError, match="c0"):
+        training.load_clips(artifacts, ["c0"])
+    index.loc[1, "group"] = index.loc[20, "group"]  # one group on train and val
+    datasets.write_index(index, artifacts / "index.csv")
+    with pytest.raises(ValueError, match="group value"):
+        training.load_clips(artifacts)

@@ -374,13 +374,7 @@ seed_everything(seed)
 gpu = training.use_mixed_precision_if_gpu()
 artifacts = config.artifacts_dir(profile)
 faces_dir = artifacts / "faces"
-index = datasets.read_index(artifacts / "index.csv")
-if compressions:
-    index = index[index["compression"].isin(compressions)]
-datasets.check_no_leak(index)
-faces = pd.read_csv(faces_dir / "faces.csv", keep_default_na=False)
-clips = training.clip_table(index, faces)
-extraction = training.extraction_settings(faces_dir, faces)
+clips, extraction = training.load_clips(artifacts, compressions)
 splits = {split: clips[clips["split"] == split] for split in ("train", "val", "test")}
 display(pd.DataFrame({s: t["label"].value_counts().rename({0: "real", 1: "fake"}) for s, t in splits.items()}).fillna(0).astype(int))
 print(f"GPU: {gpu}")
@@ -537,20 +531,14 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from dfutils import config, datasets, facenet, metrics, plots, training, triplet
+from dfutils import config, facenet, metrics, plots, training, triplet
 from dfutils.figures import record_figures
 from dfutils.seeding import rng, seed_everything
 
 seed_everything(seed)
 artifacts = config.artifacts_dir(profile)
 faces_dir = artifacts / "faces"
-index = datasets.read_index(artifacts / "index.csv")
-if compressions:
-    index = index[index["compression"].isin(compressions)]
-datasets.check_no_leak(index)
-faces = pd.read_csv(faces_dir / "faces.csv", keep_default_na=False)
-clips = training.clip_table(index, faces).reset_index(drop=True)
-extraction = training.extraction_settings(faces_dir, faces)
+clips, extraction = training.load_clips(artifacts, compressions)
 embedder = facenet.FaceNetEmbedder(facenet_model)
 print(f"{len(clips)} videos; FaceNet {facenet_model}: {embedder.dimensions}-d, {facenet.FACENET_MODELS[facenet_model].source}")
 '''),
