@@ -133,7 +133,7 @@ class FrameDataset(ClipDataset):
 
     Shuffling keeps locality: videos are shuffled, then the frames of each window of
     ``window`` videos are shuffled together, so a bounded cache of decoded videos serves
-    every frame. ``frame_videos`` says which table row each item belongs to.
+    every frame.
     """
 
     def __init__(self, *args, window: int = 64, **kwargs):
@@ -156,10 +156,6 @@ class FrameDataset(ClipDataset):
 
     def __len__(self) -> int:
         return math.ceil(len(self.table) * self.frames / self.batch_size)
-
-    @property
-    def frame_videos(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.table)), self.frames)
 
     def _frames_of(self, row: int) -> np.ndarray:
         if row not in self._cache:
@@ -316,7 +312,7 @@ def fit(model: keras.Model, train, validation, out_dir: str | Path,
 def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
     """Per-video fake probability beside the label."""
     scores = np.concatenate([np.asarray(model.predict_on_batch(dataset[i][0])).reshape(-1) for i in range(len(dataset))])
-    table = _prediction_columns(dataset)
+    table = video_table(dataset)
     table["score"] = scores.astype(float)
     return table
 
@@ -324,36 +320,36 @@ def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
 VIDEO_INFO_COLUMNS = ("method", "compression", "split", "group")
 
 
-def _prediction_columns(dataset: ClipDataset) -> pd.DataFrame:
+def video_table(dataset: ClipDataset) -> pd.DataFrame:
+    """The identifying columns of a dataset's videos, in order: the left half of a prediction table."""
     return dataset.table[["video_id", "label"] + [c for c in VIDEO_INFO_COLUMNS if c in dataset.table]].copy()
+
+
+def _per_frame(model: keras.Model, dataset: ClipDataset) -> np.ndarray:
+    """``model`` applied to every frame of every clip, shape (videos, frames, outputs)."""
+    out = []
+    for i in range(len(dataset)):
+        clips = dataset[i][0]
+        flat = clips.reshape(-1, *clips.shape[2:])
+        out.append(np.asarray(model.predict_on_batch(flat)).reshape(len(clips), clips.shape[1], -1))
+    return np.concatenate(out)
 
 
 def frame_scores(model: keras.Model, dataset: ClipDataset) -> np.ndarray:
     """Per-frame fake probabilities of a frame classifier, shape (videos, frames)."""
-    scores = []
-    for i in range(len(dataset)):
-        clips = dataset[i][0]
-        flat = clips.reshape(-1, *clips.shape[2:])
-        scores.append(np.asarray(model.predict_on_batch(flat)).reshape(len(clips), -1))
-    return np.concatenate(scores).astype(float)
+    return _per_frame(model, dataset)[..., 0].astype(float)
 
 
 def frame_predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
     """Per-video table of a frame classifier: video score = mean of its frame scores (Paper B)."""
-    scores = frame_scores(model, dataset)
-    table = _prediction_columns(dataset)
-    table["score"] = scores.mean(axis=1)
+    table = video_table(dataset)
+    table["score"] = frame_scores(model, dataset).mean(axis=1)
     return table
 
 
 def clip_embeddings(extractor: keras.Model, dataset: ClipDataset) -> np.ndarray:
     """Per-frame embeddings of every clip, shape (videos, frames, features)."""
-    out = []
-    for i in range(len(dataset)):
-        clips = dataset[i][0]
-        flat = clips.reshape(-1, *clips.shape[2:])
-        out.append(np.asarray(extractor.predict_on_batch(flat)).reshape(len(clips), clips.shape[1], -1))
-    return np.concatenate(out).astype(np.float32)
+    return _per_frame(extractor, dataset).astype(np.float32)
 
 
 def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str, **info) -> Path:

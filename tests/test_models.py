@@ -300,3 +300,19 @@ def test_load_clips_joins_crops_filters_compressions_and_refuses_leaks(crop_cach
     datasets.write_index(index, artifacts / "index.csv")
     with pytest.raises(ValueError, match="group value"):
         training.load_clips(artifacts)
+
+
+def test_frame_predict_table_is_the_mean_of_frame_scores_beside_the_video_columns(crop_cache):
+    folder, table = crop_cache
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs)))
+    model = keras.Model(inputs, x)
+    dataset = training.ClipDataset(table.head(7), folder, 3, 32, 4)
+    predictions = training.frame_predict_table(model, dataset)
+    assert list(predictions.columns) == ["video_id", "label", "split", "score"]
+    clips = np.concatenate([dataset[i][0] for i in range(len(dataset))])
+    expected = model.predict(clips.reshape(-1, 32, 32, 3), verbose=0).reshape(7, 3).mean(axis=1)
+    np.testing.assert_allclose(predictions["score"], expected, atol=1e-6)
+    assert training.clip_embeddings(model, dataset).shape == (7, 3, 1)
+    assert list(training.video_table(dataset)["video_id"]) == list(table.head(7)["video_id"])

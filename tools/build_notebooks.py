@@ -433,7 +433,7 @@ if bagging_parts:
             part_scores[split].append(training.frame_predict_table(part_model, evaluation[split])["score"].to_numpy())
     tables = []
     for split, scores in part_scores.items():
-        table = training.frame_predict_table(frame_model, evaluation[split]).drop(columns="score")
+        table = training.video_table(evaluation[split])
         table["score"] = metrics.majority_vote(scores)
         table["mean_probability"] = np.mean(scores, axis=0)
         tables.append(table)
@@ -458,7 +458,7 @@ for cell in ("lstm", "gru"):
                            class_weight=training.balanced_class_weight(labels["train"]))
     tables = []
     for split in ("val", "test"):
-        table = training.frame_predict_table(frame_model, evaluation[split]).drop(columns="score")
+        table = training.video_table(evaluation[split])
         table["score"] = np.asarray(sequence_model.predict(sequences[split], verbose=0)).reshape(-1)
         tables.append(table)
     results[f"frames + {cell.upper()}"] = pd.concat(tables)
