@@ -60,6 +60,30 @@ def video_metrics(labels, scores, threshold: float = 0.5) -> dict:
     }
 
 
+def auc_interval(labels, scores, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap confidence interval of the ROC AUC (percentile method, ``scipy.stats.bootstrap``).
+
+    Reals and fakes are resampled separately (a stratified bootstrap: every resample
+    keeps both classes and the class sizes), with AUC computed as the Mann-Whitney
+    statistic over all fake/real pairs. An interval whose lower end is above 0.5 says
+    the model ranks fakes above reals more often than chance would on this many videos.
+    """
+    from scipy.stats import bootstrap, mannwhitneyu
+
+    labels = np.asarray(labels).astype(int)
+    scores = np.asarray(scores, dtype=float)
+    fakes, reals = scores[labels == 1], scores[labels == 0]
+    if len(fakes) == 0 or len(reals) == 0:
+        return float("nan"), float("nan")
+
+    def auc(fake, real, axis=-1):
+        return mannwhitneyu(fake, real, axis=axis).statistic / (fake.shape[axis] * real.shape[axis])
+
+    result = bootstrap((fakes, reals), auc, n_resamples=resamples, confidence_level=confidence, vectorized=True,
+                       paired=False, method="percentile", random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def confusion(labels, scores, threshold: float = 0.5) -> pd.DataFrame:
     """2x2 confusion matrix, rows = true class, columns = predicted class (real, fake)."""
     from sklearn.metrics import confusion_matrix
@@ -83,6 +107,18 @@ def metrics_table(predictions: pd.DataFrame, by="split", threshold: float = 0.5)
 def summary_by_split(predictions: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
     """Every metric per split (``predictions`` needs ``split``, ``label``, ``score``)."""
     return metrics_table(predictions, "split", threshold)
+
+
+def with_auc_interval(table: pd.DataFrame, predictions: pd.DataFrame, by: str, seed: int = 0) -> pd.DataFrame:
+    """``table`` (one row per value of ``by``) with the 95% bootstrap interval of each row's AUC
+    (``auc_low``, ``auc_high``, see :func:`auc_interval`) after the ``auc`` column."""
+    bounds = {key: auc_interval(part["label"], part["score"], seed=seed)
+              for key, part in predictions.groupby(by, sort=False, observed=True)}
+    table = table.copy()
+    at = table.columns.get_loc("auc") + 1
+    table.insert(at, "auc_low", [bounds.get(key, (np.nan, np.nan))[0] for key in table.index])
+    table.insert(at + 1, "auc_high", [bounds.get(key, (np.nan, np.nan))[1] for key in table.index])
+    return table
 
 
 def aggregate_frames(frame_scores, how: str = "mean", confident: float = 0.8) -> float:

@@ -83,11 +83,15 @@ def collect_histories(artifacts: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def headline(predictions: pd.DataFrame, split: str = "test") -> pd.DataFrame:
-    """Every model's video-level metrics on ``split``, best AUC first."""
+    """Every model's video-level metrics on ``split``, best AUC first, with the AUC's 95%
+    bootstrap interval (``auc_low``, ``auc_high``): on a few hundred videos, the interval
+    says which differences between models, and from chance (0.5), mean anything."""
     part = predictions[predictions["split"] == split]
+    columns = metrics.METRIC_COLUMNS[:3] + ["auc_low", "auc_high"] + metrics.METRIC_COLUMNS[3:]
     if part.empty:
-        return pd.DataFrame(columns=metrics.METRIC_COLUMNS)
-    return metrics.metrics_table(part, "model").sort_values("auc", ascending=False)
+        return pd.DataFrame(columns=columns)
+    table = metrics.metrics_table(part, "model").sort_values("auc", ascending=False)
+    return metrics.with_auc_interval(table, part, "model")
 
 
 def summary_rows(artifacts: str | Path) -> list[dict]:

@@ -117,3 +117,50 @@ def test_summarise_repeats_mode_of_rounded_values_else_median():
     assert summary.loc["auc", "mode"] == pytest.approx(0.70) and not summary.loc["auc", "mode_is_median"]
     assert summary.loc["accuracy", "mode"] == pytest.approx((0.61 + 0.72) / 2) and summary.loc["accuracy", "mode_is_median"]
     assert summary.loc["auc", "std"] == pytest.approx(np.std([0.701, 0.704, 0.652, 0.90], ddof=1))
+
+
+def _brute_force_auc_interval(labels, scores, resamples, seed, confidence=0.95):
+    """Stratified bootstrap by hand: resample reals and fakes separately, sklearn's AUC each time."""
+    from sklearn.metrics import roc_auc_score
+
+    generator = np.random.default_rng(seed)
+    reals, fakes = scores[labels == 0], scores[labels == 1]
+    values = []
+    for _ in range(resamples):
+        r = reals[generator.integers(0, len(reals), len(reals))]
+        f = fakes[generator.integers(0, len(fakes), len(fakes))]
+        values.append(roc_auc_score(np.r_[np.zeros(len(r)), np.ones(len(f))], np.r_[r, f]))
+    tail = (1 - confidence) / 2 * 100
+    return np.percentile(values, [tail, 100 - tail])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_auc_interval_agrees_with_a_brute_force_stratified_bootstrap(seed):
+    generator = np.random.default_rng(seed)
+    labels = np.r_[np.zeros(24, int), np.ones(96, int)]
+    scores = np.round(generator.normal(labels * 0.6, 1.0), 1)  # rounded: ties count half, as in sklearn
+    low, high = metrics.auc_interval(labels, scores, resamples=4000, seed=seed)
+    reference = _brute_force_auc_interval(labels, scores, 4000, seed + 100)
+    assert abs(low - reference[0]) < 0.02 and abs(high - reference[1]) < 0.02
+    point = metrics.video_metrics(labels, scores)["auc"]
+    assert low < point < high
+
+
+def test_auc_interval_extremes_and_width():
+    labels = np.r_[np.zeros(20, int), np.ones(20, int)]
+    assert metrics.auc_interval(labels, labels.astype(float)) == (1.0, 1.0)  # every resample is perfect
+    assert all(np.isnan(metrics.auc_interval(np.ones(5), np.linspace(0, 1, 5))))  # one class: undefined
+    generator = np.random.default_rng(3)
+    small = metrics.auc_interval(labels, generator.random(40))
+    big_labels = np.r_[np.zeros(2000, int), np.ones(2000, int)]
+    big = metrics.auc_interval(big_labels, generator.random(4000))
+    assert small[0] < 0.5 < small[1] and big[0] < 0.5 < big[1]  # chance-level scores include 0.5
+    assert big[1] - big[0] < (small[1] - small[0]) / 4  # 100x the videos: about a tenth of the width
+
+
+def test_with_auc_interval_adds_bounds_per_row():
+    predictions = pd.DataFrame({"model": ["a"] * 8 + ["b"] * 8, "label": [0, 0, 0, 0, 1, 1, 1, 1] * 2,
+                                "score": [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9] + [0.9, 0.1, 0.6, 0.4, 0.5, 0.2, 0.8, 0.3]})
+    table = metrics.with_auc_interval(metrics.metrics_table(predictions, "model"), predictions, "model")
+    assert list(table.columns[:5]) == ["videos", "accuracy", "auc", "auc_low", "auc_high"]
+    assert table.loc["a", "auc_low"] == 1.0 and table.loc["b", "auc_low"] < table.loc["b", "auc"] < table.loc["b", "auc_high"]
