@@ -126,7 +126,15 @@ def build_time_distributed(backbone: str, frames: int, size: int, weights: str |
     if not 0 <= dropout_rate < 1:
         raise UserInputError(f"dropout_rate: must be in [0, 1), got {dropout_rate}")
     features = build_backbone(backbone, size, weights)
-    clips = keras.Input((frames, size, size, 3), name="clip")
+    return time_distributed_around(features, frames, lstm_units, dense_units, dropout_rate, fold_time,
+                                   name=f"time_distributed_{backbone}")
+
+
+def time_distributed_around(features: keras.Model, frames: int, lstm_units: int = 128, dense_units: int = 64,
+                            dropout_rate: float = 0.3, fold_time: bool = True,
+                            name: str = "time_distributed") -> keras.Model:
+    """Paper A's model around any per-frame feature extractor (``features``: one image -> a vector)."""
+    clips = keras.Input((frames, *features.input_shape[1:]), name="clip")
     if fold_time:
         x = UnfoldTime(frames, name="unfold_time")(features(FoldTime(name="fold_time")(clips)))
     else:
@@ -135,7 +143,7 @@ def build_time_distributed(backbone: str, frames: int, size: int, weights: str |
     x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     x = layers.Dropout(dropout_rate, name="dropout")(x)
     output = layers.Dense(1, activation="sigmoid", name="fake_probability", dtype="float32")(x)
-    return keras.Model(clips, output, name=f"time_distributed_{backbone}")
+    return keras.Model(clips, output, name=name)
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> None:
