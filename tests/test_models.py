@@ -30,6 +30,20 @@ def test_folded_model_equals_time_distributed_with_the_same_weights(backbone):
     assert folded.count_params() == distributed.count_params()
 
 
+def test_time_distributed_around_any_feature_extractor_scores_each_clip_from_its_own_frames():
+    seed_everything(2)
+    image = keras.Input((16, 16, 3))
+    features = keras.Model(image, keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(image)))
+    model = models.time_distributed_around(features, 5, **TINY, name="small")
+    clips = np.random.default_rng(0).uniform(0, 255, (3, 5, 16, 16, 3)).astype("float32")
+    scores = model.predict(clips, verbose=0)
+    assert model.name == "small" and scores.shape == (3, 1)
+    # folding time into the batch must not mix clips: each clip alone scores as in the batch
+    alone = np.concatenate([model.predict(clips[i:i + 1], verbose=0) for i in range(3)])
+    np.testing.assert_allclose(alone, scores, atol=1e-6)
+    assert model.count_params() == features.count_params() + 4 * (8 * (4 + 8) + 8) + (8 * 4 + 4) + (4 + 1)
+
+
 def test_parameter_counts_match_paper_a_with_the_inferred_head():
     for backbone, paper in models.PAPER_A_PARAMETERS.items():
         model = models.build_time_distributed(backbone, 30, 240, lstm_units=128, dense_units=64)
