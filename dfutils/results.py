@@ -87,9 +87,8 @@ def headline(predictions: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     bootstrap interval (``auc_low``, ``auc_high``): on a few hundred videos, the interval
     says which differences between models, and from chance (0.5), mean anything."""
     part = predictions[predictions["split"] == split]
-    columns = metrics.METRIC_COLUMNS[:3] + ["auc_low", "auc_high"] + metrics.METRIC_COLUMNS[3:]
     if part.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=metrics.METRIC_COLUMNS[:3] + ["auc_low", "auc_high"] + metrics.METRIC_COLUMNS[3:])
     table = metrics.metrics_table(part, "model").sort_values("auc", ascending=False)
     return metrics.with_auc_interval(table, part, "model")
 

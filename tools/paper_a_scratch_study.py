@@ -114,8 +114,7 @@ def run(variant: str, backbone: str, artifacts: Path, epochs: int, seed: int) ->
     seed_everything(seed)
     generator = np.random.default_rng(seed)
     faces_dir = artifacts / "faces"
-    index = datasets.read_index(artifacts / "index.csv")
-    clips = training.clip_table(index, pd.read_csv(faces_dir / "faces.csv", keep_default_na=False))
+    clips, _ = training.load_clips(artifacts)
     train = clips[clips["split"] == "train"]
     validation = clips[clips["split"] == "val"].reset_index(drop=True)
     size = 128 if variant == "pairs-128px" else 75
