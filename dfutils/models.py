@@ -17,16 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from .errors import UserInputError
+from .layers import FoldTime, UnfoldTime
 
 
 @dataclass(frozen=True)
 class Backbone:
-    constructor: str  # name in keras.applications
+    constructor: str  # name in keras.applications, or of an EfficientNet-Lite variant
     preprocessing: str  # "none": the model rescales itself (EfficientNet); "tf": x / 127.5 - 1
     min_size: int
+    offline_weights: bool = False  # ImageNet weights ship in a registry package (dfutils.assets)
 
 
 BACKBONES = {
@@ -34,7 +36,12 @@ BACKBONES = {
     "efficientnet_b1": Backbone("EfficientNetB1", "none", 32),
     "xception": Backbone("Xception", "tf", 71),
     "inception_v3": Backbone("InceptionV3", "tf", 75),
+    # the papers' backbones need a download for ImageNet weights; these do not (dfutils.efficientnet_lite)
+    "efficientnet_lite0": Backbone("efficientnet_lite0", "tf", 32, offline_weights=True),
+    "efficientnet_lite1": Backbone("efficientnet_lite1", "tf", 32, offline_weights=True),
+    "efficientnet_lite2": Backbone("efficientnet_lite2", "tf", 32, offline_weights=True),
 }
+OFFLINE_BACKBONES = tuple(name for name, spec in BACKBONES.items() if spec.offline_weights)
 
 # Paper A, Table 2: parameters of each full model (backbone + LSTM + dense head). The paper
 # does not give the head; its counts pin it down: minus Keras's backbones without top they
@@ -49,37 +56,6 @@ PAPER_A_PARAMETERS = {
 }
 
 
-@keras.saving.register_keras_serializable(package="dfutils")
-class FoldTime(layers.Layer):
-    """(B, T, ...) -> (B*T, ...): every frame becomes one item of a bigger batch."""
-
-    def call(self, inputs):
-        return ops.reshape(inputs, (-1, *inputs.shape[2:]))
-
-    def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None or input_shape[1] is None else input_shape[0] * input_shape[1]
-        return (batch, *input_shape[2:])
-
-
-@keras.saving.register_keras_serializable(package="dfutils")
-class UnfoldTime(layers.Layer):
-    """(B*T, F) -> (B, T, F) for a known number of frames T."""
-
-    def __init__(self, frames: int, **kwargs):
-        super().__init__(**kwargs)
-        self.frames = frames
-
-    def call(self, inputs):
-        return ops.reshape(inputs, (-1, self.frames, *inputs.shape[1:]))
-
-    def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None else input_shape[0] // self.frames
-        return (batch, self.frames, *input_shape[1:])
-
-    def get_config(self):
-        return {**super().get_config(), "frames": self.frames}
-
-
 def build_backbone(name: str, size: int, weights: str | None):
     """The backbone without its top, global-average pooled, with its preprocessing in front."""
     if name not in BACKBONES:
@@ -90,17 +66,12 @@ def build_backbone(name: str, size: int, weights: str | None):
     if weights not in (None, "none", "imagenet"):
         raise UserInputError(f"weights: expected 'imagenet' or 'none', got {weights!r}")
     weights = None if weights in (None, "none") else weights
-    constructor = getattr(keras.applications, spec.constructor)
-    try:
-        network = constructor(include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg")
-    except Exception as error:  # noqa: BLE001 - any download failure becomes one clear message
-        if weights is None:
-            raise
-        raise UserInputError(
-            f"backbone {name}: ImageNet weights could not be fetched ({type(error).__name__}: "
-            f"{str(error).splitlines()[0][:120]}); Keras downloads them on first use, so this machine "
-            "needs internet access once, or set `weights: none` in the params file to train from scratch"
-        ) from None
+    if spec.offline_weights:
+        from .efficientnet_lite import efficientnet_lite
+
+        network = efficientnet_lite(spec.constructor, (size, size, 3), weights, include_top=False, pooling="avg")
+    else:
+        network = _keras_application(name, spec, size, weights)
     if weights is None:
         # From scratch on a small set, the default momentum (0.99) leaves the moving statistics
         # near their initial values for hundreds of steps, and inference then predicts a
@@ -111,6 +82,22 @@ def build_backbone(name: str, size: int, weights: str | None):
     image = keras.Input((size, size, 3), name="frame")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(image) if spec.preprocessing == "tf" else image
     return keras.Model(image, network(x), name=f"{name}_features")
+
+
+def _keras_application(name: str, spec: Backbone, size: int, weights: str | None):
+    constructor = getattr(keras.applications, spec.constructor)
+    try:
+        return constructor(include_top=False, weights=weights, input_shape=(size, size, 3), pooling="avg")
+    except Exception as error:  # noqa: BLE001 - any download failure becomes one clear message
+        if weights is None:
+            raise
+        raise UserInputError(
+            f"backbone {name}: ImageNet weights could not be fetched ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:120]}); Keras downloads them on first use, so this machine "
+            "needs internet access once; offline, use one of the EfficientNet-Lite backbones "
+            f"({', '.join(OFFLINE_BACKBONES)}, ImageNet weights shipped in a registry package) "
+            "or set `weights: none` in the params file to train from scratch"
+        ) from None
 
 
 def build_time_distributed(backbone: str, frames: int, size: int, weights: str | None = None,

@@ -1,7 +1,7 @@
 """Score videos that were never indexed with a saved model (``dfutils predict``).
 
 The model file carries the extraction settings its crops were made with
-(detector, frames, crop size, margin; see :func:`training.save_model`), so no
+(detector, frames, crop size, margin; see :mod:`dfutils.model_files`), so no
 params file is needed: each video is sampled, its main face tracked and
 cropped exactly as in training, and scored. A video that cannot be read, has
 no face, or is not a video at all becomes a row with its error; the others go on.
@@ -54,7 +54,7 @@ class VideoScorer:
 
     def __init__(self, model_path: str | Path):
         from .faces import ExtractionSettings
-        from .training import load_model
+        from .model_files import load_classifier, load_model
 
         self.model, self.settings = load_model(model_path)
         architecture = self.settings.get("architecture")
@@ -70,7 +70,6 @@ class VideoScorer:
         self.extraction = ExtractionSettings(**self.settings["extraction"])
         if architecture in TRIPLET_ARCHITECTURES:
             from .facenet import FaceNetEmbedder
-            from .triplet import load_classifier
 
             self.facenet = FaceNetEmbedder(self.settings["facenet_model"])
             self.classifier = load_classifier(model_path)

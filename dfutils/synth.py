@@ -34,7 +34,7 @@ import json
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,57 +43,78 @@ import pandas as pd
 
 from . import assets
 from .errors import UserInputError
+from .identities import image_path
 from .seeding import rng
 
 METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")
 COMPRESSION_CRF = {"c0": 0, "c23": 23, "c40": 40}
 FPS = 25
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")  # image-left first
-SYNTH_VERSION = 2  # bump when the generator changes what it draws
+SYNTH_VERSION = 3  # bump when the generator changes what it draws
 
 
 @dataclass(frozen=True)
 class Identity:
-    """A real person: a photo (with the face's detected landmarks) or a real video."""
+    """A real person: several photos (:mod:`dfutils.identities`), the real carphone video, or a
+    morph of two catalogue people (an identity nobody has, for when real people run out)."""
 
     name: str
-    asset: str
-    landmarks: tuple = ()  # 5 (x, y) points in the photo, MTCNN order (image-left eye first)
+    kind: str  # "photos", "video" or "morph"
+    faces: tuple = ()  # CatalogueFace entries (photos), best first
+    parents: tuple = ()  # two identity names (morph)
 
 
-# Landmarks detected with mtcnn 1.0.0 on the verified photos (see tests/test_synth.py,
-# which re-detects them). Group photos: every face is a different person.
-IDENTITIES: tuple[Identity, ...] = (
-    Identity("ben_afflek", "photo-ben_afflek", ((86, 115), (144, 121), (113, 152), (85, 182), (134, 187))),
-    Identity("elton_john", "photo-elton_john", ((79, 105), (133, 103), (102, 134), (78, 157), (138, 157))),
-    Identity("jerry_seinfeld", "photo-jerry_seinfeld", ((101, 104), (154, 98), (130, 129), (104, 159), (161, 153))),
-    Identity("madonna", "photo-madonna", ((87, 122), (153, 120), (123, 156), (96, 188), (149, 188))),
-    Identity("mindy_kaling", "photo-mindy_kaling", ((124, 126), (178, 122), (150, 158), (127, 176), (183, 174))),
-    Identity("friends_1", "photo-friends-cast", ((85, 330), (128, 309), (120, 338), (113, 371), (145, 353))),
-    Identity("friends_2", "photo-friends-cast", ((289, 211), (320, 192), (307, 224), (310, 248), (337, 232))),
-    Identity("friends_3", "photo-friends-cast", ((493, 319), (540, 332), (508, 364), (483, 366), (530, 378))),
-    Identity("friends_4", "photo-friends-cast", ((761, 397), (802, 401), (773, 432), (761, 438), (807, 441))),
-    Identity("friends_5", "photo-friends-cast", ((917, 120), (951, 112), (924, 151), (932, 175), (961, 168))),
-    Identity("friends_6", "photo-friends-cast", ((1150, 324), (1193, 322), (1165, 348), (1154, 366), (1196, 365))),
-    Identity("faceapi_1", "photo-face-api-sample4", ((320, 315), (395, 284), (388, 349), (350, 397), (412, 371))),
-    Identity("faceapi_2", "photo-face-api-sample4", ((708, 147), (778, 187), (710, 197), (672, 219), (735, 253))),
-    Identity("faceapi_3", "photo-face-api-sample4", ((1011, 276), (1079, 288), (1019, 338), (1011, 354), (1079, 366))),
-    Identity("faceapi_4", "photo-face-api-sample4", ((1317, 239), (1381, 267), (1320, 280), (1291, 305), (1355, 331))),
-    Identity("carphone", "video-carphone"),
-)
-IDENTITY_BY_NAME = {identity.name: identity for identity in IDENTITIES}
+VIDEO_IDENTITY = Identity("carphone", "video")
+MORPH_PREFIX = "morph_"
+
+
+@lru_cache(maxsize=1)
+def catalogue_identities() -> dict[str, Identity]:
+    """Every identity SynthDF can draw from: the face catalogue's people and the carphone video."""
+    from .identities import default_catalogue
+
+    people = {name: Identity(name, "photos", tuple(faces)) for name, faces in default_catalogue().identities().items()}
+    return {**people, VIDEO_IDENTITY.name: VIDEO_IDENTITY}
+
+
+def catalogue_fingerprint() -> str:
+    """Part of a build's settings: a rebuilt face catalogue must not be mixed into an older build."""
+    import hashlib
+
+    from .identities import CATALOGUE_PATH
+
+    return hashlib.sha256(CATALOGUE_PATH.read_bytes()).hexdigest()[:16]
+
+
+def morph_name(first: str, second: str) -> str:
+    return f"{MORPH_PREFIX}{first}+{second}"
+
+
+def identity(name: str) -> Identity:
+    """The identity called ``name`` (a catalogue person, ``carphone``, or ``morph_<a>+<b>``)."""
+    known = catalogue_identities()
+    if name in known:
+        return known[name]
+    if name.startswith(MORPH_PREFIX) and "+" in name:
+        parents = tuple(name[len(MORPH_PREFIX):].split("+", 1))
+        if all(known.get(parent, VIDEO_IDENTITY).kind == "photos" for parent in parents) and parents[0] != parents[1]:
+            return Identity(name, "morph", parents=parents)
+    raise UserInputError(f"identity: unknown {name!r}; known: {', '.join(sorted(known))} (or morph_<a>+<b> of two of them)")
 
 
 @dataclass(frozen=True)
 class SynthConfig:
     """How big a benchmark to build. ``clips_per_identity`` must be even (FF++ pairs)."""
 
-    identities: tuple[str, ...]
+    identities: tuple[str, ...]  # () means every catalogue identity and the carphone video
     clips_per_identity: int
     seconds: float
     compressions: tuple[str, ...]
     frame_size: int = 256
     methods: tuple[str, ...] = METHODS
+    morphs: int = 0  # extra identities, each a morph of two real people of the same split
+    val_fraction: float = 0.2  # of the real identities
+    test_fraction: float = 0.2
 
     @property
     def frames(self) -> int:
@@ -103,16 +124,16 @@ class SynthConfig:
 SIZES = {
     # CI: 8 identities x 2 clips, 2 s, c23 -> 16 real + 64 fake videos
     "smoke": SynthConfig(
-        identities=("ben_afflek", "jerry_seinfeld", "madonna", "mindy_kaling", "friends_3", "friends_4",
-                    "faceapi_1", "carphone"),
+        identities=("ben_afflek", "jerry_seinfeld", "madonna", "mindy_kaling", "friends_1", "faceapi4_1",
+                    "portrait_1", "carphone"),
         clips_per_identity=2, seconds=2.0, compressions=("c23",),
     ),
-    # make reproduce: 14 identities x 4 clips, 2 s, c23 and c40 -> 560 videos. Two identities
-    # are left out because swaps with them at CRF 40 defeat face detectors: friends_5 (a
-    # near-profile photo) and elton_john (heavy dark-rimmed glasses). Both stay available.
+    # make reproduce: every catalogue identity (54 people from photos, the carphone video) and
+    # 10 morphs -> 65 identities x 2 clips, 2 s, c23 and c40 -> 1300 videos; a quarter of the real
+    # identities in test and a sixth in val, each split with its share of the morphs.
     "demo": SynthConfig(
-        identities=tuple(i.name for i in IDENTITIES if i.name not in ("friends_5", "elton_john")),
-        clips_per_identity=4, seconds=2.0, compressions=("c23", "c40"),
+        identities=(), clips_per_identity=2, seconds=2.0, compressions=("c23", "c40"), morphs=10,
+        val_fraction=0.17, test_fraction=0.25,
     ),
 }
 
@@ -294,21 +315,14 @@ class Clip:
     blink: np.ndarray
 
 
-@lru_cache(maxsize=8)
-def _load_photo(asset_name: str) -> np.ndarray:
-    import cv2
-
-    image = cv2.imread(str(assets.fetch(asset_name)), cv2.IMREAD_COLOR)
-    if image is None:
-        raise UserInputError(f"asset {asset_name}: not a readable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
-
-
 @lru_cache(maxsize=2)
 def _load_video(asset_name: str) -> np.ndarray:
     from .video import read_frames
 
     return read_frames(assets.fetch(asset_name))
+
+
+CARPHONE_ASSET = "video-carphone"
 
 
 @lru_cache(maxsize=1)
@@ -325,20 +339,56 @@ def _tracker_jitter(generator: np.random.Generator, frames: int, scale: float) -
 
 
 def render_real_clip(identity_name: str, clip_index: int, seed: int, config: SynthConfig) -> Clip:
-    """Render real clip ``clip_index`` of an identity (deterministic in the seed)."""
-    identity = IDENTITY_BY_NAME[identity_name]
+    """Render real clip ``clip_index`` of an identity (deterministic in the seed).
+
+    A person with several photos is filmed from a different photo in each clip
+    (a new recording of the same person); a morph from the two parents' photos.
+    """
+    person = identity(identity_name)
     generator = rng(seed, "clip", identity_name, clip_index)
-    if identity.asset.startswith("video-"):
-        return _video_clip(identity, clip_index, generator, config)
-    return _photo_clip(identity, generator, config)
+    if person.kind == "video":
+        return _video_clip(clip_index, generator, config)
+    photo, landmarks = photo_of(person, clip_index, seed)
+    return _photo_clip(photo, landmarks, generator, config)
 
 
-def _photo_clip(identity: Identity, generator: np.random.Generator, config: SynthConfig) -> Clip:
+def photo_of(person: Identity, clip_index: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The picture (float32 RGB) and landmarks that clip ``clip_index`` of ``person`` is filmed from."""
+    from .identities import prepare_photo
+
+    if person.kind == "morph":  # from each parent's best photo, the one morph parents are chosen by
+        return morph_photos([prepare_photo(identity(name).faces[0]) for name in person.parents])
+    order = rng(seed, "photo-order", person.name).permutation(len(person.faces))
+    return prepare_photo(person.faces[int(order[clip_index % len(person.faces)])])
+
+
+MORPH_SIDE = 512  # morphs are composed at this size, their face twice as large as in a frame
+
+
+def morph_photos(photos: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of whole pictures aligned on their landmarks: a face between the parents'.
+
+    Each picture is put upright at one position and scale (the canonical frame),
+    then all are averaged everywhere, background included: no region is pasted,
+    so a morph's real clips hold no blending boundary a detector could take for a fake's.
+    """
+    import cv2
+
+    aligned, points = [], []
+    for photo, landmarks in photos:
+        transform = _canonical_transform(landmarks, MORPH_SIDE)
+        aligned.append(cv2.warpAffine(photo, transform, (MORPH_SIDE, MORPH_SIDE), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT101))
+        points.append(_apply(transform, landmarks))
+    return np.mean(aligned, axis=0).astype(np.float32), np.mean(points, axis=0)
+
+
+def _photo_clip(photo: np.ndarray, photo_landmarks: np.ndarray, generator: np.random.Generator,
+                config: SynthConfig) -> Clip:
     import cv2
 
     size, frames = config.frame_size, config.frames
-    photo = _load_photo(identity.asset)
-    photo_landmarks = np.asarray(identity.landmarks, np.float64)
+    photo_landmarks = np.asarray(photo_landmarks, np.float64)
     canonical = _canonical_transform(photo_landmarks, size)
     times = np.arange(frames) / FPS
     # camera/head motion: a similarity about the frame centre, drifting smoothly
@@ -384,12 +434,12 @@ def _photo_clip(identity: Identity, generator: np.random.Generator, config: Synt
     return Clip(out, detected, mouth_open, blink)
 
 
-def _video_clip(identity: Identity, clip_index: int, generator: np.random.Generator, config: SynthConfig) -> Clip:
+def _video_clip(clip_index: int, generator: np.random.Generator, config: SynthConfig) -> Clip:
     """A window of the real talking-face video: its own motion, light and detections."""
     import cv2
 
     size, frames = config.frame_size, config.frames
-    video = _load_video(identity.asset)
+    video = _load_video(CARPHONE_ASSET)
     detections = _carphone_landmarks()
     source_fps = 30000 / 1001
     available = len(video) / source_fps
@@ -606,33 +656,93 @@ class ClipPlan:
     partner: str = ""  # the clip it is paired with (source of its fakes)
 
 
+def config_identities(config: SynthConfig) -> list[str]:
+    """The real identities a config draws from (all of the catalogue's when it names none)."""
+    names = list(config.identities) or list(catalogue_identities())
+    for name in names:
+        identity(name)  # unknown names fail here, with the list of known ones
+    return names
+
+
+def _share(total: int, weights: list[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainder, ties to the first)."""
+    if not total or not sum(weights):
+        return [0] * len(weights)
+    exact = [total * w / sum(weights) for w in weights]
+    counts = [int(x) for x in exact]
+    for k in sorted(range(len(weights)), key=lambda k: -(exact[k] - counts[k]))[:total - sum(counts)]:
+        counts[k] += 1
+    return counts
+
+
+def morph_candidates(people: list[str]) -> list[tuple[str, str]]:
+    """Pairs of people whose best photos morph without ghosting: both fit (near-frontal, eyes
+    visible), alike in pose (nose position, roll), and both thumbnails or both photos (a thumbnail's
+    edge would otherwise show through the photo as a square)."""
+    from .identities import face_geometry
+
+    fit = sorted(name for name in people if identity(name).faces[0].morphable)
+    pairs = []
+    for k, first in enumerate(fit):
+        a = identity(first).faces[0]
+        for second in fit[k + 1:]:
+            b = identity(second).faces[0]
+            ga, gb = face_geometry(a.landmarks), face_geometry(b.landmarks)
+            if (abs(ga["nose_position"] - gb["nose_position"]) <= 0.15 and abs(ga["roll"] - gb["roll"]) <= 12
+                    and (a.region is None) == (b.region is None)):
+                pairs.append((first, second))
+    return pairs
+
+
 def plan_benchmark(config: SynthConfig, seed: int) -> list[ClipPlan]:
-    """Number the clips, give whole identities to splits and pair clips within each split."""
-    for name in config.identities:
-        if name not in IDENTITY_BY_NAME:
-            raise UserInputError(f"identity: unknown {name!r}; known: {', '.join(IDENTITY_BY_NAME)}")
+    """Number the clips, give whole identities to splits and pair clips of different people within each split.
+
+    Real identities are split first (``val_fraction``, ``test_fraction``, the rest
+    train); each split then gets its share of ``morphs``, made from two of its
+    own people, so a morph never shares a face with another split.
+    """
     if config.clips_per_identity < 2 or config.clips_per_identity % 2:
         raise UserInputError(f"clips_per_identity must be even and at least 2, got {config.clips_per_identity}")
-    identities = list(config.identities)
-    order = rng(seed, "identity-split").permutation(len(identities))
-    shuffled = [identities[i] for i in order]
-    held_out = max(2, round(0.2 * len(shuffled)))
-    if len(shuffled) < 2 * held_out + 2:
-        raise UserInputError(f"need at least {2 * held_out + 2} identities for train/val/test, got {len(shuffled)}")
-    split_of = {name: "test" for name in shuffled[:held_out]}
-    split_of.update({name: "val" for name in shuffled[held_out:2 * held_out]})
-    split_of.update({name: "train" for name in shuffled[2 * held_out:]})
+    names = config_identities(config)
+    shuffled = [names[i] for i in rng(seed, "identity-split").permutation(len(names))]
+    test = max(2, round(config.test_fraction * len(shuffled)))
+    val = max(2, round(config.val_fraction * len(shuffled)))
+    if len(shuffled) < test + val + 2:
+        raise UserInputError(f"need at least {test + val + 2} identities for train/val/test, got {len(shuffled)}")
+    members = {"test": shuffled[:test], "val": shuffled[test:test + val], "train": shuffled[test + val:]}
+    photo_people = {split: [n for n in people if identity(n).kind == "photos"] for split, people in members.items()}
+    pairs = {split: morph_candidates(photo_people[split]) for split in members}
+    counts = dict(zip(members, _share(config.morphs, [len(photo_people[s]) for s in members]), strict=True))
+    surplus = sum(max(0, counts[split] - len(pairs[split])) for split in members)
+    counts = {split: min(count, len(pairs[split])) for split, count in counts.items()}
+    for split in ("train", "test", "val"):  # a split with too few fit pairs passes its surplus on
+        moved = min(surplus, len(pairs[split]) - counts[split])
+        counts[split], surplus = counts[split] + moved, surplus - moved
+    if surplus:
+        raise UserInputError(f"morphs: only {sum(map(len, pairs.values()))} pairs of people fit to morph, "
+                             f"too few for {config.morphs}")
+    for split, count in counts.items():
+        chosen = rng(seed, "morphs", split).choice(len(pairs[split]), count, replace=False)
+        members[split] = members[split] + [morph_name(*pairs[split][k]) for k in sorted(chosen)]
     plans: list[ClipPlan] = []
-    for name in sorted(identities, key=lambda n: (("train", "val", "test").index(split_of[n]), identities.index(n))):
-        for clip_index in range(config.clips_per_identity):
-            plans.append(ClipPlan(f"{len(plans):03d}", name, clip_index, split_of[name]))
-    paired: list[ClipPlan] = []
+    pairs_per_identity = config.clips_per_identity // 2
     for split in ("train", "val", "test"):
-        members = [plan for plan in plans if plan.split == split]  # grouped by identity
-        half = len(members) // 2
-        for first, second in zip(members[:half], members[half:], strict=True):
-            paired += [replace(first, partner=second.number), replace(second, partner=first.number)]
-    return sorted(paired, key=lambda plan: plan.number)
+        people = members[split]
+        if len(people) <= pairs_per_identity:
+            raise UserInputError(f"{split}: {len(people)} identities cannot pair {config.clips_per_identity} clips "
+                                 "each with other people's")
+        numbers = {(name, k): f"{len(plans) + i * config.clips_per_identity + k:03d}"
+                   for i, name in enumerate(people) for k in range(config.clips_per_identity)}
+        partner_of = {}
+        # clip 2k of person i pairs with clip 2k+1 of person i+1+k (cyclically): never the same person
+        for i, name in enumerate(people):
+            for k in range(pairs_per_identity):
+                other = people[(i + 1 + k) % len(people)]
+                partner_of[(name, 2 * k)] = (other, 2 * k + 1)
+                partner_of[(other, 2 * k + 1)] = (name, 2 * k)
+        for (name, k), number in numbers.items():
+            plans.append(ClipPlan(number, name, k, split, numbers[partner_of[(name, k)]]))
+    return sorted(plans, key=lambda plan: plan.number)
 
 
 def _clip_path(root: Path, compression: str, number: str) -> Path:
@@ -652,7 +762,8 @@ def _build_clip(task: dict) -> list[dict]:
     config = SynthConfig(**task["config"])
     plan, partner = ClipPlan(**task["plan"]), ClipPlan(**task["partner"])
     rows: list[dict] = []
-    base = {"frames": config.frames, "fps": FPS, "seed": seed, "split": plan.split}
+    base = {"frames": config.frames, "fps": FPS, "seed": seed, "split": plan.split,
+            "identity_kind": identity(plan.identity).kind}
 
     @lru_cache(maxsize=2)  # rendered only if some video of this clip is still to be written
     def clip(identity: str, index: int) -> Clip:
@@ -687,7 +798,7 @@ def _build_clip(task: dict) -> list[dict]:
     return rows
 
 
-MANIFEST_COLUMNS = ["video_id", "label", "method", "compression", "identity", "source_identity",
+MANIFEST_COLUMNS = ["video_id", "label", "method", "compression", "identity", "identity_kind", "source_identity",
                     "target_clip", "source_clip", "split", "frames", "fps", "seed", "settings"]
 
 
@@ -711,7 +822,8 @@ def build_synthdf(out: str | Path, size: str = "demo", seed: int = 0, workers: i
             raise UserInputError(f"compression: unknown {compression!r}; expected one of {', '.join(COMPRESSION_CRF)}")
     root = Path(out).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    settings = {"synth_version": SYNTH_VERSION, "seed": seed, "size": size, "config": asdict(config)}
+    settings = {"synth_version": SYNTH_VERSION, "seed": seed, "size": size, "config": asdict(config),
+                "face_catalogue": catalogue_fingerprint()}
     settings_path = root / "synthdf.json"
     if settings_path.is_file():
         existing = json.loads(settings_path.read_text())
@@ -729,8 +841,12 @@ def build_synthdf(out: str | Path, size: str = "demo", seed: int = 0, workers: i
             )
     else:
         settings_path.write_text(json.dumps(settings, indent=1))
-    for asset_name in sorted({IDENTITY_BY_NAME[name].asset for name in config.identities}):
-        assets.fetch(asset_name)  # fail early, and once, if an asset cannot be had
+    for name in config_identities(config):  # fail early, and once, if an asset cannot be had
+        person = identity(name)
+        for image in {face.image for face in person.faces}:
+            image_path(image)
+        if person.kind == "video":
+            assets.fetch(CARPHONE_ASSET)
 
     plans = plan_benchmark(config, seed)
     by_number = {plan.number: plan for plan in plans}

@@ -7,16 +7,14 @@
 - :func:`fit` trains with validation data, keeps the best model by validation
   AUC, stops early, logs a CSV history and TensorBoard, and resumes an
   interrupted training from its last epoch (``keras.callbacks.BackupAndRestore``).
-- :func:`save_model` writes a ``.keras`` file that also carries the extraction
-  settings the model expects (frames, size, detector, margin), so
-  ``dfutils predict`` needs no params file.
+- Model files (the network with the settings it expects) are written and read
+  by :mod:`dfutils.model_files`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +27,6 @@ from .errors import UserInputError
 from .faces import load_crops
 from .seeding import rng
 from .video import even_indices
-
-SETTINGS_MEMBER = "dfutils_settings.json"
 
 
 @dataclass(frozen=True)
@@ -361,50 +357,6 @@ def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str,
     table.assign(model=model_name).to_csv(path, index=False)
     (run_dir / "info.json").write_text(json.dumps({"model": model_name, **info}, indent=1, default=str))
     return path
-
-
-def save_model(model: keras.Model, path: str | Path, settings: dict, extra: dict[str, bytes] | None = None) -> Path:
-    """Save a ``.keras`` model with the preprocessing settings it expects inside the same file
-    (and ``extra`` members, e.g. a scikit-learn classifier that scores its outputs)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial.keras")
-    # an uncompiled copy: the file holds the network, not the optimizer state (a third of the size)
-    plain = keras.models.clone_model(model)
-    plain.set_weights(model.get_weights())
-    plain.save(tmp)
-    with zipfile.ZipFile(tmp, "a") as bundle:
-        bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
-        for name, data in (extra or {}).items():
-            bundle.writestr(name, data)
-    tmp.replace(path)
-    return path
-
-
-def load_model(path: str | Path) -> tuple[keras.Model, dict]:
-    """A model saved by :func:`save_model` and its preprocessing settings."""
-    from . import models, triplet  # noqa: F401 - register the custom layers and losses
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserInputError(f"{path}: model file not found")
-    try:
-        with zipfile.ZipFile(path) as bundle:
-            settings = json.loads(bundle.read(SETTINGS_MEMBER)) if SETTINGS_MEMBER in bundle.namelist() else {}
-    except zipfile.BadZipFile:
-        raise UserInputError(f"{path}: not a .keras model file") from None
-    try:
-        return keras.models.load_model(path), settings
-    except (TypeError, ValueError) as error:
-        raise UserInputError(f"{path}: Keras cannot rebuild this model ({str(error).splitlines()[0][:160]})") from None
-
-
-def read_member(path: str | Path, name: str) -> bytes:
-    """An extra member stored by :func:`save_model`."""
-    with zipfile.ZipFile(path) as bundle:
-        if name not in bundle.namelist():
-            raise UserInputError(f"{path}: the model file has no {name}")
-        return bundle.read(name)
 
 
 def extraction_settings(faces_dir: str | Path, faces: pd.DataFrame) -> dict:

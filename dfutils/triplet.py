@@ -19,6 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .layers import L2Normalize
+
 
 def pairwise_squared_distances(embeddings):
     squares = ops.sum(ops.square(embeddings), axis=1)
@@ -111,12 +113,6 @@ class TripletLoss(keras.losses.Loss):
         return {**super().get_config(), "margin": self.margin, "mining": self.mining, "seed": self.seed}
 
 
-@keras.saving.register_keras_serializable(package="dfutils")
-class L2Normalize(layers.Layer):
-    def call(self, inputs):
-        return inputs / ops.maximum(ops.norm(inputs, axis=-1, keepdims=True), 1e-12)
-
-
 def build_embedding_network(input_dim: int, hidden_units: int = 256, embedding_dim: int = 64,
                             dropout_rate: float = 0.1) -> keras.Model:
     """Dense -> dense -> L2-normalised embedding: the triplet network's shared branch."""
@@ -203,24 +199,10 @@ def separation(vectors: np.ndarray, labels) -> float:
     return float(silhouette_score(vectors, np.asarray(labels), metric="euclidean"))
 
 
-CLASSIFIER_MEMBER = "dfutils_classifier.pickle"
-
-
 def save_pipeline(path, network: keras.Model, classifier, settings: dict):
-    """The whole proposal in one ``.keras`` file: the triplet network, the classifier on its
-    output (pickled; load only model files you trust, as with any pickle) and the settings (``facenet_model``, frames, extraction), so that
-    ``dfutils predict`` can score raw videos with it."""
-    import pickle
+    """The whole proposal in one model file: the triplet network, the classifier on its output
+    (skops format, see :mod:`dfutils.model_files`) and the settings (``facenet_model``, frames,
+    extraction), so that ``dfutils predict`` can score raw videos with it."""
+    from .model_files import save_model
 
-    from .training import save_model
-
-    return save_model(network, path, {**settings, "architecture": "triplet"},
-                      extra={CLASSIFIER_MEMBER: pickle.dumps(classifier)})
-
-
-def load_classifier(path):
-    import pickle
-
-    from .training import read_member
-
-    return pickle.loads(read_member(path, CLASSIFIER_MEMBER))  # noqa: S301 - our own model files
+    return save_model(network, path, {**settings, "architecture": "triplet"}, classifier=classifier)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
-
 import keras
 import numpy as np
 import pandas as pd
@@ -182,19 +179,6 @@ def test_interrupted_training_resumes_from_its_last_epoch(crop_cache):
     training.compile_model(model, keras.optimizers.Adam(1e-3))
     history = training.fit(model, train, val, out, epochs=4, patience=10, verbose=0)
     assert list(history["epoch"]) == [0, 1, 2, 3]  # epochs 0-1 before the interruption, 2-3 after
-
-
-def test_saved_model_carries_its_settings(crop_cache, tmp_path):
-    model = models.build_time_distributed("efficientnet_b0", 3, 32, **TINY)
-    path = training.save_model(model, tmp_path / "m.keras", {"frames": 3, "size": 32, "extraction": {"detector": "ssd"}})
-    with zipfile.ZipFile(path) as bundle:
-        assert json.loads(bundle.read(training.SETTINGS_MEMBER))["extraction"]["detector"] == "ssd"
-    loaded, settings = training.load_model(path)
-    assert settings["frames"] == 3
-    clips = np.zeros((1, 3, 32, 32, 3), np.float32)
-    np.testing.assert_allclose(loaded.predict(clips, verbose=0), model.predict(clips, verbose=0), atol=1e-6)
-    with pytest.raises(UserInputError, match="model file not found"):
-        training.load_model(tmp_path / "none.keras")
 
 
 # --------------------------------------------------------------------------- Paper B models
