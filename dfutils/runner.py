@@ -30,6 +30,20 @@ from .provenance import environment_record
 KERNEL_NAME = "python3"
 
 
+def _kernel_manager_class():
+    """Kernels whose messages are encrypted (CurveZMQ keys provisioned by the manager, where the
+    kernel declares support, as ipykernel 7.4 does): ipykernel warns on every start over plain TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if self.has_trait("transport_encryption"):  # jupyter_client >= 8.8
+                self.transport_encryption = "auto"
+
+    return EncryptedKernelManager
+
+
 class NotebookFailed(RuntimeError):
     """A notebook raised; the message names the notebook, the cell and the error."""
 
@@ -86,11 +100,15 @@ def render_index(record: dict, path: Path) -> None:
 
 
 def _summary(artifact_dir: Path) -> list[dict]:
-    """Headline metrics of every model trained so far; a broken predictions file must not stop the run."""
-    from .results import summary_rows
+    """Headline metrics of every model trained so far, also written to ``summary.csv``; a broken
+    predictions file must not stop the run."""
+    from .results import summary_rows, write_summary
 
     try:
-        return summary_rows(artifact_dir)
+        rows = summary_rows(artifact_dir)
+        if rows:
+            write_summary(artifact_dir)
+        return rows
     except Exception as error:  # noqa: BLE001 - the report still renders, with the reason
         return [{"model": f"(summary unavailable: {type(error).__name__}: {error})"}]
 
@@ -208,6 +226,7 @@ def run_profile(
                 cwd=str(run.path.parent),
                 progress_bar=progress,
                 log_output=False,
+                kernel_manager_class=_kernel_manager_class(),
             )
             entry["status"] = "ok"
         except Exception as error:  # noqa: BLE001 - any failure is reported, then stops the run

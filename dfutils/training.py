@@ -348,17 +348,6 @@ def clip_embeddings(extractor: keras.Model, dataset: ClipDataset) -> np.ndarray:
     return _per_frame(extractor, dataset).astype(np.float32)
 
 
-def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str, **info) -> Path:
-    """``run_dir/predictions.csv`` (the per-video table with the model's name) and
-    ``run_dir/info.json`` (the name and ``info``, e.g. parameters), read by ``06_results``."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / "predictions.csv"
-    table.assign(model=model_name).to_csv(path, index=False)
-    (run_dir / "info.json").write_text(json.dumps({"model": model_name, **info}, indent=1, default=str))
-    return path
-
-
 def extraction_settings(faces_dir: str | Path, faces: pd.DataFrame) -> dict:
     """The extraction settings the crops of a faces folder were made with (from one cache file)."""
     usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")]

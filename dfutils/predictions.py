@@ -1,0 +1,32 @@
+"""Prediction tables on disk: one folder per trained model under ``artifacts/<profile>/models/``.
+
+Every detector, the crop-statistics baseline included, leaves
+``predictions.csv`` (one row per validation and test video: ``video_id``,
+``label``, the video's ``method``, ``compression``, ``split``, ``group``, and
+``score``, the fake probability) and ``info.json`` (its name, which paper it
+reproduces, and what else it recorded, e.g. parameters). :mod:`dfutils.results`
+reads them back; nothing here needs Keras.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+PAPERS = ("A", "B", "baseline")
+
+
+def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str, paper: str, **info) -> Path:
+    """``run_dir/predictions.csv`` (the per-video table with the model's name) and ``run_dir/info.json``."""
+    if paper not in PAPERS:
+        raise ValueError(f"paper: expected one of {PAPERS}, got {paper!r}")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "predictions.csv"
+    tmp = run_dir / ".predictions.csv.tmp"
+    table.assign(model=model_name).to_csv(tmp, index=False)
+    tmp.replace(path)
+    (run_dir / "info.json").write_text(json.dumps({"model": model_name, "paper": paper, **info}, indent=1, default=str))
+    return path
