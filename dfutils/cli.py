@@ -33,6 +33,10 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
         raise UserInputError("--compression and --method apply to --dataset ffpp only")
     if args.dataset == "dfdc" and args.split_by:
         options["split_by"] = args.split_by
+    if args.protocol:
+        if args.dataset != "celebdf":
+            raise UserInputError("--protocol applies to --dataset celebdf only")
+        options["protocol"] = args.protocol
     df = index_dataset(args.dataset, args.root, **options)
     missing_path = write_index(df, args.out)
     counts = df.groupby("split")["label"].agg(["size", "sum"])
@@ -40,6 +44,8 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
         f"{split} {int(row['size'])} ({int(row['sum'])} fake)" for split, row in counts.iterrows()
     )
     print(f"wrote {len(df)} videos to {args.out}: {summary}")
+    for note in df.attrs.get("notes", []):
+        print(note)
     if missing_path:
         print(f"{len(missing_files(df))} file(s) listed but absent: see {missing_path}")
     return 0
@@ -147,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ffpp: manipulation method(s) to index (repeatable; default all found)")
     index.add_argument("--split-by", choices=("group", "part"),
                        help="dfdc: seeded split of whole families (group, default) or by part number")
+    index.add_argument("--protocol", choices=("official", "identity-disjoint"),
+                       help="celebdf: the official test list as the test set (default), or every video of its identities")
     index.set_defaults(handler=_cmd_data_index)
     synth = data_commands.add_parser(
         "synth", help="build the SynthDF demo benchmark (FaceForensics++ layout, offline)"
@@ -207,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except UserInputError as error:
         print(f"dfutils {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be created, a full disk: the path, not a traceback
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"dfutils {args.command}: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"dfutils {args.command}: interrupted", file=sys.stderr)

@@ -268,29 +268,45 @@ def read_celebdf_test_list(path: Path, real_label: int = 1) -> dict[str, int]:
     return listed
 
 
+CELEBDF_PROTOCOLS = ("official", "identity-disjoint")
+
+
 def index_celebdf(
     root: str | Path,
     *,
     seed: int = 0,
     real_label: int = 1,
     fractions: dict[str, float] | None = None,
+    protocol: str = "official",
 ) -> pd.DataFrame:
     """Index Celeb-DF (v2): the three folders and the official test list.
 
-    Groups are identities (a fake ``idA_idB_NNNN`` belongs to ``idA``, the
-    person in the target video). To keep identities off both sides, the test
-    split is every video of an identity that the official list tests on (a
-    superset of the 518 listed videos); the other identities are split
-    train/val at random (seeded). The list's labels are checked against the
-    folders: a list whose labels all disagree says to flip ``real_label``.
+    ``protocol="official"`` (the default, as Paper B and every published
+    Celeb-DF figure): exactly the videos of ``List_of_testing_videos.txt`` are
+    the test set; every other video goes to train or val, whole identities at
+    random (seeded). The official list tests on 56 of the 59 identities, so
+    most test identities also appear in training: that overlap is part of the
+    protocol, counted in ``df.attrs["notes"]`` (printed by ``dfutils data
+    index``), not hidden. The test videos' ``group`` is their identity within
+    the test list (``celebdf-test/idN``), so no group spans two splits.
+
+    ``protocol="identity-disjoint"``: every video of an identity the list tests
+    on goes to test (a superset of the list), so no face of the test set is ever
+    trained on; the notes say how many videos that moves out of training.
+
+    Groups are identities (a fake ``idA_idB_NNNN`` belongs to ``idA``, the person
+    in the target video). The list's labels are checked against the folders: a
+    list whose labels all disagree says to flip ``real_label``.
     """
+    if protocol not in CELEBDF_PROTOCOLS:
+        raise DatasetError(f"protocol: unknown {protocol!r}; expected one of {', '.join(CELEBDF_PROTOCOLS)}")
     root = Path(root).resolve()  # absolute paths: the index works from any folder
     if not root.is_dir():
         raise DatasetError(f"{root}: Celeb-DF root folder not found")
     present = [folder for folder in CELEBDF_FOLDERS if (root / folder).is_dir()]
     if not present:
         raise DatasetError(f"{root}: none of the Celeb-DF folders {', '.join(CELEBDF_FOLDERS)} is here")
-    rows, missing = [], []
+    rows = []
     for folder in present:
         for path in sorted((root / folder).iterdir()):
             if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
@@ -303,9 +319,9 @@ def index_celebdf(
                 "compression": "release", "original": original, "group": group, "split": "",
             })
     df = _frame(rows, [])
-    missing = []
+    missing, notes = [], []
     test_list = root / CELEBDF_TEST_LIST
-    test_groups: set[str] = set()
+    listed: dict[str, int] = {}
     if test_list.is_file():
         listed = read_celebdf_test_list(test_list, real_label)
         folder_label = dict(zip(df["video_id"], df["label"], strict=True))
@@ -321,16 +337,34 @@ def index_celebdf(
         for video_id in listed:
             if video_id not in folder_label:
                 missing.append({"video_id": video_id, "path": str(root / video_id), "reason": f"listed in {CELEBDF_TEST_LIST}, file absent"})
-        test_groups = set(df.loc[df["video_id"].isin(listed), "group"])
-    df["split"] = np.where(df["group"].isin(test_groups), "test", "")
+    in_list = df["video_id"].isin(listed)
+    test_groups = set(df.loc[in_list, "group"])
+    if protocol == "official":
+        df.loc[in_list, "split"] = "test"
+    else:
+        df["split"] = np.where(df["group"].isin(test_groups), "test", "")
+        moved = int((df["split"].eq("test") & ~in_list).sum())
+        notes.append(f"identity-disjoint protocol: every video of the {len(test_groups)} identities the official list "
+                     f"tests on is tested, which moves {moved} unlisted videos from training to test "
+                     f"({int(df['split'].eq('test').sum())} test videos instead of {int(in_list.sum())})")
     todo = df["split"] == ""
-    if test_groups:
-        # the test identities are fixed by the list: share the rest between train and val
+    if listed:
+        # the test set is fixed by the list: share the rest between train and val
         shares = dict(fractions or DEFAULT_FRACTIONS)
         fractions = {"train": shares["train"], "val": shares["val"], "test": 0.0}
     assignment = grouped_split(df.loc[todo, "group"], seed, fractions)
     df.loc[todo, "split"] = df.loc[todo, "group"].map(assignment)
+    if protocol == "official" and listed:
+        people = {group for group in test_groups if group.startswith("celebdf/id")}  # YouTube-real: one group a video
+        overlap = sorted(people & set(df.loc[df["split"] == "train", "group"]))
+        notes.append(f"official protocol: the {int(in_list.sum())} listed videos are the test set; {len(overlap)} of its "
+                     f"{len(people)} identities also appear in training "
+                     f"({int(df['group'].isin(overlap).sum() - df.loc[in_list, 'group'].isin(overlap).sum())} "
+                     "videos of theirs are not listed), as in every published Celeb-DF figure; "
+                     "`--protocol identity-disjoint` tests every video of those identities instead")
+        df.loc[in_list, "group"] = df.loc[in_list, "group"].str.replace("celebdf/", "celebdf-test/", regex=False)
     df.attrs["missing"] = sorted(missing, key=lambda row: row["video_id"])
+    df.attrs["notes"] = notes
     check_no_leak(df)
     return df
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -180,7 +184,7 @@ def celebdf_tree(root, test_lines):
 OFFICIAL = ["1 Celeb-real/id0_0000.mp4", "0 Celeb-synthesis/id0_id1_0000.mp4", "1 YouTube-real/00000.mp4", "0 Celeb-synthesis/id9_id1_0000.mp4"]
 
 
-def test_celebdf_converts_the_list_convention_and_keeps_identities_on_one_side(tmp_path):
+def test_celebdf_converts_the_list_convention_and_tests_exactly_the_listed_videos(tmp_path):
     df = index_celebdf(celebdf_tree(tmp_path / "celeb", OFFICIAL), seed=0)
     by_id = df.set_index("video_id")
     assert by_id.loc["Celeb-real/id0_0000.mp4", "split"] == "test"  # first line of the file is read
@@ -188,12 +192,64 @@ def test_celebdf_converts_the_list_convention_and_keeps_identities_on_one_side(t
     assert by_id.loc["Celeb-synthesis/id0_id1_0000.mp4", "label"] == 1
     fake = by_id.loc["Celeb-synthesis/id0_id2_0001.mp4"]
     assert fake["group"] == "celebdf/id0" and fake["original"] == "Celeb-real/id0_0001.mp4"
-    # every video of a tested identity is tested, not only the listed ones
-    assert set(df.loc[df["group"] == "celebdf/id0", "split"]) == {"test"}
-    assert by_id.loc["YouTube-real/00000.mp4", "split"] == "test"
+    # the official protocol: the listed videos are the test set, nothing else
+    assert set(df.loc[df["split"] == "test", "video_id"]) == {"Celeb-real/id0_0000.mp4", "Celeb-synthesis/id0_id1_0000.mp4",
+                                                              "YouTube-real/00000.mp4"}
     assert set(df.loc[df["split"] != "test", "split"]) <= {"train", "val"}
     assert list(missing_files(df)["video_id"]) == ["Celeb-synthesis/id9_id1_0000.mp4"]
     check_no_leak(df)
+
+
+def test_celebdf_identity_disjoint_protocol_tests_every_video_of_a_tested_identity(tmp_path):
+    df = index_celebdf(celebdf_tree(tmp_path / "celeb", OFFICIAL), seed=0, protocol="identity-disjoint")
+    assert set(df.loc[df["group"] == "celebdf/id0", "split"]) == {"test"}
+    assert "moves 2 unlisted videos from training to test" in df.attrs["notes"][0]
+    check_no_leak(df)
+    with pytest.raises(DatasetError, match="protocol: unknown 'random'"):
+        index_celebdf(tmp_path / "celeb", protocol="random")
+
+
+def real_shaped_celebdf(root):
+    """A tree shaped like Celeb-DF v2: 59 identities, 590 Celeb-real, 300 YouTube-real, 5,639 synthesis
+    videos, and a 518-line test list (178 real, 340 fake) that touches 56 of the identities."""
+    generator = np.random.default_rng(0)
+    people = [f"id{n}" for n in range(62) if n not in (14, 15, 18)]  # the release skips three numbers
+    for person in people:
+        for k in range(10):
+            touch(root / f"Celeb-real/{person}_{k:04d}.mp4")
+    for k in range(300):
+        touch(root / f"YouTube-real/{k:05d}.mp4")
+    fakes = set()
+    while len(fakes) < 5639:
+        target, source = generator.choice(len(people), 2, replace=False)
+        fakes.add(f"{people[target]}_{people[source]}_{int(generator.integers(10)):04d}")
+    for name in sorted(fakes):
+        touch(root / f"Celeb-synthesis/{name}.mp4")
+    tested = set(people[:56])
+    reals = [f"1 Celeb-real/{p}_{k:04d}.mp4" for p in sorted(tested) for k in (0, 1)][:108]
+    reals += [f"1 YouTube-real/{k:05d}.mp4" for k in range(70)]
+    listed_fakes = [name for name in sorted(fakes) if name.split("_")[0] in tested][::9][:340]
+    (root / "List_of_testing_videos.txt").write_text("\n".join(reals + [f"0 Celeb-synthesis/{n}.mp4" for n in listed_fakes]))
+    return root
+
+
+def test_celebdf_official_protocol_on_a_tree_shaped_like_the_real_dataset(tmp_path):
+    root = real_shaped_celebdf(tmp_path / "Celeb-DF-v2")
+    official = index_celebdf(root, seed=0)
+    assert len(official) == 590 + 300 + 5639
+    counts = official["split"].value_counts()
+    assert counts["test"] == 518  # exactly the list
+    assert counts["train"] > 0.7 * (len(official) - 518)  # training keeps most of the dataset
+    check_no_leak(official)
+    listed_people = set(official.loc[(official["split"] == "test") & official["video_id"].str.startswith("Celeb-"), "group"]
+                        .str.replace("celebdf-test/", "celebdf/"))
+    trained_people = listed_people & set(official.loc[official["split"] == "train", "group"])
+    assert len(listed_people) >= 54 and len(trained_people) >= 40
+    assert f"{len(trained_people)} of its {len(listed_people)} identities also appear in training" in official.attrs["notes"][0]
+    disjoint = index_celebdf(root, seed=0, protocol="identity-disjoint")
+    moved = int(re.search(r"moves (\d+) unlisted videos", disjoint.attrs["notes"][0]).group(1))
+    assert moved == int((disjoint["split"] == "test").sum()) - 518 > 4000  # most of the dataset, as the issue said
+    assert (disjoint["split"] == "train").sum() < 0.2 * len(disjoint)
 
 
 def test_celebdf_other_label_convention_and_inverted_file(tmp_path):
@@ -296,3 +352,22 @@ def test_real_dfdc_samples(real_samples):
         "dfdc_train_part_0/awnfpubqmo.mp4", "dfdc_train_part_1/vtfpbtmgfh.mp4", "dfdc_train_part_1/zvqinhzeah.mp4",
     }
     check_no_leak(df)
+
+
+def test_cli_output_folder_that_cannot_be_created_is_one_line(tmp_path, capsys):
+    root = celebdf_tree(tmp_path / "celeb", OFFICIAL)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    status = main(["data", "index", "--dataset", "celebdf", "--root", str(root), "--out", str(blocker / "sub" / "i.csv")])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert err.startswith("dfutils data: error: ") and str(blocker) in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_prints_the_protocol_notes(tmp_path, capsys):
+    root = celebdf_tree(tmp_path / "celeb", OFFICIAL)
+    assert main(["data", "index", "--dataset", "celebdf", "--root", str(root), "--out", str(tmp_path / "i.csv"),
+                 "--protocol", "identity-disjoint"]) == 0
+    assert "identity-disjoint protocol" in capsys.readouterr().out
+    assert main(["data", "index", "--dataset", "ffpp", "--root", str(root), "--out", str(tmp_path / "j.csv"),
+                 "--protocol", "official"]) == 2
