@@ -5,6 +5,12 @@ The model file carries the extraction settings its crops were made with
 params file is needed: each video is sampled, its main face tracked and
 cropped exactly as in training, and scored. A video that cannot be read, has
 no face, or is not a video at all becomes a row with its error; the others go on.
+
+Still images are scored by the frame-level detectors (the frame classifier and
+the triplet pipelines): the face is found and cropped as in training, or, when
+no face is found, the image is taken to be a face crop already and used as
+given (``faces_found`` 0). Clip models (Paper A, the 3D CNN) need a video and
+say so in the row.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import pandas as pd
 from .errors import UserInputError
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 PREDICTION_COLUMNS = ["path", "score", "label_pred", "frames_used", "faces_found", "error"]
 CLIP_ARCHITECTURES = {"time_distributed", "conv3d"}
 FRAME_ARCHITECTURES = {"frames"}
@@ -97,37 +104,62 @@ class VideoScorer:
         return score, per_frame
 
     def score(self, path: Path, strips_dir: Path | None = None, threshold: float = 0.5) -> Prediction:
-        from .faces import extract_video
-
         row = Prediction(str(path))
+        suffix = path.suffix.lower()
         if not path.exists():
             row.error = "file not found"
             return row
-        if path.suffix.lower() not in VIDEO_SUFFIXES:
-            row.error = f"not a video file (suffix {path.suffix or 'none'!r})"
+        if suffix not in VIDEO_SUFFIXES | IMAGE_SUFFIXES:
+            row.error = f"not a video or image file (suffix {path.suffix or 'none'!r})"
+            return row
+        if suffix in IMAGE_SUFFIXES and self.architecture in CLIP_ARCHITECTURES:
+            row.error = (f"a still image cannot be scored by this {self.architecture} model: it reads clips of "
+                         f"{self.frames} frames, so it needs a video (frame-level models score images)")
             return row
         try:
-            crops = extract_video(path, path.name, self.extraction)
+            crops, row.faces_found = self.image_crop(path) if suffix in IMAGE_SUFFIXES else self.video_crops(path)
         except UserInputError as error:  # already names the file and the reason
             row.error = str(error)
             return row
-        except Exception as error:  # noqa: BLE001 - one unreadable video must not stop the others
-            row.error = f"{path}: cannot read video ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
-            return row
-        row.faces_found = int(crops.detected.sum())
-        if row.faces_found == 0:
-            row.error = f"no face found in {len(crops.frame_indices)} sampled frames"
+        except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the others
+            row.error = f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
             return row
         try:
-            row.score, per_frame = self.frame_scores(crops.crops)
-        except Exception as error:  # noqa: BLE001 - a scoring failure is this video's row, not the call's end
+            row.score, per_frame = self.frame_scores(crops)
+        except Exception as error:  # noqa: BLE001 - a scoring failure is this file's row, not the call's end
             row.error = f"{path}: scoring failed ({type(error).__name__}: {error})"
             return row
         row.frames_used = len(per_frame)
         row.label_pred = "fake" if row.score > threshold else "real"
         if strips_dir is not None:
-            self.save_strip(path, crops.crops, per_frame, row.score, strips_dir)
+            self.save_strip(path, crops, per_frame, row.score, strips_dir)
         return row
+
+    def video_crops(self, path: Path) -> tuple[np.ndarray, int]:
+        from .faces import extract_video
+
+        crops = extract_video(path, path.name, self.extraction)
+        if not crops.detected.any():
+            raise UserInputError(f"no face found in {len(crops.frame_indices)} sampled frames")
+        return crops.crops, int(crops.detected.sum())
+
+    def image_crop(self, path: Path) -> tuple[np.ndarray, int]:
+        """The image's main face cropped as in training, or the whole image when no face is found (a face crop)."""
+        import cv2
+
+        from .faces import detect_downscaled, get_detector, square_crop
+
+        pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if pixels is None:
+            raise UserInputError(f"{path}: not a readable image")
+        image = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+        settings = self.extraction
+        faces = [face for face in detect_downscaled(get_detector(settings.detector), image[None], settings.detect_side)[0]
+                 if face["score"] >= settings.score_threshold]
+        if not faces:
+            return cv2.resize(image, (settings.size, settings.size), interpolation=cv2.INTER_AREA)[None], 0
+        main = max(faces, key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]) * f["score"])
+        return square_crop(image, main["box"], settings.margin, settings.margin_px, settings.size)[None], len(faces)
 
     def save_strip(self, path: Path, crops: np.ndarray, per_frame: np.ndarray, score: float, strips_dir: Path) -> Path:
         import matplotlib

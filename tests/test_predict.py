@@ -8,7 +8,7 @@ import keras
 import pandas as pd
 import pytest
 
-from dfutils import models, training
+from dfutils import model_files, models, training
 from dfutils.cli import main
 from dfutils.errors import UserInputError
 from dfutils.predict import PREDICTION_COLUMNS, VideoScorer, expand_inputs
@@ -24,7 +24,7 @@ def frame_model_file(tmp_path_factory):
     keras.utils.set_random_seed(0)
     model = models.build_frame_classifier("efficientnet_b0", 48, None, embedding_units=16)
     path = tmp_path_factory.mktemp("model") / "frames.keras"
-    return training.save_model(model, path, {"extraction": EXTRACTION, "frames": 3, "size": 48, "architecture": "frames"})
+    return model_files.save_model(model, path, {"extraction": EXTRACTION, "frames": 3, "size": 48, "architecture": "frames"})
 
 
 @pytest.mark.real_samples
@@ -47,7 +47,7 @@ def test_predict_scores_real_samples_and_turns_bad_files_into_error_rows(real_sa
         assert row["label_pred"] in {"real", "fake"} and row["frames_used"] == 3 and row["faces_found"] >= 3
         assert (tmp_path / "strips" / f"{video.name}.png").is_file()
     assert "broken.mp4" in table.loc[str(folder / "broken.mp4"), "error"]
-    assert "not a video file" in table.loc[str(folder / "notes.txt"), "error"]
+    assert "not a video or image file" in table.loc[str(folder / "notes.txt"), "error"]
 
 
 def test_nothing_scorable_exits_2(frame_model_file, tmp_path, capsys):
@@ -118,3 +118,34 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
                    check=True, capture_output=True, timeout=300)
     table = pd.read_csv(out, keep_default_na=False)
     assert table["error"].tolist() == [""] and float(table["score"].iloc[0]) == pytest.approx(row.score, abs=1e-5)
+
+
+def test_still_images_are_scored_by_frame_models_and_refused_by_clip_models(frame_model_file, tmp_path):
+    import cv2
+    import numpy as np
+
+    from dfutils.assets import fetch
+
+    photo = tmp_path / "portrait.jpg"
+    photo.write_bytes(fetch("photo-face_recognition-biden").read_bytes())
+    texture = tmp_path / "crop.png"  # no face a detector finds: taken as a face crop, used as given
+    cv2.imwrite(str(texture), np.random.default_rng(0).integers(0, 255, (90, 90, 3), dtype=np.uint8))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    out = tmp_path / "images.csv"
+    assert main(["predict", "--model", str(frame_model_file), str(photo), str(texture), str(broken), "--out", str(out)]) == 0
+    table = pd.read_csv(out, keep_default_na=False).set_index("path")
+    assert table.loc[str(photo), "error"] == "" and table.loc[str(photo), "faces_found"] == 1
+    assert 0 <= float(table.loc[str(photo), "score"]) <= 1 and table.loc[str(photo), "frames_used"] == 3
+    assert table.loc[str(texture), "error"] == "" and table.loc[str(texture), "faces_found"] == 0
+    assert "not a readable image" in table.loc[str(broken), "error"]
+    # the face was cropped as in training: the same crop scores the same
+    scorer = VideoScorer(frame_model_file)
+    crop, _ = scorer.image_crop(photo)
+    assert float(table.loc[str(photo), "score"]) == pytest.approx(scorer.frame_scores(crop)[0], abs=1e-5)
+
+    keras.utils.set_random_seed(1)
+    clip_file = model_files.save_model(models.build_conv3d(3, 32, (4,)), tmp_path / "c3d.keras",
+                                       {"extraction": EXTRACTION, "frames": 3, "size": 32, "architecture": "conv3d"})
+    row = VideoScorer(clip_file).score(photo)
+    assert "needs a video" in row.error and row.score != row.score  # NaN: not scored

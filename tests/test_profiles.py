@@ -85,4 +85,4 @@ def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_co
     scored = videos[videos["error"] == ""]
     assert len(scored) >= 9 and scored["score"].astype(float).between(0, 1).all()
     assert "corrupt.mp4" in table.loc[table["path"] == str(corrupt), "error"].iloc[0]
-    assert (table[~table["path"].str.endswith(".mp4")]["error"].str.contains("not a video file")).all()
+    assert (table[~table["path"].str.endswith(".mp4")]["error"].str.contains("not a video or image file")).all()
