@@ -86,6 +86,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     settings = ExtractionSettings(
         detector=args.detector, frames=None if args.fps is not None else (args.frames or 30), fps=args.fps,
         size=args.size, margin=args.margin, margin_px=args.margin_px, detect_side=args.detect_side,
+        window_side=args.window_side,
     )
     index = read_index(args.index)
     table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler)
@@ -184,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--margin-px", type=int, default=0, help="extra fixed margin in pixels on each side")
     extract.add_argument("--detect-side", type=int, default=640,
                          help="longest side frames are downscaled to for detection (default 640)")
+    extract.add_argument("--window-side", type=int, default=160,
+                         help="side of the window near the followed face that the detector looks at (default 160)")
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
     extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
     extract.set_defaults(handler=_cmd_extract)

@@ -54,6 +54,7 @@ class ExtractionSettings:
     min_score: float | None = None  # detections below this confidence are ignored (None: the detector's default)
     keyframe_every: int | None = None  # full-frame detection on every k-th sampled frame, the others look only
     # near the track (None: the detector's default)
+    window_side: int = 160  # near the track, the detector looks at a window (2.2x the face box) scaled to this side
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -66,6 +67,8 @@ class ExtractionSettings:
             raise UserInputError(f"fps: must be positive, got {self.fps}")
         if self.size < 8:
             raise UserInputError(f"size: must be at least 8 pixels, got {self.size}")
+        if self.window_side < 48:
+            raise UserInputError(f"window_side: must be at least 48 pixels, got {self.window_side}")
         if self.keyframe_every is not None and self.keyframe_every < 1:
             raise UserInputError(f"keyframe_every: must be at least 1, got {self.keyframe_every}")
         if self.margin < 0 or self.margin_px < 0:
@@ -349,10 +352,10 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
         raise UserInputError(f"{path}: {error}") from None
     # between keyframes, and wherever the track was missed, look near the track's (borrowed) box
     todo = np.flatnonzero(~detected)
-    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=160)
+    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=settings.window_side)
     detected[todo] = found
     todo = np.flatnonzero(~detected)  # a second, closer look at what is still missing
-    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=320)
+    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=2 * settings.window_side)
     detected[todo] = found
     crops = np.stack([square_crop(frame, box, settings.margin, settings.margin_px, settings.size)
                       for frame, box in zip(sampled.frames, boxes, strict=True)])

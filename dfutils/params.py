@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -37,6 +37,7 @@ TOP_LEVEL_KEYS = {
     "profile": ("str", True),
     "description": ("str", False),
     "seed": ("int", True),
+    "seeds": ("list", False),
     "defaults": ("dict", False),
     "notebooks": ("list", True),
 }
@@ -68,6 +69,13 @@ class Profile:
     description: str
     raw: dict
     runs: tuple[NotebookRun, ...]
+    seeds: tuple[int, ...] = ()  # a seeds study: every run repeated once per seed
+
+    def for_seed(self, seed: int) -> Profile:
+        """The profile run with another seed, as ``<name>/seed-<seed>`` (its own artifacts and report)."""
+        name = f"{self.name}/seed-{seed}"
+        runs = tuple(replace(run, parameters={**run.parameters, "profile": name, "seed": seed}) for run in self.runs)
+        return replace(self, name=name, seed=seed, runs=runs, seeds=())
 
     def select(self, only: list[str] | None) -> list[NotebookRun]:
         """The runs named by ``--only`` (a run name, or a notebook name for all its runs)."""
@@ -150,6 +158,9 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
     seed = raw["seed"]
     if seed < 0:
         raise ParamsError(f"{prefix}seed: must be a non-negative integer, got {seed}")
+    seeds = raw.get("seeds") or []
+    if any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ParamsError(f"{prefix}seeds: expected distinct non-negative integers, got {seeds!r}")
     defaults = raw.get("defaults") or {}
     entries = raw["notebooks"]
     if not entries:
@@ -219,4 +230,4 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
         errors.append(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'")
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
-    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs))
+    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds))

@@ -206,3 +206,29 @@ def plot_loss_curves(histories: pd.DataFrame, by: str, title: str = "loss"):
                        hue="variable", col=by, kind="line", height=3, aspect=1.3)
     grid.set_axis_labels("epoch", title)
     return grid.figure
+
+
+def plot_auc_intervals(table: pd.DataFrame, label: str, hue: str, reference: dict[str, float] | None = None,
+                       title: str = "Test AUC with its 95% interval"):
+    """One horizontal bar per row (``test_auc``, error bar ``auc_low``..``auc_high``), coloured by ``hue``;
+    ``reference`` draws labelled vertical lines (chance, a baseline)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    figure, axis = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
+    palette = dict(zip(table[hue].unique(), sns.color_palette("tab10"), strict=False))
+    positions = range(len(table))
+    axis.barh(list(positions), table["test_auc"], color=[palette[v] for v in table[hue]],
+              xerr=[table["test_auc"] - table["auc_low"], table["auc_high"] - table["test_auc"]], capsize=3)
+    axis.set_yticks(list(positions), table[label])
+    axis.invert_yaxis()
+    for name, value in (reference or {}).items():
+        axis.axvline(value, color="grey", linestyle="--", linewidth=1)
+        axis.text(value, len(table) - 0.4, f" {name}", color="grey", fontsize=8, va="bottom")
+    axis.set_xlim(0.4, 1.0)
+    axis.set_xlabel("test AUC (video level)")
+    axis.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c) for c in palette.values()], labels=list(palette),
+                loc="lower right", fontsize=8)
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -115,6 +115,21 @@ def write_summary(artifacts: str | Path) -> Path:
     return path
 
 
+def seed_spread(runs: dict[int, str | Path]) -> pd.DataFrame:
+    """Each model's test AUC over the runs of a seeds study (``{seed: artifacts folder}``): how many
+    seeds, mean, min, max and standard deviation, and the AUC of every seed (``auc[<seed>]``)."""
+    tables = [summary_table(folder).assign(seed=seed) for seed, folder in runs.items()]
+    long = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["model", "paper", "auc", "seed"])
+    if long.empty:
+        return pd.DataFrame(columns=["model", "paper", "seeds", "auc_mean", "auc_min", "auc_max", "auc_sd"])
+    spread = long.groupby(["model", "paper"])["auc"].agg(seeds="count", auc_mean="mean", auc_min="min",
+                                                       auc_max="max", auc_sd="std").reset_index()
+    per_seed = long.pivot_table(index="model", columns="seed", values="auc")
+    per_seed.columns = [f"auc[{seed}]" for seed in per_seed.columns]
+    return spread.merge(per_seed, left_on="model", right_index=True).sort_values("auc_mean", ascending=False,
+                                                                                 ignore_index=True)
+
+
 def summary_rows(artifacts: str | Path) -> list[dict]:
     """The summary table as plain rows for the report index (empty when nothing was trained)."""
     table = summary_table(artifacts)

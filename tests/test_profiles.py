@@ -86,3 +86,19 @@ def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_co
     assert len(scored) >= 9 and scored["score"].astype(float).between(0, 1).all()
     assert "corrupt.mp4" in table.loc[table["path"] == str(corrupt), "error"].iloc[0]
     assert (table[~table["path"].str.endswith(".mp4")]["error"].str.contains("not a video or image file")).all()
+
+
+def test_the_seeds_study_trains_every_demo_model_with_the_demos_parameters():
+    from dfutils.params import load_profile
+
+    demo = {run.name: run.parameters for run in load_profile(PROJECT_ROOT / "params" / "demo.yaml").runs}
+    seeds = load_profile(PROJECT_ROOT / "params" / "seeds.yaml")
+    assert len(seeds.seeds) >= 3
+    trained_in_demo = {name for name in demo if name.split("-")[0][:2] in ("03", "04", "05")}
+    assert {run.name for run in seeds.runs} == trained_in_demo
+    for run in seeds.runs:
+        ignored = {"profile", "seed", "data_profile", "identity_check"}  # where and how, not what is trained
+        ours = {k: v for k, v in run.parameters.items() if k not in ignored}
+        theirs = {k: v for k, v in demo[run.name].items() if k not in ignored}
+        assert ours == theirs, run.name
+        assert run.parameters["data_profile"] == "demo"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from dfutils.cli import main
@@ -125,3 +127,41 @@ def test_reports_and_console_carry_genuine_warnings_but_no_start_up_noise(tmp_pa
     assert "a genuine warning for the reader" in html
     for noise in ("cpu_feature_guard", "absl::InitializeLog", "oneDNN custom operations"):
         assert noise not in html
+
+
+def test_a_seeds_study_runs_every_notebook_per_seed_and_reports_the_spread(tmp_path, isolated_outputs):
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder, "scores", HEADER,
+        "import numpy as np\nimport pandas as pd\nfrom dfutils import config\nfrom dfutils.predictions import write_predictions\n"
+        "labels = np.arange(40) % 2\n"
+        "noise = np.random.default_rng(seed).normal(0, 0.3, 40)\n"
+        "table = pd.DataFrame({'video_id': [f'v{k}' for k in range(40)], 'label': labels, 'split': 'test', "
+        "'method': np.where(labels == 1, 'Deepfakes', 'real'), 'score': np.clip(0.3 + 0.4 * labels + noise, 0, 1)})\n"
+        "write_predictions(table, config.artifacts_dir(profile) / 'models' / 'm', 'model m', paper='B')",
+    )
+    params = write_yaml(tmp_path / "s.yaml", "profile: study\nseed: 1\nseeds: [3, 4, 5]\nnotebooks:\n  - notebook: scores\n")
+    lines = []
+    run_profile(params, notebooks_dir=folder, echo=lines.append)
+    artifacts = isolated_outputs / "artifacts" / "study"
+    spread = pd.read_csv(artifacts / "seeds.csv")
+    assert spread["model"].tolist() == ["model m"] and spread.loc[0, "seeds"] == 3
+    per_seed = [spread.loc[0, f"auc[{seed}]"] for seed in (3, 4, 5)]
+    assert len(set(per_seed)) == 3  # each seed its own draw
+    assert spread.loc[0, "auc_min"] == min(per_seed) and spread.loc[0, "auc_max"] == max(per_seed)
+    assert spread.loc[0, "auc_mean"] == pytest.approx(np.mean(per_seed), abs=1e-4)  # seeds.csv keeps 4 decimals
+    for seed in (3, 4, 5):  # every seed's run is a whole run of its own
+        assert json.loads((artifacts / f"seed-{seed}" / "run.json").read_text())["seed"] == seed
+    index = (isolated_outputs / "reports" / "study" / "index.html").read_text()
+    assert 'href="seed-4/index.html"' in index and "model m" in index and "auc[5]" in index
+    assert any(line.startswith("test AUC over seeds") for line in lines)
+
+
+def test_seeds_must_be_distinct_non_negative_integers(tmp_path, notebooks):
+    from dfutils.errors import ParamsError
+    from dfutils.params import load_profile
+
+    for bad in ("[1, 1]", "[-2]", "[a]"):
+        params = write_yaml(tmp_path / "bad.yaml", f"profile: b\nseed: 1\nseeds: {bad}\nnotebooks:\n  - notebook: passes\n")
+        with pytest.raises(ParamsError, match="seeds: expected distinct non-negative integers"):
+            load_profile(params, notebooks)

@@ -1,0 +1,62 @@
+"""The levers study: one lever changed at a time, training people drawn by identity, gains against the demo setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import levers
+from dfutils.errors import UserInputError
+
+
+def test_each_variant_changes_exactly_one_lever_from_the_demo_setting():
+    plan = levers.variants(epochs=3, size=112, few_identities=8, epoch_levels=[1, 3, 6], size_levels=[64, 112])
+    base = plan[0]
+    assert base.lever == "demo setting" and base.weights == "imagenet" and base.identities == 0
+    assert [v.lever for v in plan] == ["demo setting", "identities", "pretraining", "schedule", "schedule", "resolution"]
+    for variant in plan[1:]:
+        changed = {field for field in ("weights", "epochs", "size", "identities")
+                   if getattr(variant, field) != getattr(base, field)}
+        assert len(changed) == 1, variant
+    assert len({v.slug for v in plan}) == len(plan) and all(v.slug.startswith("levers-") for v in plan)
+    assert [v.lever for v in levers.variants(3, 112, 0, [], [])] == ["demo setting", "pretraining"]
+
+
+def test_keep_identities_draws_whole_people_and_says_when_there_are_too_few():
+    train = pd.DataFrame({"video_id": [f"v{k}" for k in range(40)], "split": "train"})
+    people = pd.Series([f"person{k % 10}" for k in range(40)], index=train.index)
+    kept = levers.keep_identities(train, people, 3, seed=0)
+    assert people.loc[kept.index].nunique() == 3 and len(kept) == 12  # every video of the 3 people
+    assert levers.keep_identities(train, people, 3, seed=0).equals(kept)  # seeded
+    assert levers.keep_identities(train, people, 0, seed=0).equals(train)
+    with pytest.raises(UserInputError, match="10 identities, fewer than 11"):
+        levers.keep_identities(train, people, 11, seed=0)
+
+
+def test_lever_table_scores_each_variant_on_its_own_test_videos():
+    generator = np.random.default_rng(0)
+    rows = []
+    for model, quality in (("frames (levers: a)", 0.6), ("frames (levers: b)", 0.1)):
+        for k in range(120):
+            label = int(k % 3 != 0)
+            rows.append({"model": model, "split": "test", "label": label, "method": "real" if not label else "Deepfakes",
+                         "score": float(np.clip(0.5 + quality * (label - 0.5) + generator.normal(0, 0.2), 0, 1))})
+    predictions = pd.DataFrame(rows)
+    records = [{"lever": "demo setting", "variant": "a", "model": "frames (levers: a)", "seconds": 1.0},
+               {"lever": "pretraining", "variant": "b", "model": "frames (levers: b)", "seconds": 1.0}]
+    table = levers.lever_table(records, predictions)
+    assert table.loc[0, "test_auc"] > 0.9 > table.loc[1, "test_auc"]
+    assert (table["auc_low"] <= table["test_auc"]).all() and (table["test_auc"] <= table["auc_high"]).all()
+    gain = levers.auc_gain(table)
+    assert gain.iloc[0] == 0 and gain.iloc[1] == pytest.approx(table.loc[1, "test_auc"] - table.loc[0, "test_auc"])
+    assert "auc Deepfakes" in table
+
+
+def test_identities_come_from_the_synthdf_manifest_when_there_is_one(tmp_path):
+    clips = pd.DataFrame({"video_id": ["a.mp4", "b.mp4", "c.mp4"], "group": ["g1", "g2", "g3"]})
+    assert levers.identities_of(clips, tmp_path).tolist() == ["g1", "g2", "g3"]
+    (tmp_path / "synthdf").mkdir()
+    pd.DataFrame({"video_id": ["a.mp4", "b.mp4"], "identity": ["madonna", "madonna"]}).to_csv(
+        tmp_path / "synthdf" / "manifest.csv", index=False)
+    assert levers.identities_of(clips, tmp_path).tolist() == ["madonna", "madonna", "g3"]
