@@ -7,7 +7,7 @@ PROFILE ?= demo
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup reproduce smoke test test-fast lint clean clean-artifacts
+.PHONY: help setup reproduce smoke test test-fast lab lint clean clean-artifacts
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ test: setup ## run the whole test suite (what CI runs)
 
 test-fast: setup ## run the tests that take seconds, not minutes
 	$(BIN)/python -m pytest -m "not slow"
+
+lab: setup ## open the notebooks in JupyterLab on the project's kernel
+	$(BIN)/jupyter lab notebooks/
 
 lint: setup ## ruff over the package, tests and notebooks
 	$(BIN)/ruff check dfutils tests notebooks

@@ -29,6 +29,10 @@ class Backbone:
     preprocessing: str  # "none": the model rescales itself (EfficientNet); "tf": x / 127.5 - 1
     min_size: int
     offline_weights: bool = False  # ImageNet weights ship in a registry package (dfutils.assets)
+    stands_for: str = ""  # the paper backbone an offline one replaces where ImageNet weights cannot be fetched
+
+    def paper_backbone(self, name: str) -> str:
+        return self.stands_for or name
 
 
 BACKBONES = {
@@ -37,9 +41,9 @@ BACKBONES = {
     "xception": Backbone("Xception", "tf", 71),
     "inception_v3": Backbone("InceptionV3", "tf", 75),
     # the papers' backbones need a download for ImageNet weights; these do not (dfutils.efficientnet_lite)
-    "efficientnet_lite0": Backbone("efficientnet_lite0", "tf", 32, offline_weights=True),
-    "efficientnet_lite1": Backbone("efficientnet_lite1", "tf", 32, offline_weights=True),
-    "efficientnet_lite2": Backbone("efficientnet_lite2", "tf", 32, offline_weights=True),
+    "efficientnet_lite0": Backbone("efficientnet_lite0", "tf", 32, True, "efficientnet_b0"),
+    "efficientnet_lite1": Backbone("efficientnet_lite1", "tf", 32, True, "efficientnet_b1"),
+    "efficientnet_lite2": Backbone("efficientnet_lite2", "tf", 32, True, "efficientnet_b1"),
 }
 OFFLINE_BACKBONES = tuple(name for name, spec in BACKBONES.items() if spec.offline_weights)
 

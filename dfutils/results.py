@@ -156,9 +156,6 @@ def _cell(ours, paper, digits: int) -> str:
     return f"{ours_text} / {paper:.{digits}f}"
 
 
-# Paper A's backbones need ImageNet weights from a download; these offline ones stand in for them
-PAPER_A_STAND_INS = {"efficientnet_lite0": "efficientnet_b0", "efficientnet_lite1": "efficientnet_b1",
-                     "efficientnet_lite2": "efficientnet_b1"}
 STAND_IN_NAMES = {"efficientnet_lite0": "EfficientNet-Lite0", "efficientnet_lite1": "EfficientNet-Lite1",
                   "efficientnet_lite2": "EfficientNet-Lite2"}
 
@@ -179,20 +176,22 @@ def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int
     paper (of values rounded to 0.01; the median when none repeats, see
     :func:`metrics.summarise_repeats`), and the mean and spread of the AUC beside it.
     """
+    from .models import BACKBONES
+
     runs = {name: record for name, record in info.items() if record.get("paper") == "A" and "backbone" in record}
     rows = []
     for backbone, label in [*PAPER_A_BACKBONES.items(), *STAND_IN_NAMES.items()]:
-        paper = PAPER_A_TABLE2.loc[PAPER_A_BACKBONES[PAPER_A_STAND_INS.get(backbone, backbone)]]
+        stands_for = BACKBONES[backbone].stands_for
+        paper = PAPER_A_TABLE2.loc[PAPER_A_BACKBONES[stands_for or backbone]]
         mine = sorted((name, record) for name, record in runs.items() if record["backbone"] == backbone)
-        if not mine and backbone in PAPER_A_STAND_INS:
+        if not mine and stands_for:
             continue  # a stand-in that was not run has no row
         for name, record in mine or [(None, {})]:
             ours = _repeated_test(predictions[(predictions["model"] == name) & (predictions["split"] == "test")],
                                   repeats, seed)
             weights = {"imagenet": "ImageNet", None: "not run"}.get(record.get("weights"), "from scratch")
-            stands_for = f" (for {PAPER_A_BACKBONES[PAPER_A_STAND_INS[backbone]]})" if backbone in PAPER_A_STAND_INS else ""
             rows.append({
-                "backbone": label + stands_for, "our weights": weights,
+                "backbone": label + (f" (for {PAPER_A_BACKBONES[stands_for]})" if stands_for else ""), "our weights": weights,
                 "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
                 "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
                 "MAE": _cell(ours.get("mae"), paper["MAE"], 4),

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -129,10 +130,10 @@ SIZES = {
         clips_per_identity=2, seconds=2.0, compressions=("c23",),
     ),
     # make reproduce: every catalogue identity (54 people from photos, the carphone video) and
-    # 10 morphs -> 65 identities x 2 clips, 2 s, c23 and c40 -> 1300 videos; a quarter of the real
+    # 10 morphs -> 65 identities x 2 clips, 1.6 s, c23 and c40 -> 1300 videos; a quarter of the real
     # identities in test and a sixth in val, each split with its share of the morphs.
     "demo": SynthConfig(
-        identities=(), clips_per_identity=2, seconds=2.0, compressions=("c23", "c40"), morphs=10,
+        identities=(), clips_per_identity=2, seconds=1.6, compressions=("c23", "c40"), morphs=10,
         val_fraction=0.17, test_fraction=0.25,
     ),
 }
@@ -865,7 +866,8 @@ def build_synthdf(out: str | Path, size: str = "demo", seed: int = 0, workers: i
                 rows += _build_clip(task)
                 bar.update(videos_per_clip)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawned, not forked: a fork of a process that already runs TensorFlow's threads can deadlock
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = [pool.submit(_build_clip, task) for task in tasks]
                 for future in as_completed(futures):
                     rows += future.result()

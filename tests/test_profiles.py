@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from dfutils import config
@@ -55,11 +56,13 @@ def test_every_image_in_the_report_is_embedded(smoke_run):
 def test_smoke_run_trains_every_model_and_the_report_opens_with_their_metrics(smoke_run):
     status, artifacts, reports = smoke_run
     assert status == 0
-    expected = {"time-distributed efficientnet_b0", "frames", "frames + bagging", "frames + LSTM", "frames + GRU",
+    expected = {"time-distributed efficientnet_lite0", "frames", "frames + bagging", "frames + LSTM", "frames + GRU",
                 "3D CNN", "triplets (semi-hard) + RF", "triplets (semi-hard) + SGD", "triplets (random) + RF",
-                "triplets (random) + SGD", "FaceNet + RF"}
+                "triplets (random) + SGD", "FaceNet + RF", "crop statistics"}
     record = json.loads((artifacts / "run.json").read_text())
     assert {row["model"] for row in record["summary"]} == expected
+    summary = pd.read_csv(artifacts / "summary.csv")
+    assert set(summary["model"]) == expected and set(summary["paper"]) == {"A", "B", "baseline"}
     index = (reports / "index.html").read_text()
     assert index.index("Summary: every model") < index.index("<h2>Notebooks</h2>")
     for model in expected:
