@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--out", required=True, help="folder to write (resumes an interrupted build)")
     synth.add_argument("--size", choices=("smoke", "demo"), default="demo",
-                       help="smoke: 80 videos, about half a minute; demo: 560 videos (default)")
+                       help="smoke: 80 videos, about half a minute; demo: 1,300 videos of 65 identities, about 3 minutes (default)")
     synth.add_argument("--seed", type=int, default=0, help="same seed, same decoded frames (default 0)")
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.set_defaults(handler=_cmd_data_synth)

@@ -130,10 +130,10 @@ SIZES = {
         clips_per_identity=2, seconds=2.0, compressions=("c23",),
     ),
     # make reproduce: every catalogue identity (54 people from photos, the carphone video) and
-    # 10 morphs -> 65 identities x 2 clips, 1.6 s, c23 and c40 -> 1300 videos; a quarter of the real
+    # 10 morphs -> 65 identities x 2 clips, 1.2 s, c23 and c40 -> 1300 videos; a quarter of the real
     # identities in test and a sixth in val, each split with its share of the morphs.
     "demo": SynthConfig(
-        identities=(), clips_per_identity=2, seconds=1.6, compressions=("c23", "c40"), morphs=10,
+        identities=(), clips_per_identity=2, seconds=1.2, compressions=("c23", "c40"), morphs=10,
         val_fraction=0.17, test_fraction=0.25,
     ),
 }
