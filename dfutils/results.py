@@ -182,7 +182,7 @@ def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int
     rows = []
     for backbone, label in [*PAPER_A_BACKBONES.items(), *STAND_IN_NAMES.items()]:
         stands_for = BACKBONES[backbone].stands_for
-        paper = PAPER_A_TABLE2.loc[PAPER_A_BACKBONES[stands_for or backbone]]
+        paper = PAPER_A_TABLE2.loc[PAPER_A_BACKBONES[BACKBONES[backbone].paper_backbone(backbone)]]
         mine = sorted((name, record) for name, record in runs.items() if record["backbone"] == backbone)
         if not mine and stands_for:
             continue  # a stand-in that was not run has no row
