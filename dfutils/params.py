@@ -38,6 +38,7 @@ TOP_LEVEL_KEYS = {
     "description": ("str", False),
     "seed": ("int", True),
     "seeds": ("list", False),
+    "seeds_study": ("str", False),
     "defaults": ("dict", False),
     "notebooks": ("list", True),
 }
@@ -70,6 +71,7 @@ class Profile:
     raw: dict
     runs: tuple[NotebookRun, ...]
     seeds: tuple[int, ...] = ()  # a seeds study: every run repeated once per seed
+    seeds_study: str = ""  # the profile of the seeds study over this one's models, quoted in its report
 
     def for_seed(self, seed: int) -> Profile:
         """The profile run with another seed, as ``<name>/seed-<seed>`` (its own artifacts and report)."""
@@ -230,4 +232,7 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
         errors.append(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'")
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
-    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds))
+    seeds_study = raw.get("seeds_study", "")
+    if seeds_study and not _SAFE_NAME.match(seeds_study):
+        raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
+    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study)

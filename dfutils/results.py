@@ -130,6 +130,20 @@ def seed_spread(runs: dict[int, str | Path]) -> pd.DataFrame:
                                                                                  ignore_index=True)
 
 
+def add_seed_spread(rows: list[dict], seeds_csv: str | Path) -> list[int]:
+    """Give each summary row the spread of its model's test AUC in a seeds study (``seeds.csv``):
+    ``seeds``, ``auc_mean``, ``auc_min``, ``auc_max``; rows of models the study lacks are left as they
+    are. Returns the study's seeds."""
+    spread = pd.read_csv(seeds_csv)
+    by_model = spread.set_index("model")
+    for row in rows:
+        if row.get("model") in by_model.index:
+            found = by_model.loc[row["model"]]
+            row.update(seeds=int(found["seeds"]), auc_mean=float(found["auc_mean"]),
+                       auc_min=float(found["auc_min"]), auc_max=float(found["auc_max"]))
+    return sorted(int(column[4:-1]) for column in spread.columns if column.startswith("auc["))
+
+
 def summary_rows(artifacts: str | Path) -> list[dict]:
     """The summary table as plain rows for the report index (empty when nothing was trained)."""
     table = summary_table(artifacts)

@@ -114,6 +114,24 @@ def _summary(artifact_dir: Path) -> list[dict]:
         return [{"model": f"(summary unavailable: {type(error).__name__}: {error})"}]
 
 
+def _seeds_study(profile: Profile, summary: list[dict]) -> dict | None:
+    """The seeds study named by the profile (``seeds_study``), its spread added to the summary rows when it
+    has been run; None when the profile names none."""
+    if not profile.seeds_study:
+        return None
+    from .results import add_seed_spread
+
+    seeds_csv = artifacts_dir(profile.seeds_study) / "seeds.csv"
+    study = {"profile": profile.seeds_study, "params_file": f"params/{profile.seeds_study}.yaml",
+             "report": f"../{profile.seeds_study}/index.html", "seeds": []}
+    if seeds_csv.is_file():
+        try:
+            study["seeds"] = add_seed_spread(summary, seeds_csv)
+        except Exception as error:  # noqa: BLE001 - a damaged study file must not stop the run's report
+            study["error"] = f"{seeds_csv}: {type(error).__name__}: {error}"
+    return study
+
+
 def _failure_message(run: NotebookRun, error: BaseException) -> str:
     from papermill.exceptions import PapermillExecutionError
 
@@ -206,6 +224,7 @@ def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, ech
         record["duration_s"] = time.perf_counter() - started
         record["finished"] = _now()
         record["summary"] = _summary(artifact_dir)
+        record["seeds_study"] = _seeds_study(profile, record["summary"])
         _write_json(run_json, record)
         render_index(record, index_html)
 

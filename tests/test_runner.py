@@ -156,6 +156,18 @@ def test_a_seeds_study_runs_every_notebook_per_seed_and_reports_the_spread(tmp_p
     assert 'href="seed-4/index.html"' in index and "model m" in index and "auc[5]" in index
     assert any(line.startswith("test AUC over seeds") for line in lines)
 
+    # the single-seed run that names the study quotes each model's spread beside its own figure
+    single = write_yaml(tmp_path / "one.yaml", "profile: one\nseed: 9\nseeds_study: study\nnotebooks:\n  - notebook: scores\n")
+    run_profile(single, notebooks_dir=folder, echo=lines.append)
+    index = (isolated_outputs / "reports" / "one" / "index.html").read_text()
+    quoted = f"{spread.loc[0, 'auc_mean']:.3f} ({spread.loc[0, 'auc_min']:.3f} &ndash; {spread.loc[0, 'auc_max']:.3f}), 3 seeds"
+    assert "AUC over seeds" in index and quoted in index and 'href="../study/index.html"' in index
+    # without the study's results the report says how to get them
+    (artifacts / "seeds.csv").unlink()
+    run_profile(single, notebooks_dir=folder, echo=lines.append)
+    index = (isolated_outputs / "reports" / "one" / "index.html").read_text()
+    assert "single-seed figures" in index and "dfutils run params/study.yaml" in index and "3 seeds" not in index
+
 
 def test_seeds_must_be_distinct_non_negative_integers(tmp_path, notebooks):
     from dfutils.errors import ParamsError
