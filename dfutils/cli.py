@@ -86,7 +86,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     settings = ExtractionSettings(
         detector=args.detector, frames=None if args.fps is not None else (args.frames or 30), fps=args.fps,
         size=args.size, margin=args.margin, margin_px=args.margin_px, detect_side=args.detect_side,
-        window_side=args.window_side,
+        window_side=args.window_side, codec=args.codec, quality=args.quality,
     )
     index = read_index(args.index)
     table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler)
@@ -100,10 +100,12 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_extract, bench_model, print_json_line
+    from .bench import bench_codec, bench_extract, bench_model, print_json_line
 
     if args.what == "extract":
         print_json_line(bench_extract(args.videos or None, frames=args.frames or 30, naive_frames=args.naive_frames))
+    elif args.what == "codec":
+        print_json_line(bench_codec(args.videos or None, frames=args.frames or 30))
     else:
         if args.videos:
             raise UserInputError("bench model takes no videos (it times random clips)")
@@ -187,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="longest side frames are downscaled to for detection (default 640)")
     extract.add_argument("--window-side", type=int, default=160,
                          help="side of the window near the followed face that the detector looks at (default 160)")
+    extract.add_argument("--codec", choices=("jpeg", "webp", "png", "raw"), default="jpeg",
+                         help="how crops are stored (default jpeg; see `dfutils bench codec`)")
+    extract.add_argument("--quality", type=int, default=95, help="quality of a lossy codec (default 95)")
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
     extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
     extract.set_defaults(handler=_cmd_extract)
@@ -199,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(handler=_cmd_predict)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
-    bench.add_argument("what", choices=("extract", "model"))
+    bench.add_argument("what", choices=("extract", "codec", "model"))
     bench.add_argument("videos", nargs="*", help="videos or folders (default: the real samples)")
     bench.add_argument("--frames", type=int, default=None, help="extract: frames per video (30); model: frames per clip (8)")
     bench.add_argument("--backbone", default="efficientnet_b0", help="model: backbone to time")

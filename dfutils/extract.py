@@ -1,7 +1,7 @@
 """Face extraction over a whole index, on Dask: a local cluster or an existing one.
 
 ``extract_index(index, out, settings)`` crops faces from every video of an
-index table into ``out/crops/`` (one ``.npz`` of uint8 crops per video, keyed
+index table into ``out/crops/`` (one ``.npz`` of encoded crops per video, keyed
 by the video file's identity and the settings) and writes ``out/faces.csv``
 with ``video_id, frames_sampled, frames_with_face, faces_seen, status, error,
 crops``. Finished videos are skipped, so a run killed at any point and started
@@ -47,7 +47,7 @@ def process_video(path: str, video_id: str, out: str, settings: ExtractionSettin
             raise UserInputError(f"{path}: video file not found")
         target = cache_path(out_path, video_id, video_cache_key(source, settings))
         if target.is_file():
-            row = load_crops(target).summary()
+            row = load_crops(target, decode=False).summary()
             status = "cached"
         else:
             result = extract_video(source, video_id, settings)

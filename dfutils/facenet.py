@@ -84,11 +84,10 @@ class FaceNetEmbedder:
 
     def _build(self):
         if self.name == "keras-facenet-128":
-            from keras_facenet.inception_resnet_v1 import InceptionResNetV1
-
             from .assets import fetch
+            from .inception_resnet_v1 import inception_resnet_v1
 
-            model = InceptionResNetV1(input_shape=(INPUT_SIZE, INPUT_SIZE, 3), classes=128)
+            model = inception_resnet_v1(input_shape=(INPUT_SIZE, INPUT_SIZE, 3), classes=128)
             _copy_h5_weights(model, fetch("facenet-keras-128"))
             return model
         try:

@@ -20,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from .crop_codec import check_codec, decode_crops, encode_crops
 from .errors import UserInputError
 from .video import sample_frames
 
@@ -37,7 +39,8 @@ DEFAULT_MIN_SCORE = {"mtcnn": 0.8, "ssd": 0.25}
 # track (about 1.4x faster on the real samples, same detections); the SSD always runs at
 # 512x512, so a window saves nothing and it detects on every sampled frame.
 DEFAULT_KEYFRAME_EVERY = {"mtcnn": 5, "ssd": 1}
-CACHE_FORMAT = 1
+# 1: raw uint8 crops (still read); 2: crops encoded by the settings' codec (dfutils.crop_codec)
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class ExtractionSettings:
     keyframe_every: int | None = None  # full-frame detection on every k-th sampled frame, the others look only
     # near the track (None: the detector's default)
     window_side: int = 160  # near the track, the detector looks at a window (2.2x the face box) scaled to this side
+    codec: str = "jpeg"  # how crops are stored (dfutils.crop_codec; chosen by `dfutils bench codec`) ...
+    quality: int = 95  # ... and the quality of a lossy codec
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -73,6 +78,7 @@ class ExtractionSettings:
             raise UserInputError(f"keyframe_every: must be at least 1, got {self.keyframe_every}")
         if self.margin < 0 or self.margin_px < 0:
             raise UserInputError("margin and margin_px must not be negative")
+        check_codec(self.codec, self.quality)
 
     @property
     def keyframe_interval(self) -> int:
@@ -301,13 +307,14 @@ def cache_path(out: Path, video_id: str, key: str) -> Path:
 @dataclass
 class FaceCrops:
     video_id: str
-    crops: np.ndarray  # (N, size, size, 3) uint8
+    crops: np.ndarray  # (N, size, size, 3) uint8, as the cache gives them back (after the codec's round trip)
     frame_indices: np.ndarray
     boxes: np.ndarray  # (N, 4) x0, y0, x1, y1 in full-resolution pixels
     detected: np.ndarray  # (N,) bool: the track had its own detection in that frame
     faces_seen: int
     frames_requested: int
     settings: dict
+    encoded: tuple[np.ndarray, np.ndarray] | None = None  # the codec's buffer and offsets, written as they are
 
     def summary(self) -> dict:
         return {
@@ -318,10 +325,15 @@ class FaceCrops:
 
 def save_crops(result: FaceCrops, path: Path) -> None:
     """Write atomically: a killed process leaves a stray temporary file, never a torn cache file."""
+    codec = result.settings.get("codec", "raw")
+    if result.encoded is None:
+        result.encoded = encode_crops(result.crops, codec, result.settings.get("quality", 95))
+    buffer, offsets = result.encoded
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
-        np.savez(handle, crops=result.crops, frame_indices=result.frame_indices, boxes=result.boxes,
+        np.savez(handle, format=CACHE_FORMAT, codec=codec, crop_shape=np.array(result.crops.shape[1:]),
+                 encoded=buffer, offsets=offsets, frame_indices=result.frame_indices, boxes=result.boxes,
                  detected=result.detected, faces_seen=result.faces_seen, frames_requested=result.frames_requested,
                  video_id=result.video_id, settings=json.dumps(result.settings))
         handle.flush()
@@ -329,11 +341,22 @@ def save_crops(result: FaceCrops, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def load_crops(path: Path) -> FaceCrops:
-    with np.load(path, allow_pickle=False) as data:
-        return FaceCrops(str(data["video_id"]), data["crops"], data["frame_indices"], data["boxes"],
-                         data["detected"], int(data["faces_seen"]), int(data["frames_requested"]),
-                         json.loads(str(data["settings"])))
+def load_crops(path: Path, decode: bool = True) -> FaceCrops:
+    """A cache file, either format; ``decode=False`` leaves ``crops`` empty (for the summary alone)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "crops" in data:  # format 1: raw arrays
+                crops = data["crops"] if decode else np.zeros((0, 1, 1, 3), np.uint8)
+            else:
+                shape = tuple(int(v) for v in data["crop_shape"])
+                crops = (decode_crops(data["encoded"], data["offsets"], str(data["codec"]), shape) if decode
+                         else np.zeros((0, *shape), np.uint8))
+            return FaceCrops(str(data["video_id"]), crops, data["frame_indices"], data["boxes"],
+                             data["detected"], int(data["faces_seen"]), int(data["frames_requested"]),
+                             json.loads(str(data["settings"])))
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise UserInputError(f"{path}: not a readable crop cache file ({type(error).__name__}: {error}); "
+                             "delete it and extract again") from None
 
 
 def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings, detector=None) -> FaceCrops:
@@ -367,5 +390,9 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     detected[todo] = found
     crops = np.stack([square_crop(frame, box, settings.margin, settings.margin_px, settings.size)
                       for frame, box in zip(sampled.frames, boxes, strict=True)])
+    # models see the crops as the cache serves them, whether they were just extracted or read back
+    encoded = encode_crops(crops, settings.codec, settings.quality)
+    crops = decode_crops(*encoded, settings.codec, crops.shape[1:])
     faces_seen = max((len(detections[t]) for t in keyframes), default=0)  # counted on full-frame detections
-    return FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested, asdict(settings))
+    return FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,
+                     asdict(settings), encoded)

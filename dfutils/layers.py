@@ -48,3 +48,18 @@ class L2Normalize(layers.Layer):
 
     def call(self, inputs):
         return inputs / ops.maximum(ops.norm(inputs, axis=-1, keepdims=True), 1e-12)
+
+
+@keras.saving.register_keras_serializable(package="dfutils")
+class Scale(layers.Layer):
+    """Multiply by a constant (Inception-ResNet's residual scaling, a Lambda in the Keras 2 code)."""
+
+    def __init__(self, scale: float, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        return inputs * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

@@ -271,6 +271,28 @@ def use_mixed_precision_if_gpu() -> bool:
     return gpu
 
 
+def use_devices(devices: int) -> int:
+    """Train data-parallel on the first ``devices`` accelerators through Keras' distribution API (each
+    batch split across them, gradients combined by the backend); 1 leaves Keras' default placement,
+    0 takes every device. Returns the number used. Keras distributes on the JAX backend only."""
+    if devices < 0:
+        raise UserInputError(f"devices: must be 0 (all) or more, got {devices}")
+    if devices == 1:
+        return 1
+    backend = keras.backend.backend()
+    if backend != "jax":
+        raise UserInputError(f"devices: {devices} needs KERAS_BACKEND=jax (Keras distributes training on JAX "
+                             f"only); this process runs {backend}; set devices: 1 or start Jupyter/the runner "
+                             "with KERAS_BACKEND=jax")
+    available = keras.distribution.list_devices()
+    if devices > len(available):
+        raise UserInputError(f"devices: {devices} asked for, {len(available)} available ({', '.join(available)})")
+    chosen = available[: devices or len(available)]
+    if len(chosen) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=chosen))
+    return len(chosen)
+
+
 def fit(model: keras.Model, train, validation, out_dir: str | Path,
         epochs: int, patience: int = 5, verbose: int = 2, batch_size: int | None = None,
         class_weight: dict | None = None, checkpoint: bool = True) -> pd.DataFrame:

@@ -25,11 +25,30 @@ def test_pretrained_128d_facenet_tells_five_celebrities_apart(embedder):
     assert separation["same_person"] < 0.75 * separation["different_person"]
     assert separation["pair_auc"] > 0.95
     # the same architecture with random weights does not tell them apart
-    from keras_facenet.inception_resnet_v1 import InceptionResNetV1
+    from dfutils.inception_resnet_v1 import inception_resnet_v1
 
-    untrained = InceptionResNetV1(input_shape=(160, 160, 3), classes=128)
+    untrained = inception_resnet_v1(input_shape=(160, 160, 3), classes=128)
     random_embeddings = facenet.l2_normalise(untrained.predict(facenet.standardise(crops, "whiten"), verbose=0))
     assert facenet.identity_separation(random_embeddings, people)["pair_auc"] < 0.85
+
+
+@pytest.mark.slow
+def test_the_backend_agnostic_build_gives_the_embeddings_of_keras_facenets_own(embedder):
+    """Reference: keras-facenet's Keras 2 code (TensorFlow only, Lambda layers) with the same weights."""
+    from keras_facenet.inception_resnet_v1 import InceptionResNetV1
+
+    from dfutils.assets import fetch
+
+    reference = InceptionResNetV1(input_shape=(160, 160, 3), classes=128)
+    copied = facenet._copy_h5_weights(reference, fetch("facenet-keras-128"))
+    assert copied == sum(1 for layer in embedder.model.layers if layer.weights) > 200  # every weighted layer
+    assert len(embedder.model.layers) == len(reference.layers)
+    assert embedder.model.count_params() == reference.count_params()
+    crops, _ = facenet.celebrity_face_crops(per_person=2)
+    inputs = facenet.standardise(crops, "whiten")
+    ours = np.asarray(embedder.model.predict_on_batch(inputs))
+    theirs = np.asarray(reference.predict_on_batch(inputs))
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 
 def test_standardisations_follow_each_model():

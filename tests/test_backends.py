@@ -1,0 +1,95 @@
+"""Every detector on the JAX backend, model files across backends, and data-parallel training.
+
+Each step runs in a fresh process (a Keras backend is fixed when Keras is first imported):
+tests/backend_worker.py builds and trains, saves, loads and scores. Needs jax (a development
+dependency, installed by ``make setup``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax", reason="the JAX backend tests need jax[cpu] (make setup installs it)")
+pytestmark = pytest.mark.slow
+
+WORKER = Path(__file__).with_name("backend_worker.py")
+DETECTORS = ("time_distributed", "frames", "lstm", "gru", "conv3d", "triplet")
+
+
+def work(backend: str, *args, devices: int | None = None) -> None:
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if devices:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    done = subprocess.run([sys.executable, str(WORKER), *map(str, args)], env=env, capture_output=True, text=True,
+                          cwd=WORKER.parent.parent, timeout=900)
+    assert done.returncode == 0, f"{backend} {args}: {done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Every detector trained and saved once under each backend."""
+    folders = {}
+    for backend in ("jax", "tensorflow"):
+        folders[backend] = tmp_path_factory.mktemp(f"saved-{backend}")
+        work(backend, "train", folders[backend])
+    return folders
+
+
+@pytest.mark.parametrize("saved_by", ["jax", "tensorflow"])
+def test_every_detector_trains_saves_and_loads_in_a_fresh_process_under_either_backend(saved, saved_by):
+    folder = saved[saved_by]
+    for loaded_by in ("jax", "tensorflow"):
+        work(loaded_by, "predict", folder)
+    for detector in DETECTORS:
+        losses = np.load(folder / f"{detector}.losses.npy")
+        assert np.isfinite(losses).all() and len(losses) == 2
+        reference = np.load(folder / f"{detector}.scores.npy")
+        assert len(reference) == 6 and np.ptp(reference) > 0, f"{detector}: scores must depend on the input"
+        for loaded_by in ("jax", "tensorflow"):
+            # the same backend repeats its scores; the other one agrees to float32 rounding
+            again = np.load(folder / f"{detector}.{loaded_by}.npy")
+            np.testing.assert_allclose(again, reference, atol=1e-5 if loaded_by == saved_by else 2e-4,
+                                       err_msg=f"{detector} saved by {saved_by}, loaded by {loaded_by}")
+
+
+def test_the_two_backends_train_different_weights_from_the_same_seed(saved):
+    # a sanity check on the test itself: each backend's files are its own, not copies
+    jax_scores = np.load(saved["jax"] / "conv3d.scores.npy")
+    tf_scores = np.load(saved["tensorflow"] / "conv3d.scores.npy")
+    assert not np.allclose(jax_scores, tf_scores)
+
+
+def test_facenet_embeds_the_same_faces_alike_under_both_backends(tmp_path):
+    for backend in ("jax", "tensorflow"):
+        work(backend, "facenet", tmp_path)
+    jax_embeddings, tf_embeddings = np.load(tmp_path / "facenet.jax.npy"), np.load(tmp_path / "facenet.tensorflow.npy")
+    assert jax_embeddings.shape == (4, 128)
+    np.testing.assert_allclose(jax_embeddings, tf_embeddings, atol=1e-3)
+
+
+def test_data_parallel_training_on_two_devices_follows_the_one_device_loss_curve(tmp_path):
+    work("jax", "parallel", tmp_path, 1, devices=2)
+    work("jax", "parallel", tmp_path, 2, devices=2)
+    one, two = np.load(tmp_path / "losses-1.npy"), np.load(tmp_path / "losses-2.npy")
+    assert len(one) == len(two) == 2 and one[1] < one[0]  # it learns
+    np.testing.assert_allclose(two, one, rtol=1e-4)
+
+
+def test_more_devices_than_there_are_is_a_clear_error():
+    from dfutils.errors import UserInputError
+    from dfutils.training import use_devices
+
+    assert use_devices(1) == 1
+    with pytest.raises(UserInputError, match="devices"):
+        use_devices(-1)
+    import keras
+
+    if keras.backend.backend() != "jax":
+        with pytest.raises(UserInputError, match="KERAS_BACKEND=jax"):
+            use_devices(2)
