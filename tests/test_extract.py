@@ -258,6 +258,8 @@ def test_bench_extract_prints_both_rates_and_their_ratio(synth_videos, capsys):
     assert figures["ours_fps"] > 0 and figures["naive_fps"] > 0
     assert figures["speedup"] == pytest.approx(figures["ours_fps"] / figures["naive_fps"], rel=0.02)
     assert 0 <= figures["agreement_iou50"] <= 1
+    assert figures["dask_1_workers_fps"] > 0 and figures["dask_2_workers_fps"] > 0
+    assert 0 < figures["stored_bytes_per_video"] < figures["raw_bytes_per_video"] == 6 * 240 * 240 * 3
 
 
 @pytest.mark.slow
