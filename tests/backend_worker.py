@@ -3,7 +3,7 @@
     python tests/backend_worker.py train FOLDER      every detector: built small, two training steps,
                                                      saved to FOLDER/<detector>.keras, scores on fixed
                                                      inputs in FOLDER/<detector>.scores.npy
-    python tests/backend_worker.py predict FOLDER    loads those files, scores the same inputs into
+    python tests/backend_worker.py predict FOLDER... loads those files, scores the same inputs into
                                                      FOLDER/<detector>.<backend>.npy
     python tests/backend_worker.py facenet FOLDER    FaceNet-128 embeddings of fixed crops
     python tests/backend_worker.py parallel FOLDER N one model trained data-parallel on N devices,
@@ -79,12 +79,12 @@ def train(folder: Path) -> None:
         np.save(folder / f"{detector}.losses.npy", np.array(losses))
 
 
-def predict(folder: Path) -> None:
+def predict(*folders: Path) -> None:
     import keras
 
     from dfutils.model_files import load_classifier, load_model
 
-    for detector in DETECTORS:
+    for folder, detector in ((folder, detector) for folder in folders for detector in DETECTORS):
         model, settings = load_model(folder / f"{detector}.keras")
         assert settings["detector"] == detector
         classifier = load_classifier(folder / f"{detector}.keras") if detector == "triplet" else None
@@ -127,5 +127,7 @@ if __name__ == "__main__":
     action, folder = sys.argv[1], Path(sys.argv[2])
     if action == "parallel":
         parallel(folder, int(sys.argv[3]))
+    elif action == "predict":
+        predict(*map(Path, sys.argv[2:]))
     else:
-        {"train": train, "predict": predict, "facenet": facenet}[action](folder)
+        {"train": train, "facenet": facenet}[action](folder)

@@ -33,19 +33,20 @@ def work(backend: str, *args, devices: int | None = None) -> None:
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    """Every detector trained and saved once under each backend."""
+    """Every detector trained and saved under each backend, then loaded and scored in a fresh
+    process of each backend."""
     folders = {}
     for backend in ("jax", "tensorflow"):
         folders[backend] = tmp_path_factory.mktemp(f"saved-{backend}")
         work(backend, "train", folders[backend])
+    for backend in ("jax", "tensorflow"):
+        work(backend, "predict", *folders.values())
     return folders
 
 
 @pytest.mark.parametrize("saved_by", ["jax", "tensorflow"])
 def test_every_detector_trains_saves_and_loads_in_a_fresh_process_under_either_backend(saved, saved_by):
     folder = saved[saved_by]
-    for loaded_by in ("jax", "tensorflow"):
-        work(loaded_by, "predict", folder)
     for detector in DETECTORS:
         losses = np.load(folder / f"{detector}.losses.npy")
         assert np.isfinite(losses).all() and len(losses) == 2
