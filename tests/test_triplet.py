@@ -48,9 +48,17 @@ def test_random_mining_with_one_negative_per_anchor_equals_the_reference():
 
 
 def test_semi_hard_loss_has_gradients_and_is_usable_as_a_keras_loss():
+    import tensorflow as tf
+
     loss = triplet.TripletLoss(margin=0.2)
-    value = loss(np.array([0, 0, 1, 1], np.float32)[:, None], np.eye(4, 3, dtype=np.float32))
-    assert np.isfinite(float(value))
+    labels = np.array([0, 0, 1, 1], np.float32)[:, None]
+    embeddings = tf.Variable(np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32) * 0.1)
+    with tf.GradientTape() as tape:
+        value = loss(labels, embeddings)
+    gradient = tape.gradient(value, embeddings).numpy()
+    assert np.isfinite(float(value)) and np.isfinite(gradient).all() and np.abs(gradient).sum() > 0
+    # a small step against the gradient lowers the loss: the gradient is the loss's, not noise
+    assert float(loss(labels, embeddings - 0.05 * gradient)) < float(value)
     assert keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss)).margin == 0.2
 
 
