@@ -91,6 +91,24 @@ def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_co
     assert (table[~table["path"].str.endswith(".mp4")]["error"].str.contains("not a video or image file")).all()
 
 
+def test_every_notebook_opened_as_it_is_runs_the_demos_settings():
+    """A student who opens a notebook and runs it top to bottom gets the demo (offline, minutes on a
+    CPU): the parameters cell holds what the demo profile gives that notebook (its first run)."""
+    from dfutils.notebook_params import notebook_parameters
+    from dfutils.params import load_profile
+
+    demo = load_profile(PROJECT_ROOT / "params" / "demo.yaml")
+    first_runs = {}
+    for run in demo.runs:
+        first_runs.setdefault(run.notebook, run)
+    assert {"01_data", "02_faces", "03_time_distributed", "04_frame_baselines", "05_triplet", "06_results"} <= set(first_runs)
+    for notebook, run in first_runs.items():
+        defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
+        assert defaults["profile"] == "demo" and defaults["seed"] == demo.seed
+        given = {k: v for k, v in run.parameters.items() if k not in ("profile", "seed")}
+        assert given == {k: defaults[k] for k in given}, notebook
+
+
 def test_the_seeds_study_trains_every_demo_model_with_the_demos_parameters():
     from dfutils.params import load_profile
 
