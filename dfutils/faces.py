@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .crop_codec import check_codec, decode_crops, encode_crops
 from .errors import UserInputError
 from .video import sample_frames
@@ -354,16 +355,11 @@ def save_crops(result: FaceCrops, path: Path) -> None:
     if result.encoded is None:
         result.encoded = encode_crops(result.crops, codec, result.settings.get("quality", 95))
     buffer, offsets = result.encoded
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, format=CACHE_FORMAT, codec=codec, crop_shape=np.array(result.crops.shape[1:]),
                  encoded=buffer, offsets=offsets, frame_indices=result.frame_indices, boxes=result.boxes,
                  detected=result.detected, faces_seen=result.faces_seen, frames_requested=result.frames_requested,
                  video_id=result.video_id, settings=json.dumps(result.settings))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def load_crops(path: Path, decode: bool = True) -> FaceCrops:

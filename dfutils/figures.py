@@ -14,6 +14,8 @@ import numbers
 import os
 from pathlib import Path
 
+from .atomic import write_text
+
 FIGURES_ENV = "DFUTILS_FIGURES_FILE"
 
 
@@ -36,10 +38,7 @@ def record_figures(**figures: object) -> dict[str, object]:
         path = Path(target)
         existing = json.loads(path.read_text()) if path.is_file() else {}
         existing.update(plain)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(existing, indent=1))
-        tmp.replace(path)
+        write_text(path, json.dumps(existing, indent=1))
     return plain
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_text
 from .errors import UserInputError
 
 CATALOGUE_PATH = Path(__file__).parent / "data" / "face_catalogue.json"
@@ -199,10 +200,7 @@ def write_catalogue(catalogue: Catalogue, path: str | Path | None = None) -> Pat
         rounded.append(record)
     text = json.dumps({"version": CATALOGUE_VERSION, "threshold": catalogue.threshold,
                        "rejected": catalogue.rejected, "faces": rounded}, indent=0)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text + "\n")
-    tmp.replace(path)
-    return path
+    return write_text(path, text + "\n")
 
 
 def image_path(image: str) -> Path:

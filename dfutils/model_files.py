@@ -24,6 +24,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from .atomic import atomic_path
 from .errors import UserInputError
 
 SETTINGS_MEMBER = "dfutils_settings.json"
@@ -42,19 +43,17 @@ def save_model(model, path: str | Path, settings: dict, classifier=None) -> Path
     import keras
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial.keras")
     # an uncompiled copy: the file holds the network, not the optimizer state (a third of the size)
     plain = keras.models.clone_model(model)
     plain.set_weights(model.get_weights())
-    plain.save(tmp)
-    with zipfile.ZipFile(tmp, "a") as bundle:
-        bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
-        if classifier is not None:
-            import skops.io
+    with atomic_path(path, keep_suffix=True) as tmp:
+        plain.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as bundle:
+            bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
+            if classifier is not None:
+                import skops.io
 
-            bundle.writestr(CLASSIFIER_MEMBER, skops.io.dumps(classifier))
-    tmp.replace(path)
+                bundle.writestr(CLASSIFIER_MEMBER, skops.io.dumps(classifier))
     return path
 
 

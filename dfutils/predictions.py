@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .atomic import write_csv, write_text
+
 PAPERS = ("A", "B", "baseline")
 
 
@@ -23,10 +25,6 @@ def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str,
     if paper not in PAPERS:
         raise ValueError(f"paper: expected one of {PAPERS}, got {paper!r}")
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / "predictions.csv"
-    tmp = run_dir / ".predictions.csv.tmp"
-    table.assign(model=model_name).to_csv(tmp, index=False)
-    tmp.replace(path)
-    (run_dir / "info.json").write_text(json.dumps({"model": model_name, "paper": paper, **info}, indent=1, default=str))
+    path = write_csv(table.assign(model=model_name), run_dir / "predictions.csv")
+    write_text(run_dir / "info.json", json.dumps({"model": model_name, "paper": paper, **info}, indent=1, default=str))
     return path

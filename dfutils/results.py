@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import metrics
+from .atomic import write_csv
 
 # --------------------------------------------------------------------------- the papers' numbers
 PAPER_A_DATASET = "DFDC (Singh et al. 2020, Table 2)"
@@ -108,11 +109,7 @@ def summary_table(artifacts: str | Path) -> pd.DataFrame:
 
 def write_summary(artifacts: str | Path) -> Path:
     """``artifacts/summary.csv``: one row per model (written after every notebook of a run)."""
-    path = Path(artifacts) / "summary.csv"
-    tmp = path.with_name(".summary.csv.tmp")
-    summary_table(artifacts).to_csv(tmp, index=False, float_format="%.4f")
-    tmp.replace(path)
-    return path
+    return write_csv(summary_table(artifacts), Path(artifacts) / "summary.csv", float_format="%.4f")
 
 
 def seed_spread(runs: dict[int, str | Path]) -> pd.DataFrame:

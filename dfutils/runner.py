@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .atomic import write_text
 from .config import artifacts_dir, reports_dir
 from .figures import FIGURES_ENV, read_figures
 from .params import NotebookRun, Profile, load_profile
@@ -61,10 +62,7 @@ def _now() -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)
+    write_text(path, json.dumps(data, indent=2, default=str))
 
 
 def _format_figure(value: object) -> str:
@@ -93,11 +91,7 @@ def render_index(record: dict, path: Path, template: str = "index.html.j2") -> N
         autoescape=select_autoescape(["html", "j2"]),
     )
     environment.filters["figure"] = _format_figure
-    html = environment.get_template(template).render(**record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    write_text(path, environment.get_template(template).render(**record))
 
 
 def _summary(artifact_dir: Path) -> list[dict]:

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import assets
+from .atomic import atomic_path
 from .errors import UserInputError
 from .identities import image_path
 from .seeding import rng
@@ -632,19 +633,17 @@ def encode_video(frames: np.ndarray, path: Path, compression: str) -> None:
         raise UserInputError(f"compression: unknown {compression!r}; expected one of {', '.join(COMPRESSION_CRF)}")
     crf = COMPRESSION_CRF[compression]
     quality = ["-qp", "0"] if crf == 0 else ["-crf", str(crf)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".partial.mp4")
     height, width = frames.shape[1:3]
-    writer = imageio_ffmpeg.write_frames(
-        str(tmp), (width, height), fps=FPS, codec="libx264", quality=None, macro_block_size=1,
-        pix_fmt_in="rgb24", pix_fmt_out="yuv444p" if crf == 0 else "yuv420p", ffmpeg_log_level="error",
-        output_params=[*quality, "-preset", "veryfast", "-threads", "1", "-bf", "0", "-x264-params", "log-level=error"],
-    )
-    writer.send(None)
-    for frame in frames:
-        writer.send(np.ascontiguousarray(frame))
-    writer.close()
-    tmp.replace(path)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp), (width, height), fps=FPS, codec="libx264", quality=None, macro_block_size=1,
+            pix_fmt_in="rgb24", pix_fmt_out="yuv444p" if crf == 0 else "yuv420p", ffmpeg_log_level="error",
+            output_params=[*quality, "-preset", "veryfast", "-threads", "1", "-bf", "0", "-x264-params", "log-level=error"],
+        )
+        writer.send(None)
+        for frame in frames:
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
 
 
 # --------------------------------------------------------------------------- the benchmark
