@@ -188,9 +188,9 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
     """
     from pathlib import Path
 
+    from .clips import fit_clip
     from .faces import load_crops
     from .progress import progress_bar
-    from .training import fit_clip
 
     cache_file = Path(cache_file)
     done: dict[str, np.ndarray] = {}

@@ -88,7 +88,7 @@ class VideoScorer:
         Frame models score every frame (video = mean, as in Paper B). Clip models score the
         clip; their per-frame strip scores each frame as a clip of that frame repeated.
         """
-        from .training import fit_clip
+        from .clips import fit_clip
 
         clip = fit_clip(crops, self.frames, self.size)
         if self.architecture in TRIPLET_ARCHITECTURES:
@@ -168,8 +168,8 @@ class VideoScorer:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        from .clips import fit_clip
         from .plots import plot_frame_strip
-        from .training import fit_clip
 
         shown = fit_clip(crops, len(per_frame), 64).astype(np.uint8)
         figure = plot_frame_strip(per_frame, shown, title=f"{path.name}: video score {score:.3f} ({self.architecture})")

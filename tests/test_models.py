@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dfutils import models, training
+from dfutils import clips, models, training
 from dfutils.errors import UserInputError
 from dfutils.faces import FaceCrops, save_crops
 from dfutils.seeding import seed_everything
@@ -85,9 +85,9 @@ def crop_cache(tmp_path):
 
 def test_clip_dataset_streams_batches_and_shuffles_per_epoch(crop_cache):
     folder, table = crop_cache
-    dataset = training.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
-    clips, labels = dataset[0]
-    assert clips.shape == (5, 3, 32, 32, 3) and clips.dtype == np.float32 and labels.shape == (5,)
+    dataset = clips.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
+    batch, labels = dataset[0]
+    assert batch.shape == (5, 3, 32, 32, 3) and batch.dtype == np.float32 and labels.shape == (5,)
     assert len(dataset) == 5 and dataset[4][0].shape[0] == 4
     def served(source):  # every clip of one epoch, in the order the batches serve them
         return np.concatenate([source[k][0] for k in range(len(source))])
@@ -97,22 +97,22 @@ def test_clip_dataset_streams_batches_and_shuffles_per_epoch(crop_cache):
     second = served(dataset)
     assert not np.array_equal(first, second)  # a new order ...
     assert np.array_equal(np.sort(first.reshape(len(first), -1), axis=0), np.sort(second.reshape(len(second), -1), axis=0))  # ... of the same clips
-    again = training.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
+    again = clips.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
     np.testing.assert_array_equal(served(again), first)  # the same seed serves the same batches
 
 
 def test_fit_clip_repeats_short_videos_and_resizes():
     crops = np.arange(3)[:, None, None, None] * np.ones((3, 8, 8, 3), np.uint8)
-    clip = training.fit_clip(crops, 6, 4)
+    clip = clips.fit_clip(crops, 6, 4)
     assert clip.shape == (6, 4, 4, 3)
     assert list(clip[:, 0, 0, 0]) == [0, 0, 1, 1, 2, 2]
 
 
 def test_augmentation_changes_the_clip_the_same_way_for_every_frame():
     clip = np.tile(np.linspace(0, 255, 16, dtype=np.float32)[None, None, :, None], (2, 16, 1, 3))
-    flipped = training.augment_clip(clip, training.Augmentation(flip=True), np.random.default_rng(3))
+    flipped = clips.augment_clip(clip, clips.Augmentation(flip=True), np.random.default_rng(3))
     assert np.array_equal(flipped[0], flipped[1])
-    jpeg = training.augment_clip(clip, training.Augmentation(jpeg_quality=30), np.random.default_rng(0))
+    jpeg = clips.augment_clip(clip, clips.Augmentation(jpeg_quality=30), np.random.default_rng(0))
     assert jpeg.shape == clip.shape and not np.array_equal(jpeg, clip)
 
 
@@ -132,8 +132,8 @@ def tiny_clip_model(frames=3, size=32):
 
 def _train(folder, table, out, epochs, seed=4):
     seed_everything(seed)
-    train = training.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=seed)
-    val = training.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
+    train = clips.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=seed)
+    val = clips.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
     model = tiny_clip_model()
     training.compile_model(model, keras.optimizers.Adam(1e-3))
     history = training.fit(model, train, val, out, epochs=epochs, patience=10, verbose=0)
@@ -164,8 +164,8 @@ def test_interrupted_training_resumes_from_its_last_epoch(crop_cache, monkeypatc
                 raise KeyboardInterrupt  # the user pressed Ctrl-C, or the machine went away
 
     seed_everything(4)
-    train = training.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=4)
-    val = training.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
+    train = clips.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=4)
+    val = clips.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
     model = tiny_clip_model()
     training.compile_model(model, keras.optimizers.Adam(1e-3))
     out = folder / "interrupted"
@@ -188,7 +188,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(crop_cache, monkeypatc
 # --------------------------------------------------------------------------- Paper B models
 def test_frame_dataset_serves_every_frame_once_per_epoch_with_its_video_label(crop_cache):
     folder, table = crop_cache
-    dataset = training.FrameDataset(table, folder, frames=3, size=32, batch_size=7, shuffle=True, seed=1, window=4)
+    dataset = clips.FrameDataset(table, folder, frames=3, size=32, batch_size=7, shuffle=True, seed=1, window=4)
     seen, labels = [], []
     for i in range(len(dataset)):
         images, batch_labels = dataset[i]
@@ -240,7 +240,7 @@ def test_grad_cam_maps_are_normalised_and_their_probabilities_match_the_model(cr
     folder, table = crop_cache
     keras.utils.set_random_seed(0)
     model = models.build_frame_classifier("efficientnet_b0", 32, None, embedding_units=16)
-    images = training.ClipDataset(table.head(4), folder, 1, 32, 4)[0][0][:, 0]
+    images = clips.ClipDataset(table.head(4), folder, 1, 32, 4)[0][0][:, 0]
     cams, probabilities = explain.grad_cam(model, images)
     assert cams.shape == (4, 32, 32) and cams.min() >= 0 and cams.max() <= 1
     np.testing.assert_allclose(probabilities, model.predict(images, verbose=0).reshape(-1), atol=1e-5)
@@ -263,7 +263,7 @@ def test_retrainer_restart_trains_like_a_new_model(crop_cache, tmp_path):
         return training.compile_model(keras.Model(inputs, x), training.paper_b_nadam(0.01, 0.004))
 
     def data():
-        return training.FrameDataset(table, folder, 2, 32, 8, shuffle=True, seed=3)
+        return clips.FrameDataset(table, folder, 2, 32, 8, shuffle=True, seed=3)
 
     keras.utils.set_random_seed(5)
     start = tiny().get_weights()
@@ -291,17 +291,17 @@ def test_load_clips_joins_crops_filters_compressions_and_refuses_leaks(crop_cach
     index = table.assign(path="x.mp4", dataset="ffpp", method="m", original="", group=table["video_id"],
                          compression=np.where(np.arange(len(table)) % 2, "c40", "c23"))
     datasets.write_index(index, artifacts / "index.csv")
-    clips, extraction = training.load_clips(artifacts)
-    assert len(clips) == len(table) - 1 and "v3" not in set(clips["video_id"])
+    videos, extraction = clips.load_clips(artifacts)
+    assert len(videos) == len(table) - 1 and "v3" not in set(videos["video_id"])
     assert extraction == {"extraction": {"detector": "mtcnn", "size": 32}}
-    c40, _ = training.load_clips(artifacts, ["c40"])
+    c40, _ = clips.load_clips(artifacts, ["c40"])
     assert set(c40["compression"]) == {"c40"} and len(c40) == 11
     with pytest.raises(UserInputError, match="c0"):
-        training.load_clips(artifacts, ["c0"])
+        clips.load_clips(artifacts, ["c0"])
     index.loc[1, "group"] = index.loc[20, "group"]  # one group on train and val
     datasets.write_index(index, artifacts / "index.csv")
     with pytest.raises(ValueError, match="group value"):
-        training.load_clips(artifacts)
+        clips.load_clips(artifacts)
 
 
 def test_frame_predict_table_is_the_mean_of_frame_scores_beside_the_video_columns(crop_cache):
@@ -310,11 +310,11 @@ def test_frame_predict_table_is_the_mean_of_frame_scores_beside_the_video_column
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs)))
     model = keras.Model(inputs, x)
-    dataset = training.ClipDataset(table.head(7), folder, 3, 32, 4)
+    dataset = clips.ClipDataset(table.head(7), folder, 3, 32, 4)
     predictions = training.frame_predict_table(model, dataset)
     assert list(predictions.columns) == ["video_id", "label", "split", "score"]
-    clips = np.concatenate([dataset[i][0] for i in range(len(dataset))])
-    expected = model.predict(clips.reshape(-1, 32, 32, 3), verbose=0).reshape(7, 3).mean(axis=1)
+    batch = np.concatenate([dataset[i][0] for i in range(len(dataset))])
+    expected = model.predict(batch.reshape(-1, 32, 32, 3), verbose=0).reshape(7, 3).mean(axis=1)
     np.testing.assert_allclose(predictions["score"], expected, atol=1e-6)
     assert training.clip_embeddings(model, dataset).shape == (7, 3, 1)
     assert list(training.video_table(dataset)["video_id"]) == list(table.head(7)["video_id"])

@@ -8,7 +8,7 @@ import keras
 import pandas as pd
 import pytest
 
-from dfutils import model_files, models, training
+from dfutils import clips, model_files, models
 from dfutils.cli import main
 from dfutils.errors import UserInputError
 from dfutils.predict import PREDICTION_COLUMNS, VideoScorer, expand_inputs
@@ -74,7 +74,7 @@ def test_clip_model_gives_a_video_score_and_one_strip_score_per_frame():
     scorer.model, scorer.architecture, scorer.frames, scorer.size = model, "conv3d", 3, 32
     crops = np.random.default_rng(0).integers(0, 256, (5, 40, 40, 3)).astype(np.uint8)
     score, per_frame = scorer.frame_scores(crops)
-    clip = training.fit_clip(crops, 3, 32)
+    clip = clips.fit_clip(crops, 3, 32)
     assert score == pytest.approx(float(model.predict(clip[None], verbose=0)[0, 0]), abs=1e-5)
     assert per_frame.shape == (3,)
 
@@ -106,7 +106,7 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
     assert row.error == "" and row.frames_used == 3
     # the same chain by hand: crops -> FaceNet -> triplet network -> classifier, mean over frames
     crops = extract_video(video, video.name, ExtractionSettings(**EXTRACTION)).crops
-    clip = training.fit_clip(crops, 3, 64).astype(np.uint8)
+    clip = clips.fit_clip(crops, 3, 64).astype(np.uint8)
     projected = network.predict(facenet.FaceNetEmbedder("keras-facenet-128").embed(clip), verbose=0)
     assert row.score == pytest.approx(classifier.predict_proba(projected)[:, 1].mean(), abs=1e-5)
     # a fresh process, as a user runs it: the custom layers and loss must register themselves
