@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import UserInputError
 
-# name -> (OpenCV extension, quality flag or None for lossless / no encoding)
+# name -> the file extension OpenCV encodes by (None: the raw array, not encoded)
 CODECS = {"raw": None, "png": ".png", "jpeg": ".jpg", "webp": ".webp"}
 LOSSY = ("jpeg", "webp")
 

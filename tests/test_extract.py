@@ -263,6 +263,23 @@ def test_bench_extract_prints_both_rates_and_their_ratio(synth_videos, capsys):
 
 
 @pytest.mark.slow
+def test_bench_codec_prints_every_codec_beside_the_raw_size(synth_videos, capsys):
+    import json
+
+    from dfutils.cli import main
+
+    assert main(["bench", "codec", synth_videos["path"].iloc[0], "--frames", "4"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    raw = figures["raw_bytes_per_video"]
+    assert raw == 4 * 240 * 240 * 3
+    for label in ("png", "jpeg_q95", "jpeg_q90", "webp_q95", "webp_q90"):
+        assert 0 < figures[label]["bytes_per_video"] < raw and figures[label]["decode_ms_per_video"] > 0
+    assert figures["png"]["psnr_db"] is None  # lossless
+    assert figures["jpeg_q90"]["bytes_per_video"] < figures["jpeg_q95"]["bytes_per_video"]
+    assert 35 < figures["jpeg_q90"]["psnr_db"] < figures["jpeg_q95"]["psnr_db"]
+
+
+@pytest.mark.slow
 def test_compiled_mtcnn_finds_the_same_faces_as_the_eager_one(synth_videos):
     from dfutils.faces import MTCNNDetector
     from dfutils.video import read_frames
