@@ -16,7 +16,6 @@ encode and decode time, PSNR against the raw crops).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -45,23 +44,25 @@ def _dask_throughput(videos: list[Path], settings, workers: int, repeat: int) ->
     import tempfile
 
     import pandas as pd
-    from dask.distributed import LocalCluster
 
-    from .extract import extract_index, process_video
+    from .extract import dask_client, extract_index, process_video
 
-    os.environ.setdefault("DFUTILS_WORKER_THREADS", "1")  # as `dfutils extract` runs its workers
-    with tempfile.TemporaryDirectory() as scratch, LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-    ) as cluster, cluster.get_client() as client:
-        warm = [client.submit(process_video, str(videos[0]), f"warm-{k}", f"{scratch}/warm-{k}", settings, pure=False,
-                              workers=[address]) for k, address in enumerate(cluster.scheduler_info["workers"])]
-        client.gather(warm)
-        index = pd.DataFrame([{"video_id": f"{n}-{video.name}", "path": str(video)}
-                              for n in range(repeat) for video in videos])
-        start = time.perf_counter()
-        table = extract_index(index, Path(scratch) / "timed", settings, scheduler=cluster.scheduler_address,
-                              progress=False)
-        seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as scratch:
+        client, cluster = dask_client(workers, None, Path(scratch) / "workers.log")  # as `dfutils extract` makes it
+        try:
+            warm = [client.submit(process_video, str(videos[0]), f"warm-{k}", f"{scratch}/warm-{k}", settings,
+                                  pure=False, workers=[address])
+                    for k, address in enumerate(cluster.scheduler_info["workers"])]
+            client.gather(warm)
+            index = pd.DataFrame([{"video_id": f"{n}-{video.name}", "path": str(video)}
+                                  for n in range(repeat) for video in videos])
+            start = time.perf_counter()
+            table = extract_index(index, Path(scratch) / "timed", settings, scheduler=cluster.scheduler_address,
+                                  progress=False)
+            seconds = time.perf_counter() - start
+        finally:
+            client.close()
+            cluster.close()
     return float(table["frames_sampled"].sum()) / seconds
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UserInputError
-from .faces import load_crops
+from .faces import load_crops, read_crops
 from .seeding import rng
 from .video import even_indices
 
@@ -37,15 +37,24 @@ class Augmentation:
         return self.flip or self.brightness_contrast > 0 or self.jpeg_quality > 0
 
 
+def clip_indices(count: int, frames: int) -> np.ndarray:
+    """Which of a video's ``count`` crops make a clip of ``frames``: evenly spaced, repeated when it has fewer."""
+    if count >= frames:
+        return even_indices(count, frames)
+    return np.linspace(0, count - 1, frames).round().astype(int)
+
+
+def read_clip_crops(path: Path, frames: int) -> np.ndarray:
+    """The crops of a cache file that a clip of ``frames`` uses, the others left undecoded; ``fit_clip``
+    makes the same clip of them as of all the crops."""
+    return read_crops(path, pick=lambda count: clip_indices(count, frames))
+
+
 def fit_clip(crops: np.ndarray, frames: int, size: int) -> np.ndarray:
     """``frames`` evenly spaced crops (repeating when a video has fewer) at ``size`` px, float32."""
     import cv2
 
-    if len(crops) >= frames:
-        chosen = crops[even_indices(len(crops), frames)]
-    else:
-        chosen = crops[np.linspace(0, len(crops) - 1, frames).round().astype(int)]
-    chosen = chosen.astype(np.float32)
+    chosen = crops[clip_indices(len(crops), frames)].astype(np.float32)
     if chosen.shape[1] != size:
         chosen = np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in chosen])
     return chosen
@@ -105,8 +114,7 @@ class ClipDataset(keras.utils.PyDataset):
         return math.ceil(len(self.table) / self.batch_size)
 
     def clip(self, row: int) -> np.ndarray:
-        crops = load_crops(self.faces_dir / self.table.at[row, "crops"]).crops
-        clip = fit_clip(crops, self.frames, self.size)
+        clip = fit_clip(read_clip_crops(self.faces_dir / self.table.at[row, "crops"], self.frames), self.frames, self.size)
         if self.augmentation.active:
             clip = augment_clip(clip, self.augmentation, rng(self.seed, "augment", self.epoch, int(row)))
         return clip
@@ -152,7 +160,7 @@ class FrameDataset(ClipDataset):
 
     def _frames_of(self, row: int) -> np.ndarray:
         if row not in self._cache:
-            crops = load_crops(self.faces_dir / self.table.at[row, "crops"]).crops
+            crops = read_clip_crops(self.faces_dir / self.table.at[row, "crops"], self.frames)
             self._cache[row] = fit_clip(crops, self.frames, self.size)
             while len(self._cache) > 2 * self.window:
                 self._cache.popitem(last=False)

@@ -54,17 +54,20 @@ def encode_crops(crops: np.ndarray, codec: str, quality: int = 95) -> tuple[np.n
     return (np.concatenate(parts) if parts else np.zeros(0, np.uint8)), offsets
 
 
-def decode_crops(buffer: np.ndarray, offsets: np.ndarray, codec: str, shape: tuple[int, int, int]) -> np.ndarray:
-    """The inverse of :func:`encode_crops`; ``shape`` is one crop's ``(H, W, 3)``."""
+def decode_crops(buffer: np.ndarray, offsets: np.ndarray, codec: str, shape: tuple[int, int, int],
+                 which: np.ndarray | None = None) -> np.ndarray:
+    """The inverse of :func:`encode_crops`; ``shape`` is one crop's ``(H, W, 3)``. ``which`` decodes only
+    those crops (by position), in that order."""
     count = len(offsets) - 1
+    which = np.arange(count) if which is None else np.asarray(which, dtype=int)
     if codec == "raw":
-        return buffer.reshape(count, *shape)
+        return buffer.reshape(count, *shape)[which]
     import cv2
 
-    crops = np.empty((count, *shape), np.uint8)
-    for k in range(count):
+    crops = np.empty((len(which), *shape), np.uint8)
+    for slot, k in enumerate(which):
         image = cv2.imdecode(buffer[offsets[k]:offsets[k + 1]], cv2.IMREAD_COLOR)
         if image is None or image.shape != tuple(shape):
             raise ValueError(f"crop {k} does not decode as a {shape} {codec} image")
-        cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=crops[k])
+        cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=crops[slot])
     return crops

@@ -82,7 +82,9 @@ def _stderr_into(path: Path):
         os.close(target)
 
 
-def _client(workers: int, scheduler: str | None, log: Path):
+def dask_client(workers: int, scheduler: str | None, log: Path):
+    """A client of the scheduler at ``scheduler``, or of a new local cluster of ``workers`` single-threaded
+    processes (returned too, to close; None for an existing scheduler)."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -110,7 +112,7 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
     for stray in (out / "crops").glob(".*.tmp"):  # left by a killed run; the finished files are intact
         stray.unlink(missing_ok=True)
     rows: list[dict] = []
-    client, cluster = _client(workers, scheduler, out / "workers.log")
+    client, cluster = dask_client(workers, scheduler, out / "workers.log")
     started = time.perf_counter()
     frames_done = 0
     try:

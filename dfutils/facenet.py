@@ -188,8 +188,7 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
     """
     from pathlib import Path
 
-    from .clips import fit_clip
-    from .faces import load_crops
+    from .clips import fit_clip, read_clip_crops
     from .progress import progress_bar
 
     cache_file = Path(cache_file)
@@ -209,7 +208,7 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
     for start in range(0, len(todo), chunk):
         rows = todo[start:start + chunk]
         # crops are kept at their cached size; embed() resizes to FaceNet's 160 px
-        crops = [load_crops(Path(faces_dir) / row.crops).crops for row in rows]
+        crops = [read_clip_crops(Path(faces_dir) / row.crops, frames) for row in rows]
         clips = [fit_clip(c, frames, c.shape[1]) for c in crops]
         vectors = embedder.embed(np.concatenate(clips).astype(np.uint8)).reshape(len(rows), frames, -1)
         done.update({row.video_id: vector for row, vector in zip(rows, vectors, strict=True)})

@@ -352,9 +352,7 @@ class FaceCrops:
 def save_crops(result: FaceCrops, path: Path) -> None:
     """Write atomically: a killed process leaves a stray temporary file, never a torn cache file."""
     codec = result.settings.get("codec", "raw")
-    if result.encoded is None:
-        result.encoded = encode_crops(result.crops, codec, result.settings.get("quality", 95))
-    buffer, offsets = result.encoded
+    buffer, offsets = result.encoded or encode_crops(result.crops, codec, result.settings.get("quality", 95))
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, format=CACHE_FORMAT, codec=codec, crop_shape=np.array(result.crops.shape[1:]),
                  encoded=buffer, offsets=offsets, frame_indices=result.frame_indices, boxes=result.boxes,
@@ -362,22 +360,40 @@ def save_crops(result: FaceCrops, path: Path) -> None:
                  video_id=result.video_id, settings=json.dumps(result.settings))
 
 
-def load_crops(path: Path, decode: bool = True) -> FaceCrops:
-    """A cache file, either format; ``decode=False`` leaves ``crops`` empty (for the summary alone)."""
+def _read_cache(path: Path, read):
+    """``read(data)`` on a cache file's arrays; any unreadable file becomes one line naming it."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            if "crops" in data:  # format 1: raw arrays
-                crops = data["crops"] if decode else np.zeros((0, 1, 1, 3), np.uint8)
-            else:
-                shape = tuple(int(v) for v in data["crop_shape"])
-                crops = (decode_crops(data["encoded"], data["offsets"], str(data["codec"]), shape) if decode
-                         else np.zeros((0, *shape), np.uint8))
-            return FaceCrops(str(data["video_id"]), crops, data["frame_indices"], data["boxes"],
-                             data["detected"], int(data["faces_seen"]), int(data["frames_requested"]),
-                             json.loads(str(data["settings"])))
+            return read(data)
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise UserInputError(f"{path}: not a readable crop cache file ({type(error).__name__}: {error}); "
                              "delete it and extract again") from None
+
+
+def _crops_in(data, pick) -> np.ndarray:
+    """The crops of an open cache file, either format; ``pick(count)`` names which to decode."""
+    if "crops" in data:  # format 1: raw arrays
+        crops = data["crops"]
+        return crops if pick is None else crops[np.unique(pick(len(crops)))]
+    offsets = data["offsets"]
+    which = None if pick is None else np.unique(pick(len(offsets) - 1))
+    return decode_crops(data["encoded"], offsets, str(data["codec"]), tuple(int(v) for v in data["crop_shape"]), which)
+
+
+def read_crops(path: Path, pick=None) -> np.ndarray:
+    """Only the crop images of a cache file; ``pick(count)`` chooses which of its ``count`` crops
+    (returned once each, in order), so a clip of a few frames decodes only those."""
+    return _read_cache(path, lambda data: _crops_in(data, pick))
+
+
+def load_crops(path: Path, decode: bool = True) -> FaceCrops:
+    """A cache file, either format; ``decode=False`` leaves ``crops`` empty (for the summary alone)."""
+    def read(data) -> FaceCrops:
+        crops = _crops_in(data, None if decode else (lambda count: np.zeros(0, int)))
+        return FaceCrops(str(data["video_id"]), crops, data["frame_indices"], data["boxes"], data["detected"],
+                         int(data["faces_seen"]), int(data["frames_requested"]), json.loads(str(data["settings"])))
+
+    return _read_cache(path, read)
 
 
 def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings, detector=None) -> FaceCrops:

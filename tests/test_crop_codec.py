@@ -98,3 +98,21 @@ def test_a_damaged_cache_file_is_named_with_what_to_do(tmp_path):
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(UserInputError, match=r"torn\.npz.*extract again"):
         load_crops(path)
+
+
+@pytest.mark.parametrize("codec", ["jpeg", "raw"])
+@pytest.mark.parametrize("frames", [1, 3, 10, 14])
+def test_a_clip_decodes_only_its_crops_and_is_the_clip_of_all_of_them(tmp_path, codec, frames):
+    from unittest import mock
+
+    import cv2
+
+    from dfutils.clips import fit_clip, read_clip_crops
+
+    path = tmp_path / "v.npz"
+    save_crops(_result(ExtractionSettings(size=64, codec=codec), face_like_crops(count=10, size=64)), path)
+    with mock.patch.object(cv2, "imdecode", wraps=cv2.imdecode) as imdecode:
+        few = read_clip_crops(path, frames)
+    if codec == "jpeg":
+        assert imdecode.call_count == min(frames, 10)  # only what the clip uses
+    np.testing.assert_array_equal(fit_clip(few, frames, 32), fit_clip(load_crops(path).crops, frames, 32))
