@@ -27,7 +27,6 @@ def crop_statistics(path, frames: int = 8, crop: float = 0.5) -> np.ndarray:
 
 
 COLOUR_FEATURES = list(range(6))
-BASELINE_NAME = "crop statistics"  # its name among the models (the full feature set)
 
 
 def crop_statistics_features(index: pd.DataFrame, frames: int = 8, progress: bool = True) -> np.ndarray:
@@ -38,7 +37,7 @@ def crop_statistics_features(index: pd.DataFrame, frames: int = 8, progress: boo
                      progress_bar(index["path"], desc="crop statistics", unit="video", disable=not progress)])
 
 
-def _fitted(features: np.ndarray, labels: np.ndarray, seed: int):
+def fitted_baseline(features: np.ndarray, labels: np.ndarray, seed: int):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -67,19 +66,9 @@ def crop_statistics_baseline(index: pd.DataFrame, features: np.ndarray, seed: in
             test = (part["split"] == "test").to_numpy()
             x = features[index.index.get_indexer(rows_of)][:, columns]
             y = part["label"].to_numpy()
-            scores = _fitted(x[train], y[train], seed).predict_proba(x[test])[:, 1]
+            scores = fitted_baseline(x[train], y[train], seed).predict_proba(x[test])[:, 1]
             rows.append({
                 "features": name, "compression": compression, "test_videos": int(test.sum()),
                 "auc": roc_auc_score(y[test], scores), "accuracy": accuracy_score(y[test], scores > 0.5),
             })
     return pd.DataFrame(rows)
-
-
-def crop_statistics_predictions(index: pd.DataFrame, features: np.ndarray, seed: int = 0) -> pd.DataFrame:
-    """The baseline as a model like the others: trained on ``train`` (every feature), one row per
-    validation and test video with its fake probability, for the results tables and ``summary.csv``."""
-    train = (index["split"] == "train").to_numpy()
-    held_out = index["split"].isin(["val", "test"]).to_numpy()
-    model = _fitted(features[train], index["label"].to_numpy()[train], seed)
-    columns = [c for c in ("video_id", "label", "method", "compression", "split", "group") if c in index]
-    return index.loc[held_out, columns].assign(score=model.predict_proba(features[held_out])[:, 1]).reset_index(drop=True)

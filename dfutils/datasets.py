@@ -503,6 +503,25 @@ def index_dataset(dataset: str, root: str | Path, **options) -> pd.DataFrame:
     return INDEXERS[dataset](root, **options)
 
 
+def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, compressions=(), methods=(),
+                  celebdf_protocol: str = "official") -> tuple[Path, str, dict]:
+    """What a run's dataset parameters ask to index: ``(root folder, indexer, its options)``. SynthDF
+    is built at ``synth_root`` unless ``dataset_root`` names a folder, and indexed as FF++ (its layout)."""
+    if dataset == "synth":
+        root = Path(dataset_root) if dataset_root else Path(synth_root)
+    elif dataset_root:
+        root = Path(dataset_root)
+    else:
+        raise DatasetError(f"dataset_root: required for dataset {dataset!r} (the folder of the official download)")
+    indexer = "ffpp" if dataset == "synth" else dataset
+    options: dict = {"seed": seed}
+    if indexer == "ffpp":
+        options.update(compressions=list(compressions) or None, methods=list(methods) or None)
+    if indexer == "celebdf":
+        options["protocol"] = celebdf_protocol
+    return root, indexer, options
+
+
 def write_index(df: pd.DataFrame, out: str | Path) -> Path | None:
     """Write the index CSV, and ``<name>.missing.csv`` beside it when files were missing."""
     out = Path(out)

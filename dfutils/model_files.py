@@ -57,6 +57,17 @@ def save_model(model, path: str | Path, settings: dict, classifier=None) -> Path
     return path
 
 
+def save_classifier_file(classifier, path: str | Path, settings: dict) -> Path:
+    """A model file without a network (a scikit-learn detector): the settings and the classifier, atomically."""
+    import skops.io
+
+    path = Path(path)
+    with atomic_path(path, keep_suffix=True) as tmp, zipfile.ZipFile(tmp, "w") as bundle:
+        bundle.writestr(SETTINGS_MEMBER, json.dumps(settings, indent=1, sort_keys=True))
+        bundle.writestr(CLASSIFIER_MEMBER, skops.io.dumps(classifier))
+    return path
+
+
 def _members(path: Path) -> list[str]:
     if not path.is_file():
         raise UserInputError(f"{path}: model file not found")

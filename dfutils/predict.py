@@ -6,11 +6,13 @@ params file is needed: each video is sampled, its main face tracked and
 cropped exactly as in training, and scored. A video that cannot be read, has
 no face, or is not a video at all becomes a row with its error; the others go on.
 
-Still images are scored by the frame-level detectors (the frame classifier and
-the triplet pipelines): the face is found and cropped as in training, or, when
+Every detector of :mod:`dfutils.detectors` scores through its own model file:
+clip models (Paper A, the 3D CNN, frames + LSTM/GRU) read a clip of crops,
+frame models (frames, bagging, the triplet pipelines) each crop, and the
+crop-statistics baseline reads the video itself. Still images are scored by the
+frame-level detectors: the face is found and cropped as in training, or, when
 no face is found, the image is taken to be a face crop already and used as
-given (``faces_found`` 0). Clip models (Paper A, the 3D CNN) need a video and
-say so in the row.
+given (``faces_found`` 0). The others need a video and say so in the row.
 """
 
 from __future__ import annotations
@@ -27,9 +29,6 @@ from .errors import UserInputError
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 PREDICTION_COLUMNS = ["path", "score", "label_pred", "frames_used", "faces_found", "error"]
-CLIP_ARCHITECTURES = {"time_distributed", "conv3d"}
-FRAME_ARCHITECTURES = {"frames"}
-TRIPLET_ARCHITECTURES = {"triplet"}
 
 
 @dataclass
@@ -58,51 +57,22 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 
 class VideoScorer:
-    """A loaded model and what it needs to score one video."""
+    """A loaded detector (:func:`dfutils.detectors.load`) and what it needs to score one video."""
 
     def __init__(self, model_path: str | Path):
+        from . import detectors
         from .faces import ExtractionSettings
-        from .model_files import load_classifier, load_model
+        from .model_files import read_settings
 
-        self.model, self.settings = load_model(model_path)
-        architecture = self.settings.get("architecture")
-        if architecture not in CLIP_ARCHITECTURES | FRAME_ARCHITECTURES | TRIPLET_ARCHITECTURES:
-            raise UserInputError(
-                f"{model_path}: model architecture {architecture!r} cannot score raw videos; use a model saved by "
-                f"03_time_distributed, 04_frame_baselines (frames, 3D CNN) or 05_triplet")
-        missing = {"extraction", "frames", "size"} - set(self.settings)
-        if missing:
-            raise UserInputError(f"{model_path}: the model file lacks its preprocessing settings ({', '.join(sorted(missing))})")
-        self.architecture = architecture
-        self.frames, self.size = int(self.settings["frames"]), int(self.settings["size"])
-        self.extraction = ExtractionSettings(**self.settings["extraction"])
-        if architecture in TRIPLET_ARCHITECTURES:
-            from .facenet import FaceNetEmbedder
-
-            self.facenet = FaceNetEmbedder(self.settings["facenet_model"])
-            self.classifier = load_classifier(model_path)
+        self.detector = detectors.load(model_path)
+        self.settings = read_settings(model_path)
+        self.architecture = self.detector.architecture
+        self.frames = int(self.settings["frames"])
+        self.extraction = ExtractionSettings(**self.settings["extraction"]) if "extraction" in self.settings else None
 
     def frame_scores(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
-        """The video score and one score per used frame.
-
-        Frame models score every frame (video = mean, as in Paper B). Clip models score the
-        clip; their per-frame strip scores each frame as a clip of that frame repeated.
-        """
-        from .clips import fit_clip
-
-        clip = fit_clip(crops, self.frames, self.size)
-        if self.architecture in TRIPLET_ARCHITECTURES:
-            # FaceNet -> triplet network -> classifier per frame; the video is the mean (Paper B)
-            projected = np.asarray(self.model.predict_on_batch(self.facenet.embed(clip.astype(np.uint8))))
-            per_frame = self.classifier.predict_proba(projected)[:, 1]
-            return float(per_frame.mean()), per_frame
-        if self.architecture in FRAME_ARCHITECTURES:
-            per_frame = np.asarray(self.model.predict_on_batch(clip)).reshape(-1)
-            return float(per_frame.mean()), per_frame
-        score = float(np.asarray(self.model.predict_on_batch(clip[None])).reshape(-1)[0])
-        repeated = np.repeat(clip[:, None], self.frames, axis=1)
-        per_frame = np.asarray(self.model.predict_on_batch(repeated)).reshape(-1)
-        return score, per_frame
+        """The video score and one score per used frame (see each detector's ``score_crops``)."""
+        return self.detector.score_crops(crops)
 
     def score(self, path: Path, strips_dir: Path | None = None, threshold: float = 0.5) -> Prediction:
         row = Prediction(str(path))
@@ -113,10 +83,12 @@ class VideoScorer:
         if suffix not in VIDEO_SUFFIXES | IMAGE_SUFFIXES:
             row.error = f"not a video or image file (suffix {path.suffix or 'none'!r})"
             return row
-        if suffix in IMAGE_SUFFIXES and self.architecture in CLIP_ARCHITECTURES:
-            row.error = (f"a still image cannot be scored by this {self.architecture} model: it reads clips of "
-                         f"{self.frames} frames, so it needs a video (frame-level models score images)")
+        if suffix in IMAGE_SUFFIXES and self.detector.input != "frame":
+            row.error = (f"a still image cannot be scored by this {self.architecture} model: it reads "
+                         f"{self.frames} frames of a video (frame-level models score images)")
             return row
+        if self.detector.input == "video":  # a detector that reads the video itself, not face crops
+            return self.score_whole_video(path, row, threshold)
         try:
             crops, row.faces_found = self.image_crop(path) if suffix in IMAGE_SUFFIXES else self.video_crops(path)
         except UserInputError as error:  # already names the file and the reason
@@ -134,6 +106,16 @@ class VideoScorer:
         row.label_pred = "fake" if row.score > threshold else "real"
         if strips_dir is not None:
             self.save_strip(path, crops, per_frame, row.score, strips_dir)
+        return row
+
+    def score_whole_video(self, path: Path, row: Prediction, threshold: float) -> Prediction:
+        try:
+            row.score, per_frame = self.detector.score_video(path)
+        except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the others
+            row.error = f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            return row
+        row.frames_used = len(per_frame)
+        row.label_pred = "fake" if row.score > threshold else "real"
         return row
 
     def video_crops(self, path: Path) -> tuple[np.ndarray, int]:

@@ -28,3 +28,9 @@ def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str,
     path = write_csv(table.assign(model=model_name), run_dir / "predictions.csv")
     write_text(run_dir / "info.json", json.dumps({"model": model_name, "paper": paper, **info}, indent=1, default=str))
     return path
+
+
+def combine(tables: dict[str, pd.DataFrame], split: str | None = None) -> pd.DataFrame:
+    """Prediction tables by model name as one table with a ``model`` column (only ``split``'s rows when given)."""
+    table = pd.concat([part.assign(model=name) for name, part in tables.items()], ignore_index=True)
+    return table if split is None else table[table["split"] == split]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import metrics
 from .atomic import write_csv
+from .detectors.registry import models_for_row
 
 # --------------------------------------------------------------------------- the papers' numbers
 PAPER_A_DATASET = "DFDC (Singh et al. 2020, Table 2)"
@@ -39,23 +40,16 @@ PAPER_B_TABLE3 = pd.DataFrame(  # FF++ c40 triplet classifiers, %
     [("triplets + RF", 89.84, 82.73, 86.14, 92.85, 12.14), ("triplets + SGD", 90.55, 82.74, 86.47, 92.9, 10.07)],
     columns=["model", "precision %", "recall %", "F1 %", "AUC %", "EER %"]).set_index("model")
 
-# which of our models stands for each row of Paper B's tables
-PAPER_B_ROWS = {
-    "frames only": ["frames"],
-    "frames + bagging": ["frames + bagging"],
-    "3D convolution": ["3D CNN"],
-    "frames + LSTM/GRU": ["frames + LSTM", "frames + GRU"],
-    "triplets": ["triplets (semi-hard) + RF", "triplets (semi-hard) + SGD"],
-    "triplets (semi-hard)": ["triplets (semi-hard) + RF", "triplets (semi-hard) + SGD"],
-    "triplets + RF": ["triplets (semi-hard) + RF"],
-    "triplets + SGD": ["triplets (semi-hard) + SGD"],
-}
 PERCENT = {"accuracy": "accuracy %", "auc": "AUC %", "precision": "precision %", "recall": "recall %", "f1": "F1 %", "eer": "EER %"}
 
 
 # --------------------------------------------------------------------------- collecting runs
-def collect_predictions(artifacts: str | Path) -> pd.DataFrame:
-    """Every model's per-video predictions under ``artifacts/models/*/predictions.csv``."""
+def collect_predictions(artifacts: str | Path, required: bool = False) -> pd.DataFrame:
+    """Every model's per-video predictions under ``artifacts/models/*/predictions.csv``
+    (``required``: none is an error that says to run the training notebooks first)."""
+    if required and not any(Path(artifacts).glob("models/*/predictions.csv")):
+        raise FileNotFoundError(f"{Path(artifacts) / 'models'}: no predictions.csv yet; run the training "
+                                "notebooks (03 to 05) first")
     tables = []
     for path in sorted(Path(artifacts).glob("models/*/predictions.csv")):
         table = pd.read_csv(path, keep_default_na=False)
@@ -76,6 +70,16 @@ def collect_info(artifacts: str | Path) -> dict[str, dict]:
         record = json.loads(path.read_text())
         info[record.get("model", path.parent.name)] = record
     return info
+
+
+def model_file(artifacts: str | Path, model: str) -> Path | None:
+    """The model file the detector of that name left in this run (``None`` when it left none)."""
+    import json
+
+    for path in sorted(Path(artifacts).glob("models/*/info.json")):
+        if json.loads(path.read_text()).get("model") == model and (path.parent / "model.keras").is_file():
+            return path.parent / "model.keras"
+    return None
 
 
 def collect_histories(artifacts: str | Path) -> dict[str, pd.DataFrame]:
@@ -171,11 +175,6 @@ STAND_IN_NAMES = {"efficientnet_lite0": "EfficientNet-Lite0", "efficientnet_lite
                   "efficientnet_lite2": "EfficientNet-Lite2"}
 
 
-def paper_a_model_name(backbone: str, weights: str) -> str:
-    """The name a Paper A run goes by: ``time-distributed <backbone>``, ``, from scratch`` without ImageNet."""
-    return f"time-distributed {backbone}" + ("" if weights == "imagenet" else ", from scratch")
-
-
 def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int = 10, seed: int = 0) -> pd.DataFrame:
     """Table 2 of Paper A, "ours / paper" in every cell, a row per run of each backbone.
 
@@ -228,7 +227,7 @@ def _ours(predictions: pd.DataFrame, row: str, compression: str | None) -> dict 
     if compression and compression in set(part.get("compression", [])):
         part = part[part["compression"] == compression]
     candidates = []
-    for model in PAPER_B_ROWS.get(row, []):
+    for model in models_for_row(row):
         scored = part[part["model"] == model]
         if not scored.empty and scored["label"].nunique() == 2:
             candidates.append((model, metrics.video_metrics(scored["label"], scored["score"])))

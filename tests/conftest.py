@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from dfutils import config
+from dfutils.faces import FaceCrops, save_crops
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,3 +67,20 @@ def write_json(path: Path, data) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
     return path
+
+
+@pytest.fixture
+def crop_cache(tmp_path):
+    """A tiny face cache: fakes have a bright square in the face, reals do not."""
+    rows = []
+    generator = np.random.default_rng(0)
+    for n in range(24):
+        label = n % 2
+        crops = generator.integers(60, 120, (5, 32, 32, 3)).astype(np.uint8)
+        if label:
+            crops[:, 10:22, 10:22] = 230
+        name = f"crops/v{n}.npz"
+        save_crops(FaceCrops(f"v{n}", crops, np.arange(5), np.zeros((5, 4)), np.ones(5, bool), 1, 5,
+                             {"detector": "mtcnn", "size": 32}), tmp_path / name)
+        rows.append({"video_id": f"v{n}", "label": label, "crops": name, "split": "train" if n < 16 else "val"})
+    return tmp_path, pd.DataFrame(rows)

@@ -31,6 +31,13 @@ def test_notebook_hygiene(path):
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name} is committed with outputs"
             assert cell.get("execution_count") is None, f"{path.name} is committed with execution counts"
+    # notebooks tell the story; the work is in dfutils (one source, tested)
+    for number, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] == "code" and "parameters" not in cell.get("metadata", {}).get("tags", []):
+            lines = "".join(cell["source"]).splitlines()
+            assert len(lines) <= 15, f"{path.name}, cell {number}: {len(lines)} lines (at most 15; move logic to dfutils)"
+            assert not any(line.lstrip().startswith(("def ", "class ")) for line in lines), \
+                f"{path.name}, cell {number} defines a function or class (it belongs in dfutils)"
     # papermill parses the cell with its own regex; it must see the same parameters
     assert set(papermill.inspect_notebook(str(path))) == set(declared)
 

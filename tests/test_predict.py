@@ -66,14 +66,18 @@ def test_model_without_settings_or_of_the_wrong_kind_is_refused(tmp_path):
 
 
 def test_clip_model_gives_a_video_score_and_one_strip_score_per_frame():
+    from types import SimpleNamespace
+
     import numpy as np
+
+    from dfutils.detectors.clip_models import KerasClipModel
 
     keras.utils.set_random_seed(1)
     model = models.build_conv3d(3, 32, (4,))
-    scorer = VideoScorer.__new__(VideoScorer)
-    scorer.model, scorer.architecture, scorer.frames, scorer.size = model, "conv3d", 3, 32
+    scorer = KerasClipModel(None, SimpleNamespace(frames=3, size=32, batch_size=8), seed=0)
+    scorer.model = model
     crops = np.random.default_rng(0).integers(0, 256, (5, 40, 40, 3)).astype(np.uint8)
-    score, per_frame = scorer.frame_scores(crops)
+    score, per_frame = scorer.score_crops(crops)
     clip = clips.fit_clip(crops, 3, 32)
     assert score == pytest.approx(float(model.predict(clip[None], verbose=0)[0, 0]), abs=1e-5)
     assert per_frame.shape == (3,)

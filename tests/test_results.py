@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dfutils import results
+from dfutils.detectors import registry
 from dfutils.predictions import write_predictions
 
 
@@ -33,8 +34,8 @@ def artifacts(tmp_path):
             ("frames", "B", 0.2, {}), ("triplets (semi-hard) + RF", "B", 0.8, {}), ("crop statistics", "baseline", 0.1, {}))
     for model, paper, quality, info in runs:
         table = fake_predictions(model, len(model), quality).drop(columns="model")
-        slug = model.replace(" ", "-").replace("(", "").replace(")", "")
-        write_predictions(table, tmp_path / "models" / slug, model, paper=paper, **info)
+        folder = registry.entry(model).folder.format(backbone=info.get("backbone", "xception"))
+        write_predictions(table, tmp_path / "models" / folder, model, paper=paper, **info)
     return tmp_path
 
 
@@ -103,3 +104,12 @@ def test_method_breakdown_scores_each_method_against_all_reals(artifacts):
     assert by_method.loc["frames", "FaceSwap"] == pytest.approx(roc_auc_score(both["label"], both["score"]))
     assert set(results.breakdown(predictions, "compression").columns) == {"c23", "c40"}
     assert results.confusions(predictions)["frames"].to_numpy().sum() == 60
+
+
+def test_model_file_is_found_by_the_detectors_name_and_no_predictions_is_an_error(artifacts, tmp_path):
+    folder = artifacts / "models" / "frames-xception"
+    (folder / "model.keras").write_bytes(b"")
+    assert results.model_file(artifacts, "frames") == folder / "model.keras"
+    assert results.model_file(artifacts, "3D CNN") is None  # it left no model file
+    with pytest.raises(FileNotFoundError, match="run the training notebooks"):
+        results.collect_predictions(tmp_path / "empty", required=True)

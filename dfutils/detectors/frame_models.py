@@ -1,0 +1,198 @@
+"""Paper B's frame-level detectors: a classifier of single face crops (a video's score is the mean
+over its frames), its bagging ensemble, and LSTM/GRU over its per-frame embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .. import datasets, metrics, model_files, models, training
+from ..clips import ClipDataset, FrameDataset, fit_clip
+from .base import Detector, RunData, video_columns
+from .settings import FrameSettings, SequenceSettings
+
+SCORING_BATCH = 8  # clips per batch when scoring
+
+
+class FrameClassifier(Detector):
+    """Frames only: the backbone fine-tuned on single face crops that carry their video's label."""
+
+    architecture = "frames"
+    input = "frame"
+
+    def __init__(self, entry, settings: FrameSettings, seed: int):
+        super().__init__(entry, settings, seed)
+        self.model: keras.Model | None = None
+        self.extraction: dict = {}
+        self._embeddings: dict = {}
+
+    # ----------------------------------------------------------------- training
+    def new_model(self) -> keras.Model:
+        s = self.settings
+        model = models.build_frame_classifier(s.backbone, s.size, s.weights)
+        return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
+
+    def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
+        s = self.settings
+        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed)
+
+    def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
+              checkpoint: bool = True) -> pd.DataFrame:
+        """Train ``model`` on the frames of ``table``'s videos, classes weighted to count equally."""
+        return training.fit(model, self.frame_data(data, table, shuffle=True), self.frame_data(data, data.split("val")),
+                            out_dir, epochs=epochs, patience=self.settings.patience,
+                            class_weight=training.balanced_class_weight(table["label"]), checkpoint=checkpoint)
+
+    def fit(self, data: RunData) -> pd.DataFrame:
+        self.model = self.new_model()
+        self.extraction = data.extraction
+        return self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
+
+    # ----------------------------------------------------------------- scoring
+    def scoring_clips(self, data: RunData, split: str, frames: int | None = None) -> ClipDataset:
+        return ClipDataset(data.split(split), data.faces, frames or self.settings.frames_per_video, self.settings.size,
+                           SCORING_BATCH)
+
+    def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        return training.frame_predict_table(self.model, self.scoring_clips(data, split))
+
+    def clip_embeddings(self, data: RunData, split: str, frames: int) -> np.ndarray:
+        """The fine-tuned model's 512-d embedding of ``frames`` crops of every video of a split (kept)."""
+        key = (split, frames)
+        if key not in self._embeddings:
+            extractor = models.embedding_extractor(self.model)
+            self._embeddings[key] = training.clip_embeddings(extractor, self.scoring_clips(data, split, frames))
+        return self._embeddings[key]
+
+    def info(self) -> dict:
+        return {"backbone": self.settings.backbone, "weights": self.settings.weights}
+
+    # ----------------------------------------------------------------- the model file
+    def save(self, path: str | Path) -> Path:
+        s = self.settings
+        return model_files.save_model(self.model, path, self.model_settings(
+            self.extraction, frames=s.frames_per_video, size=s.size, backbone=s.backbone))
+
+    @classmethod
+    def load(cls, path: str | Path, settings: dict) -> Detector:
+        detector = cls(None, SimpleNamespace(frames_per_video=int(settings["frames"]), size=int(settings["size"])), 0)
+        detector.model, _ = model_files.load_model(path)
+        detector.extraction = {"extraction": settings["extraction"]}
+        return detector
+
+    def frame_probabilities(self, crops: np.ndarray) -> np.ndarray:
+        clip = fit_clip(crops, self.settings.frames_per_video, self.settings.size)
+        return np.asarray(self.model.predict_on_batch(clip))
+
+    def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
+        per_frame = self.frame_probabilities(crops).reshape(-1)
+        return float(per_frame.mean()), per_frame
+
+
+class Bagging(FrameClassifier):
+    """Frames + bagging: the fakes cut into parts, each with all the reals; one frame classifier per
+    part; a video is fake when most of them say so (see :func:`metrics.majority_vote`)."""
+
+    architecture = "frames_bagging"
+
+    def __init__(self, entry, settings: FrameSettings, seed: int):
+        super().__init__(entry, settings, seed)
+        self.part_weights: list[list[np.ndarray]] = []
+
+    def fit(self, data: RunData) -> None:
+        s = self.settings
+        parts = datasets.bagging_parts(data.split("train"), s.bagging_parts, seed=self.seed)
+        # one compiled model, restarted from fresh weights for every part (no new graph tracing)
+        retrainer = training.Retrainer(self.new_model())
+        for number, part in enumerate(parts, start=1):
+            print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
+                  f"{int((part['label'] == 1).sum())} fake videos")
+            keras.utils.set_random_seed(self.seed + number)
+            part_model = retrainer.restart(models.build_frame_classifier(s.backbone, s.size, s.weights).get_weights())
+            # no checkpoint file per part: the ensemble is saved once, as one model file
+            self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
+            self.part_weights.append(part_model.get_weights())
+        self.model, self.extraction = retrainer.model, data.extraction
+        return None
+
+    def part_scores(self, data: RunData, split: str) -> np.ndarray:
+        """Each part's video scores, parts x videos."""
+        dataset = self.scoring_clips(data, split)
+        scores = []
+        for weights in self.part_weights:
+            self.model.set_weights(weights)
+            scores.append(training.frame_predict_table(self.model, dataset)["score"].to_numpy())
+        return np.array(scores)
+
+    def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        scores = self.part_scores(data, split)
+        return video_columns(data.split(split)).assign(score=metrics.majority_vote(scores),
+                                                       mean_probability=scores.mean(axis=0))
+
+    def info(self) -> dict:
+        return {"backbone": self.settings.backbone, "weights": self.settings.weights, "parts": len(self.part_weights)}
+
+    def ensemble(self) -> keras.Model:
+        """Every part's classifier on one face crop: (batch, parts) probabilities."""
+        s = self.settings
+        image = keras.Input((s.size, s.size, 3), name="face")
+        outputs = []
+        for number, weights in enumerate(self.part_weights, start=1):
+            part = models.build_frame_classifier(s.backbone, s.size, None)
+            part.set_weights(weights)
+            outputs.append(keras.Model(part.input, part.output, name=f"part{number}")(image))
+        return keras.Model(image, keras.layers.Concatenate(name="part_probabilities")(outputs), name="bagging")
+
+    def save(self, path: str | Path) -> Path:
+        s = self.settings
+        return model_files.save_model(self.ensemble(), path, self.model_settings(
+            self.extraction, frames=s.frames_per_video, size=s.size, backbone=s.backbone, parts=len(self.part_weights)))
+
+    def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
+        probabilities = self.frame_probabilities(crops)  # frames x parts
+        score = metrics.majority_vote(probabilities.mean(axis=0)[:, None])[0]
+        return float(score), probabilities.mean(axis=1)
+
+
+class Sequence(Detector):
+    """Frames + LSTM / GRU: one recurrent layer over the fine-tuned frame classifier's per-frame embeddings."""
+
+    architecture = "frames_sequence"
+
+    def __init__(self, entry, settings: SequenceSettings, seed: int, cell: str = "lstm",
+                 frames: FrameClassifier | None = None):
+        super().__init__(entry, settings, seed)
+        if frames is None:
+            raise ValueError(f"{entry.name}: needs the trained frame classifier (frames=...)")
+        self.cell, self.frames = cell, frames
+        self.model: keras.Model | None = None
+
+    def sequences(self, data: RunData, split: str) -> np.ndarray:
+        return self.frames.clip_embeddings(data, split, self.settings.frames)
+
+    def fit(self, data: RunData) -> pd.DataFrame:
+        s = self.settings
+        train, val = self.sequences(data, "train"), self.sequences(data, "val")
+        labels = {split: data.split(split)["label"].to_numpy(np.float32) for split in ("train", "val")}
+        keras.utils.set_random_seed(self.seed)
+        self.model = models.build_sequence_classifier(self.cell, s.frames, train.shape[-1], s.units)
+        training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
+        return training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
+                            epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
+                            class_weight=training.balanced_class_weight(labels["train"]))
+
+    def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        scores = np.asarray(self.model.predict(self.sequences(data, split), verbose=0)).reshape(-1)
+        return video_columns(data.split(split)).assign(score=scores)
+
+    def save(self, path: str | Path) -> Path:
+        """One clip model (frame classifier up to its embedding, then the recurrent layer) that scores raw videos."""
+        from .clip_models import as_clip_model
+
+        network = as_clip_model(self.model, models.embedding_extractor(self.frames.model), self.settings.frames)
+        return model_files.save_model(network, path, self.model_settings(
+            self.frames.extraction, frames=self.settings.frames, size=self.frames.settings.size, cell=self.cell))

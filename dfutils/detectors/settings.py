@@ -1,0 +1,108 @@
+"""The hyperparameters of each detector family, one small dataclass each (the notebooks' parameters
+fill them; a detector reads nothing else). Defaults are the papers' values where given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class PaperASettings:
+    """Paper A: a backbone on every frame, an LSTM over the frames, dense layers."""
+
+    backbone: str = "efficientnet_b1"
+    weights: str = "imagenet"
+    frames: int = 30
+    size: int = 240
+    lstm_units: int = 128
+    dense_units: int = 64
+    dropout_rate: float = 0.3
+    epochs: int = 20
+    patience: int = 5
+    batch_size: int = 2
+    learning_rate: float = 1e-4
+    augment: bool = False
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """Paper B's frame classifier (frames only, bagging, and the embeddings of LSTM/GRU)."""
+
+    backbone: str = "xception"
+    weights: str = "imagenet"
+    size: int = 299
+    frames_per_video: int = 25
+    epochs: int = 30
+    patience: int = 5
+    batch_size: int = 32
+    learning_rate: float = 0.002
+    schedule_decay: float = 0.004
+    bagging_parts: int = 7
+    bagging_epochs: int = 30
+
+
+@dataclass(frozen=True)
+class SequenceSettings:
+    """Paper B's frames + LSTM/GRU: a recurrent layer over the frame classifier's embeddings."""
+
+    frames: int = 25
+    units: int = 32
+    epochs: int = 50
+    patience: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+
+
+@dataclass(frozen=True)
+class Conv3DSettings:
+    """Paper B's 3D CNN, trained from scratch."""
+
+    frames: int = 32
+    size: int = 112
+    filters: tuple = (64, 128, 256, 256, 512, 512)
+    epochs: int = 30
+    patience: int = 5
+    batch_size: int = 4
+    learning_rate: float = 1e-4
+
+
+@dataclass(frozen=True)
+class TripletSettings:
+    """Paper B's proposal: FaceNet embeddings, a triplet network, a Random Forest or SGD classifier."""
+
+    facenet_model: str = "20180402-114759"
+    frames_per_video: int = 25
+    margin: float = 0.2
+    hidden_units: int = 256
+    embedding_dim: int = 64
+    epochs: int = 30
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    trees: int = 200
+
+
+@dataclass(frozen=True)
+class CropStatisticsSettings:
+    """The trivial-cue baseline: colour, sharpness and motion of the central crop of raw frames."""
+
+    frames: int = 8
+
+
+def from_parameters(settings_class, parameters: dict, prefix: str = "", **values):
+    """A settings dataclass from a notebook's parameters: each field taken from ``parameters[prefix + field]``
+    where the notebook has it, else from ``values``, else the field's default."""
+    from dataclasses import fields
+
+    chosen = {}
+    for field_ in fields(settings_class):
+        if field_.name in values:
+            chosen[field_.name] = values[field_.name]
+        elif prefix + field_.name in parameters:
+            chosen[field_.name] = parameters[prefix + field_.name]
+    unknown = set(values) - {field_.name for field_ in fields(settings_class)}
+    if unknown:
+        raise TypeError(f"{settings_class.__name__}: no field {', '.join(sorted(unknown))}")
+    value = settings_class(**chosen)
+    if "filters" in chosen:  # a YAML list becomes a tuple: settings are frozen and hashable
+        value = replace(value, filters=tuple(chosen["filters"]))
+    return value

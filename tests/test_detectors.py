@@ -1,0 +1,173 @@
+"""The detector registry and every detector's interface: fit, predict, run, save, load and score.
+
+A tiny run (24 videos, fakes with a bright square on the face) is enough to check the contract
+each detector keeps with the notebooks, ``dfutils predict`` and the results tables; whether the
+methods learn is the demo's job (its report), not a unit test's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import cv2
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import detectors, models, results
+from dfutils.clips import read_clip_crops
+from dfutils.detectors import registry
+from dfutils.detectors.base import VIDEO_COLUMNS, Detector, RunData
+from dfutils.detectors.settings import (
+    Conv3DSettings,
+    CropStatisticsSettings,
+    FrameSettings,
+    PaperASettings,
+    SequenceSettings,
+    TripletSettings,
+    from_parameters,
+)
+from dfutils.errors import UserInputError
+from dfutils.faces import FaceCrops, save_crops
+from dfutils.layout import RunLayout
+
+SIZE = 32
+EXTRACTION = {"extraction": {"detector": "mtcnn", "frames": 4, "fps": None, "size": SIZE, "margin": 0.1,
+                             "margin_px": 0, "detect_side": 160, "min_score": None, "keyframe_every": None}}
+
+
+# --------------------------------------------------------------------------- the catalogue
+def test_every_entry_names_a_detector_class_with_the_whole_interface():
+    for entry in registry.ENTRIES:
+        cls = registry.implementation(entry.implementation)
+        assert issubclass(cls, Detector), entry.name
+        for method in ("fit", "predict", "save", "load"):
+            assert getattr(cls, method) is not getattr(Detector, method), f"{entry.name}: {method} not implemented"
+        assert entry.paper in registry.PAPERS
+    for architecture, path in registry.ARCHITECTURES.items():
+        assert registry.implementation(path).load is not Detector.load, architecture
+    assert len(registry.BY_NAME) == len(registry.ENTRIES)  # names are unique
+    assert len({entry.folder for entry in registry.ENTRIES}) == len(registry.ENTRIES)  # and so are folders
+
+
+def test_every_row_of_paper_b_tables_has_a_detector_and_paper_a_covers_every_backbone():
+    for table in (results.PAPER_B_TABLE1, results.PAPER_B_TABLE2, results.PAPER_B_TABLE3):
+        for row in table.index:
+            assert registry.models_for_row(row), f"Paper B row {row!r} has no detector"
+    assert set(registry.PAPER_A_ROWS) == set(models.BACKBONES)
+    for backbone, row in registry.PAPER_A_ROWS.items():
+        assert results.PAPER_A_BACKBONES[models.BACKBONES[backbone].paper_backbone(backbone)] == row
+
+
+def test_unknown_names_and_mismatched_settings_are_clear_errors():
+    with pytest.raises(UserInputError, match="unknown; known detectors: time-distributed"):
+        detectors.create("frames + transformer", FrameSettings(), 0)
+    with pytest.raises(ValueError, match="use the entry of that backbone"):
+        detectors.create("time-distributed xception", PaperASettings(backbone="efficientnet_b0"), 0)
+
+
+def test_settings_come_from_a_notebooks_parameters():
+    parameters = {"conv3d_frames": 4, "conv3d_filters": [8, 16], "epochs": 99, "patience": 3}
+    settings = from_parameters(Conv3DSettings, parameters, prefix="conv3d_", patience=2)
+    assert (settings.frames, settings.filters, settings.patience) == (4, (8, 16), 2)
+    assert settings.epochs == Conv3DSettings().epochs  # 'epochs' is the frame model's, not the 3D CNN's
+    with pytest.raises(TypeError, match="no field units"):
+        from_parameters(Conv3DSettings, {}, units=3)
+    every = {field.name: field.default for field in fields(TripletSettings)}
+    assert from_parameters(TripletSettings, {**every, "trees": 7}).trees == 7
+
+
+# --------------------------------------------------------------------------- a tiny run
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """24 videos (16 train, 4 val, 4 test; half fake) with crops and a small video file each."""
+    root = tmp_path_factory.mktemp("run")
+    generator = np.random.default_rng(0)
+    rows = []
+    for number in range(24):
+        label = number % 2
+        crops = generator.integers(60, 120, (4, SIZE, SIZE, 3)).astype(np.uint8)
+        if label:
+            crops[:, 10:22, 10:22] = 230
+        video_id = f"v{number:02d}.mp4"
+        save_crops(FaceCrops(video_id, crops, np.arange(4), np.zeros((4, 4)), np.ones(4, bool), 1, 4,
+                             {**EXTRACTION["extraction"], "codec": "raw"}), root / "faces" / "crops" / f"{video_id}.npz")
+        path = root / "videos" / video_id
+        path.parent.mkdir(exist_ok=True)
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (SIZE, SIZE))
+        for crop in crops:
+            writer.write(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+        writer.release()
+        split = "train" if number < 16 else ("val" if number < 20 else "test")
+        rows.append({"video_id": video_id, "path": str(path), "label": label, "method": "Fake" if label else "real",
+                     "compression": "c23", "split": split, "group": f"g{number}", "crops": f"crops/{video_id}.npz"})
+    return RunData(RunLayout(root, root), pd.DataFrame(rows), EXTRACTION)
+
+
+FRAME = FrameSettings(backbone="efficientnet_lite0", weights="none", size=SIZE, frames_per_video=2, epochs=1,
+                      batch_size=8, learning_rate=1e-3, bagging_parts=2, bagging_epochs=1)
+TRIPLET = TripletSettings(facenet_model="keras-facenet-128", frames_per_video=2, hidden_units=16, embedding_dim=8,
+                          epochs=2, batch_size=16, trees=10)
+
+
+def _trained(name: str, data: RunData) -> Detector:
+    """A registered detector trained and run on the tiny run (the LSTM/GRU on a trained frame classifier)."""
+    keras.utils.set_random_seed(0)
+    if name.startswith("time-distributed"):
+        settings = PaperASettings(backbone="efficientnet_lite0", weights="none", frames=2, size=SIZE, lstm_units=4,
+                                  dense_units=4, epochs=1, batch_size=4)
+        return _run(detectors.create(name, settings, 0), data)
+    if name in ("frames + LSTM", "frames + GRU"):
+        frames = detectors.create("frames", FRAME, 0)
+        frames.fit(data)
+        return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
+    settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
+                "3D CNN": Conv3DSettings(frames=2, size=SIZE, filters=(4, 8), epochs=1, batch_size=4)}.get(name, TRIPLET)
+    return _run(detectors.create(name, settings, 0), data)
+
+
+def _run(detector: Detector, data: RunData) -> Detector:
+    detector.predictions_made = detector.run(data)
+    return detector
+
+
+SMOKE = ["time-distributed efficientnet_lite0, from scratch", "frames", "frames + bagging", "frames + LSTM",
+         "frames + GRU", "3D CNN", "triplets (semi-hard) + RF", "triplets (random) + SGD", "FaceNet + RF",
+         "crop statistics"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SMOKE)
+def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, tiny_run):
+    """Every family of the catalogue: run() writes the prediction table and info the results read, and the
+    model file alone (what dfutils predict loads) gives the same score for a test video."""
+    detector = _trained(name, tiny_run)
+    table = detector.predictions_made
+    assert list(table.columns[:len(VIDEO_COLUMNS)]) == VIDEO_COLUMNS
+    assert sorted(table["video_id"]) == sorted(tiny_run.clips.loc[tiny_run.clips["split"].isin(["val", "test"]), "video_id"])
+    assert table["score"].between(0, 1).all() and table["score"].notna().all()
+    folder = tiny_run.layout.model_dir(detector.folder)
+    written = pd.read_csv(folder / "predictions.csv", keep_default_na=False)
+    assert set(written["model"]) == {name}
+    info = json.loads((folder / "info.json").read_text())
+    assert (info["model"], info["paper"]) == (name, registry.entry(name).paper)
+
+    loaded = detectors.load(folder / "model.keras")
+    assert type(loaded).load is type(detector).load or loaded.architecture == detector.architecture
+    video = tiny_run.split("test").iloc[0]
+    expected = float(table.set_index("video_id").loc[video["video_id"], "score"])
+    if loaded.input == "video":
+        score, per_frame = loaded.score_video(video["path"])
+    else:
+        score, per_frame = loaded.score_crops(read_clip_crops(tiny_run.faces / video["crops"], 4))
+    assert score == pytest.approx(expected, abs=1e-4)
+    assert len(per_frame) >= 1
+
+
+def test_a_model_file_without_a_known_architecture_is_refused(tmp_path):
+    bare = tmp_path / "bare.keras"
+    models.build_sequence_classifier("gru", 3, 8).save(bare)
+    with pytest.raises(UserInputError, match="architecture None cannot score"):
+        detectors.load(bare)
