@@ -129,3 +129,24 @@ def test_a_lambda_layer_is_refused_in_a_fresh_process(tmp_path):
     assert not marker.exists()
     keras.models.load_model(path, safe_mode=False)(np.zeros((1, 4), np.float32))  # the payload is real
     assert marker.exists()
+
+
+def test_a_model_file_holds_the_network_without_the_optimizer_state(tmp_path):
+    """The file a user shares is the network: a trained model's optimizer moments would triple it."""
+    import zipfile
+
+    import h5py
+    import keras
+    import numpy as np
+
+    model = models.build_conv3d(4, 32, (4, 8))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    model.fit(np.zeros((4, 4, 32, 32, 3)), np.array([0, 1, 0, 1.0]), verbose=0)
+    path = model_files.save_model(model, tmp_path / "conv3d.keras", {"architecture": "conv3d"})
+    with zipfile.ZipFile(path) as bundle:
+        bundle.extract("model.weights.h5", tmp_path)
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        assert "optimizer" not in weights and "layers" in weights
+    loaded, settings = model_files.load_model(path)
+    batch = np.random.default_rng(0).uniform(0, 255, (2, 4, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(loaded.predict(batch, verbose=0), model.predict(batch, verbose=0), atol=1e-6)

@@ -14,6 +14,7 @@ import importlib
 from dataclasses import dataclass, field
 
 from ..errors import UserInputError
+from ..papers import PAPER_A_BACKBONES
 
 PAPERS = ("A", "B", "baseline")
 
@@ -38,11 +39,8 @@ def implementation(path: str) -> type:
 
 
 # Paper A, Table 2 rows by backbone: the paper's four, and the offline stand-ins beside the one they replace
-PAPER_A_ROWS = {
-    "efficientnet_b1": "EfficientNet-B1", "efficientnet_b0": "EfficientNet-B0", "xception": "XceptionNet",
-    "inception_v3": "InceptionV3", "efficientnet_lite0": "EfficientNet-B0", "efficientnet_lite1": "EfficientNet-B1",
-    "efficientnet_lite2": "EfficientNet-B1",
-}
+PAPER_A_ROWS = {**PAPER_A_BACKBONES, "efficientnet_lite0": "EfficientNet-B0", "efficientnet_lite1": "EfficientNet-B1",
+                "efficientnet_lite2": "EfficientNet-B1"}
 
 
 def paper_a_name(backbone: str, weights: str) -> str:
