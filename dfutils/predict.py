@@ -85,7 +85,7 @@ class VideoScorer:
             return row
         if suffix in IMAGE_SUFFIXES and self.detector.input != "frame":
             row.error = (f"a still image cannot be scored by this {self.architecture} model: it reads "
-                         f"{self.frames} frames of a video (frame-level models score images)")
+                         f"{self.frames} frames of a video, so it needs a video (frame-level models score images)")
             return row
         if self.detector.input == "video":  # a detector that reads the video itself, not face crops
             return self.score_whole_video(path, row, threshold)
