@@ -86,6 +86,7 @@ def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, 
     import keras
 
     from . import models, training
+    from .clips import ClipDataset, FrameDataset
 
     keras.utils.set_random_seed(seed)
     train = keep_identities(clips[clips["split"] == "train"], identities, variant.identities, seed)
@@ -94,12 +95,12 @@ def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, 
                                    keras.optimizers.Adam(learning_rate))
 
     def frames_of(table, shuffle=False):
-        return training.FrameDataset(table, faces_dir, frames, variant.size, batch_size, shuffle=shuffle, seed=seed)
+        return FrameDataset(table, faces_dir, frames, variant.size, batch_size, shuffle=shuffle, seed=seed)
 
     history = training.fit(model, frames_of(train, shuffle=True), frames_of(clips[clips["split"] == "val"]), out_dir,
                            epochs=variant.epochs, patience=patience, verbose=0, checkpoint=False,
                            class_weight=training.balanced_class_weight(train["label"]))
-    scored = pd.concat([training.frame_predict_table(model, training.ClipDataset(clips[clips["split"] == split],
+    scored = pd.concat([training.frame_predict_table(model, ClipDataset(clips[clips["split"] == split],
                                                                                   faces_dir, frames, variant.size, 8))
                         for split in ("val", "test")])
     record = {"lever": variant.lever, "variant": variant.label, "training_videos": len(train),

@@ -60,3 +60,17 @@ def test_identities_come_from_the_synthdf_manifest_when_there_is_one(tmp_path):
     pd.DataFrame({"video_id": ["a.mp4", "b.mp4"], "identity": ["madonna", "madonna"]}).to_csv(
         tmp_path / "synthdf" / "manifest.csv", index=False)
     assert levers.identities_of(clips, tmp_path).tolist() == ["madonna", "madonna", "g3"]
+
+
+@pytest.mark.slow
+def test_a_variant_trains_on_its_identities_and_scores_validation_and_test(crop_cache, tmp_path):
+    folder, table = crop_cache
+    clips = table.assign(split=["train"] * 16 + ["val"] * 4 + ["test"] * 4, group=table["video_id"],
+                         method=np.where(table["label"] == 1, "Fake", "real"))
+    people = pd.Series([f"p{k // 2}" for k in range(len(clips))], index=clips.index)
+    variant = levers.Variant("identities", "4 people", weights="none", epochs=1, size=32, identities=4)
+    scored, record = levers.train_variant(variant, clips, people, folder, tmp_path / "run", "efficientnet_lite0",
+                                          frames=2, batch_size=8, learning_rate=1e-3, seed=0)
+    assert sorted(scored["split"].unique()) == ["test", "val"] and len(scored) == 8
+    assert scored["score"].between(0, 1).all()
+    assert record["training_videos"] == 8 and record["training_identities"] == 4 and record["epochs_run"] == 1
