@@ -49,6 +49,7 @@ def test_every_entry_names_a_detector_class_with_the_whole_interface():
     for architecture, path in registry.ARCHITECTURES.items():
         assert registry.implementation(path).load is not Detector.load, architecture
     assert len(registry.BY_NAME) == len(registry.ENTRIES)  # names are unique
+    assert registry.names("baseline") == ["crop statistics"] and len(registry.names("A")) == 2 * len(models.BACKBONES)
     assert len({entry.folder for entry in registry.ENTRIES}) == len(registry.ENTRIES)  # and so are folders
 
 

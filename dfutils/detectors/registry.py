@@ -107,8 +107,3 @@ def names(paper: str | None = None) -> list[str]:
 def models_for_row(row: str) -> list[str]:
     """The detectors that stand for a row of a paper's table, in catalogue order."""
     return [e.name for e in ENTRIES if row in e.rows]
-
-
-def paper_of(name: str) -> str:
-    """``A``, ``B`` or ``baseline`` for a registered name; empty for a name the catalogue lacks."""
-    return BY_NAME[name].paper if name in BY_NAME else ""
