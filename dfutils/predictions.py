@@ -18,6 +18,12 @@ import pandas as pd
 from .atomic import write_csv, write_text
 
 PAPERS = ("A", "B", "baseline")
+VIDEO_COLUMNS = ["video_id", "label", "method", "compression", "split", "group"]
+
+
+def video_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The identifying columns of a table's videos (those it has): the left half of a prediction table."""
+    return table[[column for column in VIDEO_COLUMNS if column in table]].copy()
 
 
 def write_predictions(table: pd.DataFrame, run_dir: str | Path, model_name: str, paper: str, **info) -> Path:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .clips import ClipDataset
 from .errors import UserInputError
+from .predictions import video_columns
 
 
 def paper_b_nadam(learning_rate: float = 0.002, schedule_decay: float = 0.004) -> keras.optimizers.Optimizer:
@@ -161,12 +162,9 @@ def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
     return table
 
 
-VIDEO_INFO_COLUMNS = ("method", "compression", "split", "group")
-
-
 def video_table(dataset: ClipDataset) -> pd.DataFrame:
     """The identifying columns of a dataset's videos, in order: the left half of a prediction table."""
-    return dataset.table[["video_id", "label"] + [c for c in VIDEO_INFO_COLUMNS if c in dataset.table]].copy()
+    return video_columns(dataset.table)
 
 
 def _per_frame(model: keras.Model, dataset: ClipDataset) -> np.ndarray:

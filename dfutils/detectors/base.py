@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from ..layout import RunLayout
+from ..predictions import VIDEO_COLUMNS, video_columns  # noqa: F401 - re-exported for the detector classes
 from .registry import Entry
 
-VIDEO_COLUMNS = ["video_id", "label", "method", "compression", "split", "group"]
 EVALUATED_SPLITS = ("val", "test")
 
 
@@ -62,11 +62,6 @@ class RunData:
         """Reals and fakes per split."""
         return pd.DataFrame({split: self.split(split)["label"].value_counts().rename({0: "real", 1: "fake"})
                              for split in ("train", "val", "test")}).fillna(0).astype(int)
-
-
-def video_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """The identifying columns of a table's videos: the left half of a prediction table."""
-    return table[[column for column in VIDEO_COLUMNS if column in table]].copy()
 
 
 class Detector:
