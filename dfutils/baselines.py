@@ -14,9 +14,14 @@ def crop_statistics(path, frames: int = 8, crop: float = 0.5) -> np.ndarray:
     Colour mean and spread per channel, sharpness (mean absolute Laplacian)
     and motion (mean absolute frame difference): cues a detector could latch on to.
     """
+    return statistics_of(read_frames(path, frames), crop)
+
+
+def statistics_of(frames: np.ndarray, crop: float = 0.5) -> np.ndarray:
+    """:func:`crop_statistics` of frames already read (``(N, H, W, 3)``): of a video's frames, or of its face crops."""
     import cv2
 
-    video = read_frames(path, frames).astype(np.float32)
+    video = np.asarray(frames, dtype=np.float32)
     height, width = video.shape[1:3]
     top, left = int(height * (1 - crop) / 2), int(width * (1 - crop) / 2)
     region = video[:, top:height - top, left:width - left]

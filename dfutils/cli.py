@@ -16,7 +16,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import NotebookFailed, run_profile
 
     try:
-        run_profile(args.params, only=args.only or None)
+        run_profile(args.params, only=args.only or None, overrides=args.set or ())
     except NotebookFailed as failure:
         print(f"dfutils run: {failure}", file=sys.stderr)
         return 1
@@ -37,6 +37,10 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
         if args.dataset != "celebdf":
             raise UserInputError("--protocol applies to --dataset celebdf only")
         options["protocol"] = args.protocol
+    if args.pattern or args.ignore_split_folders:
+        if args.dataset != "faces":
+            raise UserInputError("--pattern and --ignore-split-folders apply to --dataset faces only")
+        options.update(pattern=args.pattern, split_folders=not args.ignore_split_folders)
     df = index_dataset(args.dataset, args.root, **options)
     missing_path = write_index(df, args.out)
     counts = df.groupby("split")["label"].agg(["size", "sum"])
@@ -49,6 +53,18 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
     if missing_path:
         print(f"{len(missing_files(df))} file(s) listed but absent: see {missing_path}")
     return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import Target, evaluate
+
+    target = Target(args.name or args.dataset, args.dataset, args.root, args.split, tuple(args.compression or ()))
+    metrics, predictions = evaluate(args.model, target, args.out, seed=args.seed, workers=args.workers)
+    shown = metrics[metrics["method"] == "all"][["model", "videos", "auc", "auc_low", "auc_high", "accuracy", "eer",
+                                                  "failed"]]
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"metrics in {args.out}/metrics.csv, {len(predictions)} prediction rows in {args.out}/predictions.csv")
+    return 0 if (predictions["error"] == "").any() else 2
 
 
 def _cmd_data_synth(args: argparse.Namespace) -> int:
@@ -141,13 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", action="append", metavar="NAME",
         help="run only this notebook (a run name or a notebook name; repeatable)",
     )
+    run.add_argument(
+        "--set", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
+        help="override a parameter for this run (typed and validated like the profile; repeatable): "
+             "epochs=1 for every notebook that declares it, 03_time_distributed.epochs=1 for one, "
+             "profile=NAME to write to another profile's artifacts and report",
+    )
     run.set_defaults(handler=_cmd_run)
 
     data = commands.add_parser("data", help="dataset indexes and the SynthDF benchmark")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
     index = data_commands.add_parser("index", help="read an official dataset layout into an index CSV")
-    index.add_argument("--dataset", required=True, choices=("dfdc", "celebdf", "ffpp"))
-    index.add_argument("--root", required=True, help="folder of the official download")
+    index.add_argument("--dataset", required=True, choices=("dfdc", "celebdf", "ffpp", "faces"),
+                       help="an official layout, or faces: a folder of face crops <root>/[<split>/]<class>/<file>")
+    index.add_argument("--root", required=True, help="folder of the official download (or of the face crops)")
     index.add_argument("--out", required=True, help="index CSV to write (missing files go to <out>.missing.csv)")
     index.add_argument("--seed", type=int, default=0, help="seed of the grouped split (default 0)")
     index.add_argument("--compression", action="append", choices=("raw", "c0", "c23", "c40"),
@@ -158,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dfdc: seeded split of whole families (group, default) or by part number")
     index.add_argument("--protocol", choices=("official", "identity-disjoint"),
                        help="celebdf: the official test list as the test set (default), or every video of its identities")
+    index.add_argument("--pattern", default=None,
+                       help="faces: a regular expression with a (?P<video>...) group (and optionally frame, person) "
+                            "for crop names the known schemes do not cover")
+    index.add_argument("--ignore-split-folders", action="store_true",
+                       help="faces: ignore train/val/test folders and split whole groups of people at random (seeded)")
     index.set_defaults(handler=_cmd_data_index)
     synth = data_commands.add_parser(
         "synth", help="build the SynthDF demo benchmark (FaceForensics++ layout, offline)"
@@ -202,6 +230,22 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", default=None, help="prediction CSV to write (default: print it)")
     predict.add_argument("--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here")
     predict.set_defaults(handler=_cmd_predict)
+
+    evaluation = commands.add_parser(
+        "evaluate", help="score saved model files on another dataset (cross-dataset): metrics.csv + predictions")
+    evaluation.add_argument("--model", required=True, action="append", metavar="FILE",
+                            help="a model file saved by a detector (repeatable)")
+    evaluation.add_argument("--dataset", required=True, choices=("dfdc", "celebdf", "ffpp", "faces"))
+    evaluation.add_argument("--root", required=True, help="folder of the dataset (official layout, or face crops)")
+    evaluation.add_argument("--split", choices=("test", "all"), default="test",
+                            help="score the dataset's test split (default) or every video")
+    evaluation.add_argument("--out", required=True, help="folder for metrics.csv, predictions.csv and the crop cache")
+    evaluation.add_argument("--compression", action="append", choices=("raw", "c0", "c23", "c40"),
+                            help="ffpp: compression level(s) to score (repeatable; default all found)")
+    evaluation.add_argument("--name", default=None, help="the dataset's name in metrics.csv (default: --dataset)")
+    evaluation.add_argument("--seed", type=int, default=0, help="seed of the dataset's split and the AUC interval")
+    evaluation.add_argument("--workers", type=int, default=2, help="local Dask worker processes for extraction")
+    evaluation.set_defaults(handler=_cmd_evaluate)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
     bench.add_argument("what", choices=("extract", "codec", "model"))

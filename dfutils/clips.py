@@ -6,7 +6,8 @@
 - :class:`ClipDataset` streams batches of clips (``frames x size x size x 3``, floats in
   [0, 255]) from the per-video crop cache, never holding the dataset in memory; optional
   augmentation (flip, brightness/contrast, JPEG re-compression) is off by default.
-  :class:`FrameDataset` serves single frames for the frame-level models.
+  :class:`FrameDataset` serves single frames for the frame-level models, and :class:`SelfBlendedFrames`
+  adds self-blended fakes made from their real crops.
 """
 
 from __future__ import annotations
@@ -175,6 +176,35 @@ class FrameDataset(ClipDataset):
                 image = augment_clip(image, self.augmentation, rng(self.seed, "augment", self.epoch, int(row), int(k)))
             images.append(image[0])
         return np.stack(images), self.labels[pairs[:, 0]]
+
+
+class SelfBlendedFrames(FrameDataset):
+    """Frame batches with self-blended fakes (:mod:`dfutils.self_blending`) added, made from the batch's own
+    real crops: ``share`` x the batch size of them, labelled fake (1), seeded by epoch and batch.
+
+    With a table of real videos only and ``share=1`` every real crop is served beside a self-blended copy
+    of itself: a detector trained on it never reads a fake video. ``margin`` is the crops' extraction
+    margin, which places the face box inside the crop.
+    """
+
+    def __init__(self, *args, share: float = 1.0, margin: float = 0.0, **kwargs):
+        if share <= 0:
+            raise ValueError(f"share: must be positive, got {share}")
+        self.share, self.margin = share, margin
+        super().__init__(*args, **kwargs)
+
+    def __getitem__(self, index: int):
+        from .self_blending import self_blend
+
+        images, labels = super().__getitem__(index)
+        reals = np.flatnonzero(labels == 0)
+        count = round(self.share * len(images))
+        if not len(reals) or not count:
+            return images, labels
+        generator = rng(self.seed, "self-blend", self.epoch, index)
+        chosen = reals[generator.permutation(len(reals))][np.arange(count) % len(reals)]
+        blended = np.stack([self_blend(images[k].astype(np.uint8), generator, self.margin)[0] for k in chosen])
+        return np.concatenate([images, blended]), np.concatenate([labels, np.ones(count, labels.dtype)])
 
 
 def load_clips(artifacts: str | Path, compressions: list | None = None) -> tuple[pd.DataFrame, dict]:

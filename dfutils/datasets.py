@@ -29,7 +29,7 @@ INDEX_COLUMNS = [
 ]
 MISSING_COLUMNS = ["video_id", "path", "reason"]
 SPLITS = ("train", "val", "test")
-DATASETS = ("dfdc", "celebdf", "ffpp")
+DATASETS = ("dfdc", "celebdf", "ffpp", "faces")
 # FF++'s official split has 720/140/140 originals; the fallback uses the same shares.
 DEFAULT_FRACTIONS = {"train": 0.72, "val": 0.14, "test": 0.14}
 
@@ -307,24 +307,33 @@ def index_celebdf(
     if not present:
         raise DatasetError(f"{root}: none of the Celeb-DF folders {', '.join(CELEBDF_FOLDERS)} is here")
     rows = []
+    listed_as: dict[str, str] = {}  # video_id -> the name the test list uses (<folder>/<file>)
     for folder in present:
-        for path in sorted((root / folder).iterdir()):
-            if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
-                continue
-            group, original = _celebdf_identity(folder, path.stem)
-            label = CELEBDF_FOLDERS[folder]
-            rows.append({
-                "video_id": f"{folder}/{path.name}", "path": str(path), "label": label,
-                "dataset": "celebdf", "method": "Celeb-synthesis" if label else "real",
-                "compression": "release", "original": original, "group": group, "split": "",
-            })
+        # the release puts the videos straight in each folder; some tools' instructions add a videos/ level
+        for where in (root / folder, root / folder / "videos"):
+            for path in sorted(where.iterdir()) if where.is_dir() else []:
+                if path.suffix.lower() not in VIDEO_SUFFIXES or not path.is_file():
+                    continue
+                group, original = _celebdf_identity(folder, path.stem)
+                label = CELEBDF_FOLDERS[folder]
+                video_id = path.relative_to(root).as_posix()
+                listed_as[video_id] = f"{folder}/{path.name}"
+                rows.append({
+                    "video_id": video_id, "path": str(path), "label": label,
+                    "dataset": "celebdf", "method": "Celeb-synthesis" if label else "real",
+                    "compression": "release", "original": original, "group": group, "split": "",
+                })
+    if not rows:
+        raise DatasetError(f"{root}: no videos in {', '.join(f'{folder}/ or {folder}/videos/' for folder in present)} "
+                           f"(expected the Celeb-DF v2 layout: {LAYOUTS['celebdf']})")
     df = _frame(rows, [])
+    as_listed = df["video_id"].map(listed_as)
     missing, notes = [], []
     test_list = root / CELEBDF_TEST_LIST
     listed: dict[str, int] = {}
     if test_list.is_file():
         listed = read_celebdf_test_list(test_list, real_label)
-        folder_label = dict(zip(df["video_id"], df["label"], strict=True))
+        folder_label = dict(zip(as_listed, df["label"], strict=True))
         compared = [(vid, label) for vid, label in listed.items() if vid in folder_label]
         disagree = [vid for vid, label in compared if folder_label[vid] != label]
         if compared and len(disagree) == len(compared):
@@ -337,7 +346,7 @@ def index_celebdf(
         for video_id in listed:
             if video_id not in folder_label:
                 missing.append({"video_id": video_id, "path": str(root / video_id), "reason": f"listed in {CELEBDF_TEST_LIST}, file absent"})
-    in_list = df["video_id"].isin(listed)
+    in_list = as_listed.isin(listed)
     test_groups = set(df.loc[in_list, "group"])
     if protocol == "official":
         df.loc[in_list, "split"] = "test"
@@ -466,7 +475,8 @@ def index_ffpp(
                     "group": f"ffpp/{source}/{target}", "split": "",
                 })
     if not rows:
-        raise DatasetError(f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)}")
+        raise DatasetError(f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)} "
+                           f"(expected the FaceForensics++ layout: {LAYOUTS['ffpp']})")
     # one report per absent original, however many fakes point at it
     unique_missing = {row["video_id"]: row for row in reversed(missing)}
     df = _frame(rows, list(unique_missing.values()))
@@ -493,32 +503,126 @@ def index_ffpp(
     return df
 
 
-INDEXERS = {"dfdc": index_dfdc, "celebdf": index_celebdf, "ffpp": index_ffpp}
+# --------------------------------------------------------------------------- folders of face crops
+def index_faces(
+    root: str | Path,
+    *,
+    seed: int = 0,
+    pattern: str | None = None,
+    fractions: dict[str, float] | None = None,
+    split_folders: bool = True,
+    check_images: bool = True,
+) -> pd.DataFrame:
+    """Index a folder of labelled face crops (``<root>/[<split>/]<class>/<file>``), one row per source video.
+
+    Crops are grouped into videos by their names (:mod:`dfutils.crop_folders`; ``pattern`` adds a
+    user's own regular expression with a ``video`` group), and videos that share a person form one
+    leak-free ``group``. Split folders (``train``, ``val``/``valid``, ``test``) are kept when present
+    (``split_folders=False`` ignores them); otherwise whole groups get a seeded split. A video's crop
+    files, in frame order, are in ``df.attrs["members"]`` (written beside the index by
+    :func:`write_index`); unreadable images are left out and reported as missing files.
+    """
+    from .crop_folders import people_groups, scan
+
+    found = scan(root, pattern=pattern, check_images=check_images)
+    videos = found.videos
+    if videos.empty:
+        raise DatasetError(f"{Path(root).resolve()}: no face crops or clips found (expected the layout "
+                           f"{LAYOUTS['faces']})")
+    videos["group"] = people_groups(videos)
+    by_name = {video_id.rsplit("/", 1)[1]: video_id for video_id, label in zip(videos["video_id"], videos["label"],
+                                                                              strict=True) if label == 0}
+    rows = [{
+        "video_id": row.video_id, "path": row.path, "label": int(row.label), "dataset": "faces",
+        "method": row.method, "compression": "crops" if row.kind == "crops" else "clip",
+        "original": by_name.get(row.original, ""), "group": row.group,
+        "split": row.split_folder if split_folders else "",
+    } for row in videos.itertuples()]
+    df = _frame(rows, found.unusable)
+    kept = df["split"] != ""
+    if kept.any() and not kept.all():
+        raise DatasetError(f"{Path(root).resolve()}: some class folders sit in split folders and some do not; "
+                           "put all in split folders or none (or ignore them: split_folders=False)")
+    if kept.all():
+        spread = df.groupby("group")["split"].nunique()
+        if (spread > 1).any():
+            raise DatasetError(f"{Path(root).resolve()}: the split folders put the people of {spread[spread > 1].index[0]} "
+                               f"(and {int((spread > 1).sum()) - 1} more groups) on several sides; ignore them "
+                               "(--ignore-split-folders) for a leak-free split")
+    else:
+        assignment = grouped_split(df["group"], seed, fractions)
+        df["split"] = df["group"].map(assignment)
+    df.attrs["members"] = found.members[found.members["video_id"].isin(df["video_id"])].reset_index(drop=True)
+    df.attrs["notes"] = [f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
+                         f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people"]
+    check_no_leak(df)
+    return df
+
+
+INDEXERS = {"dfdc": index_dfdc, "celebdf": index_celebdf, "ffpp": index_ffpp, "faces": index_faces}
+# what each indexer expects to find, for the error when it finds no video
+LAYOUTS = {
+    "dfdc": "dfdc_train_part_N/metadata.json, train_sample_videos/metadata.json or test/labels.csv, beside the mp4 files",
+    "celebdf": "Celeb-real/, YouTube-real/, Celeb-synthesis/ (videos in them or in a videos/ folder inside) "
+               "and List_of_testing_videos.txt",
+    "ffpp": "original_sequences/{youtube,actors}/<compression>/videos/*.mp4 and "
+            "manipulated_sequences/<method>/<compression>/videos/*.mp4",
+    "faces": "<root>/[<split>/]<class>/<file> with class folders such as real/ and fake/ (or FF++ method names), "
+             "images or face-only clips",
+}
 
 
 def index_dataset(dataset: str, root: str | Path, **options) -> pd.DataFrame:
-    """Dispatch to the indexer of ``dataset`` (``dfdc``, ``celebdf`` or ``ffpp``)."""
+    """Dispatch to the indexer of ``dataset`` (``dfdc``, ``celebdf``, ``ffpp`` or ``faces``); an index
+    without a single video is an error saying where it looked and which layout it expected."""
     if dataset not in INDEXERS:
         raise DatasetError(f"dataset: unknown {dataset!r}; expected one of {', '.join(INDEXERS)}")
-    return INDEXERS[dataset](root, **options)
+    df = INDEXERS[dataset](root, **options)
+    if df.empty:
+        absent = len(missing_files(df))
+        raise DatasetError(f"{Path(root).resolve()}: no {dataset} video found"
+                           + (f" ({absent} listed but absent)" if absent else "")
+                           + f"; expected the layout {LAYOUTS[dataset]}")
+    return df
+
+
+def data_root(folder: str | Path) -> Path:
+    """A dataset folder as a profile names it: absolute, or relative to the project root (not to the
+    notebooks' working folder), so ``../shared/real-faces/ffpp-256`` means the same from anywhere;
+    ``{artifacts}`` stands for the artifacts folder (another run's SynthDF, say)."""
+    from . import config
+
+    folder = Path(str(folder).replace("{artifacts}", str(config.ARTIFACTS_DIR))).expanduser()
+    return folder if folder.is_absolute() else (config.PROJECT_ROOT / folder).resolve()
 
 
 def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, compressions=(), methods=(),
-                  celebdf_protocol: str = "official") -> tuple[Path, str, dict]:
+                  celebdf_protocol: str = "official", fractions: dict | None = None,
+                  crop_pattern: str = "") -> tuple[Path, str, dict]:
     """What a run's dataset parameters ask to index: ``(root folder, indexer, its options)``. SynthDF
-    is built at ``synth_root`` unless ``dataset_root`` names a folder, and indexed as FF++ (its layout)."""
+    is built at ``synth_root`` unless ``dataset_root`` names a folder, and indexed as FF++ (its layout).
+    A dataset folder that does not exist is an error naming it and the parameter."""
     if dataset == "synth":
-        root = Path(dataset_root) if dataset_root else Path(synth_root)
+        root = data_root(dataset_root) if dataset_root else Path(synth_root)
     elif dataset_root:
-        root = Path(dataset_root)
+        root = data_root(dataset_root)
+        if not root.is_dir():
+            raise DatasetError(f"dataset_root: {root} is not a folder; point the profile's dataset_root (or "
+                               f"--set 01_data.dataset_root=...) at your {dataset} download")
     else:
         raise DatasetError(f"dataset_root: required for dataset {dataset!r} (the folder of the official download)")
     indexer = "ffpp" if dataset == "synth" else dataset
+    if indexer not in INDEXERS:
+        raise DatasetError(f"dataset: unknown {dataset!r}; expected synth or one of {', '.join(INDEXERS)}")
     options: dict = {"seed": seed}
+    if fractions:
+        options["fractions"] = dict(fractions)
     if indexer == "ffpp":
         options.update(compressions=list(compressions) or None, methods=list(methods) or None)
     if indexer == "celebdf":
         options["protocol"] = celebdf_protocol
+    if indexer == "faces" and crop_pattern:
+        options["pattern"] = crop_pattern
     return root, indexer, options
 
 
@@ -527,6 +631,12 @@ def write_index(df: pd.DataFrame, out: str | Path) -> Path | None:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     df[INDEX_COLUMNS].to_csv(out, index=False)
+    members = df.attrs.get("members")
+    members_path = crop_members_path(out)
+    if members is not None:
+        members.to_csv(members_path, index=False)
+    else:
+        members_path.unlink(missing_ok=True)
     missing = missing_files(df)
     missing_path = out.with_name(out.stem + ".missing.csv")
     if len(missing):
@@ -534,6 +644,23 @@ def write_index(df: pd.DataFrame, out: str | Path) -> Path | None:
         return missing_path
     missing_path.unlink(missing_ok=True)
     return None
+
+
+def crop_members_path(index_path: str | Path) -> Path:
+    """Where a face-crop index keeps its videos' crop files: ``<index>.crops.csv`` beside it."""
+    index_path = Path(index_path)
+    return index_path.with_name(index_path.stem + ".crops.csv")
+
+
+def read_crop_members(index_path: str | Path) -> pd.DataFrame | None:
+    """The crop files of a face-crop index (``video_id, file, frame``), or None for an index of videos."""
+    path = crop_members_path(index_path)
+    if not path.is_file():
+        return None
+    members = pd.read_csv(path, dtype={"video_id": str, "file": str}, keep_default_na=False)
+    if list(members.columns) != ["video_id", "file", "frame"]:
+        raise DatasetError(f"{path}: expected columns video_id,file,frame, got {','.join(members.columns)}")
+    return members
 
 
 def read_index(path: str | Path) -> pd.DataFrame:

@@ -140,6 +140,47 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
     return table
 
 
+def faces_of_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, *,
+                   members: pd.DataFrame | None = None, workers: int = 2, scheduler: str | None = None,
+                   seed: int = 0, geometry_crops: int = 60, match_crops: bool = True,
+                   progress: bool = True) -> tuple[pd.DataFrame, dict]:
+    """Face crops for every video of an index; returns the faces table (also written to ``out/faces.csv``)
+    and what the crops' settings are.
+
+    Videos are extracted with ``settings``. The videos of a face-crop index (``members``, see
+    :func:`dfutils.datasets.index_faces`) are packed into the same cache: their crops are already cut,
+    so the detector is run on a sample of them to measure how (:func:`crop_folders.crop_geometry`),
+    and the extraction settings that cut crops alike from a video (the margin that matches) are what
+    every packed cache file, and so every model file trained on them, records. Face-only clips of such
+    an index are extracted with those matching settings. ``match_crops=False`` packs with ``settings``
+    as they are (scoring a model on someone's crops: the model's own settings, not the crops').
+    """
+    from dataclasses import asdict
+
+    from . import crop_folders
+
+    is_crops = index["compression"].eq("crops") & index["video_id"].isin(members["video_id"]) \
+        if members is not None else pd.Series(False, index=index.index)
+    geometry: dict = {}
+    if is_crops.any() and match_crops:
+        sample = crop_folders.sample_files(members[members["video_id"].isin(index.loc[is_crops, "video_id"])],
+                                           geometry_crops, seed)
+        geometry = crop_folders.crop_geometry(sample, settings.detector)
+        settings = crop_folders.matching_extraction(geometry, settings)
+    tables = []
+    if is_crops.any():
+        recorded = {**asdict(settings), "packed_from_crops": geometry}
+        pack = crop_folders.PackSettings(size=settings.size, codec=settings.codec, quality=settings.quality)
+        tables.append(crop_folders.pack_crops(index[is_crops], members, out, pack, recorded, progress=progress))
+    if (~is_crops).any():
+        tables.append(extract_index(index[~is_crops], out, settings, workers=workers, scheduler=scheduler,
+                                    progress=progress))
+    order = {video_id: n for n, video_id in enumerate(index["video_id"])}
+    table = pd.concat(tables).sort_values("video_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    write_csv(table, Path(out) / "faces.csv")
+    return table, {"extraction": asdict(settings), "packed_from_crops": geometry}
+
+
 def detection_rates(faces: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
     """Per method: videos, failures, and the share of sampled frames where the main face was detected."""
     table = faces.merge(index[["video_id", "method", "label"]], on="video_id", how="left")

@@ -52,7 +52,7 @@ class ExtractionSettings:
     frames: int | None = 30  # evenly spaced frames per video (Paper A: 30) ...
     fps: float | None = None  # ... or a rate (Paper B: 1 or 5 frames per second)
     size: int = 240  # crop side in pixels (Paper A: 240)
-    margin: float = 0.35  # extra margin as a fraction of the face box (Paper A: 0.35) ...
+    margin: float = 0.35  # extra margin as a fraction of the face box (Paper A: 0.35; negative cuts inside it) ...
     margin_px: int = 0  # ... plus a fixed number of pixels on each side (Paper B style)
     detect_side: int = 640  # frames are downscaled so their longest side is at most this for detection
     min_score: float | None = None  # detections below this confidence are ignored (None: the detector's default)
@@ -77,9 +77,18 @@ class ExtractionSettings:
             raise UserInputError(f"window_side: must be at least 48 pixels, got {self.window_side}")
         if self.keyframe_every is not None and self.keyframe_every < 1:
             raise UserInputError(f"keyframe_every: must be at least 1, got {self.keyframe_every}")
-        if self.margin < 0 or self.margin_px < 0:
-            raise UserInputError("margin and margin_px must not be negative")
+        # a negative margin cuts inside the box: crops made to match tight crops cut by others (crop_folders)
+        if not -0.5 <= self.margin or self.margin_px < 0:
+            raise UserInputError(f"margin must be at least -0.5 and margin_px not negative, got {self.margin} "
+                                 f"and {self.margin_px}")
         check_codec(self.codec, self.quality)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ExtractionSettings:
+        """The settings of a cache file or model file, which may record more (where packed crops came from)."""
+        from dataclasses import fields
+
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
     @property
     def keyframe_interval(self) -> int:

@@ -9,6 +9,7 @@ another's crops, as the seeds study does)::
     models/<detector>/            predictions.csv, info.json, model.keras, history.csv
     models/compression_matrix.csv notebook 05's train-on-one-compression table
     embeddings/                   FaceNet embeddings per video (a resumable cache)
+    cross_dataset/                notebook 08: every model scored on other datasets (metrics.csv per target)
     figures/                      key figures per notebook (the report index reads them)
     summary.csv, run.json         written by the runner
 """
@@ -52,6 +53,11 @@ class RunLayout:
 
     def embedding_cache(self, facenet_model: str, frames: int) -> Path:
         return self.root / "embeddings" / f"facenet-{facenet_model}-{frames}.npz"
+
+    @property
+    def cross_dataset(self) -> Path:
+        """Notebook 08's folder: per target, the crop cache, ``metrics.csv`` and ``predictions.csv``."""
+        return self.root / "cross_dataset"
 
     @property
     def summary(self) -> Path:

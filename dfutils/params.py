@@ -72,6 +72,7 @@ class Profile:
     runs: tuple[NotebookRun, ...]
     seeds: tuple[int, ...] = ()  # a seeds study: every run repeated once per seed
     seeds_study: str = ""  # the profile of the seeds study over this one's models, quoted in its report
+    overrides: tuple[str, ...] = ()  # the --set KEY=VALUE given on the command line, as given
 
     def for_seed(self, seed: int) -> Profile:
         """The profile run with another seed, as ``<name>/seed-<seed>`` (its own artifacts and report)."""
@@ -133,8 +134,59 @@ def _check_parameter(
     return None
 
 
-def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile:
-    """Read and validate a profile; every problem is reported in one ParamsError."""
+OVERRIDABLE_TOP_LEVEL = ("profile", "seed", "description")
+
+
+def parse_override(text: str) -> tuple[str, str, object]:
+    """``--set [NOTEBOOK.]KEY=VALUE`` as ``(scope, key, value)``: the value is read as YAML (``3`` an int,
+    ``0.5`` and ``1e-3`` floats, ``[c40]`` a list, ``true`` a bool, anything else a string); the scope is
+    the run or notebook name before the last dot, empty for every notebook that declares the key."""
+    if "=" not in text:
+        raise ParamsError(f"--set {text!r}: expected KEY=VALUE or NOTEBOOK.KEY=VALUE")
+    target, raw_value = text.split("=", 1)
+    scope, _, key = target.strip().rpartition(".")
+    if not key:
+        raise ParamsError(f"--set {text!r}: no key before '='")
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        value = raw_value
+    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value.strip()):
+        value = float(value)  # YAML 1.1 reads 1e-3 as a string
+    return scope, key, value
+
+
+def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], overrides, errors: list[str]) -> list:
+    """The runs with each override applied, validated like the profile's own values."""
+    runs = list(runs)
+    for text in overrides:
+        scope, key, value = parse_override(text)
+        if not scope and key in OVERRIDABLE_TOP_LEVEL:
+            continue  # applied to the file's top level before validation
+        if key in INJECTED:
+            errors.append(f"--set {text}: {key} is set for the whole profile (--set {key}=...)")
+            continue
+        matched = [n for n, run in enumerate(runs) if (run.name == scope or run.notebook == scope) if scope] \
+            if scope else [n for n, run in enumerate(runs) if key in declared_of[run.name]]
+        if not matched:
+            known = {run.name for run in runs} | {run.notebook for run in runs}
+            errors.append(f"--set {text}: " + (f"no notebook or run {scope!r} in this profile{_suggest(scope, known)}"
+                                                if scope else f"no notebook of this profile declares {key!r}"))
+            continue
+        for n in matched:
+            run = runs[n]
+            problem = _check_parameter(declared_of[run.name], key, value, f"--set {run.name}.", run.notebook)
+            if problem:
+                errors.append(problem)
+            else:
+                runs[n] = replace(run, parameters={**run.parameters, key: value})
+    return runs
+
+
+def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()) -> Profile:
+    """Read and validate a profile; every problem is reported in one ParamsError. ``overrides`` are
+    ``--set [NOTEBOOK.]KEY=VALUE`` strings (:func:`parse_override`), validated like the file's values;
+    ``profile=NAME`` sends the run to another name (its own artifacts and report)."""
     path = Path(path)
     notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
     if not path.is_file():
@@ -151,6 +203,11 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
 
     prefix = f"{path}: "
     errors: list[str] = []
+    overrides = tuple(overrides)
+    for text in overrides:
+        scope, key, value = parse_override(text)
+        if not scope and key in OVERRIDABLE_TOP_LEVEL:
+            raw = {**raw, key: value}
     _check_mapping(raw, TOP_LEVEL_KEYS, "", errors)
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
@@ -169,6 +226,7 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
         raise ParamsError(f"{prefix}notebooks: the list is empty, nothing to run")
 
     runs: list[NotebookRun] = []
+    declared_of: dict[str, dict] = {}
     used_defaults: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"notebooks[{index}]."
@@ -223,6 +281,7 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
                     f"({parameter.annotation}: {parameter.help})"
                 )
         runs.append(NotebookRun(run_name, notebook, notebook_path, values))
+        declared_of[run_name] = declared
 
     for key in defaults:
         if key not in used_defaults and not any(key in e for e in errors):
@@ -230,9 +289,11 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None) -> Profile
     names = [run.name for run in runs]
     for duplicate in sorted({n for n in names if names.count(n) > 1}):
         errors.append(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'")
+    if not errors:
+        runs = _apply_overrides(runs, declared_of, overrides, errors)
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
     seeds_study = raw.get("seeds_study", "")
     if seeds_study and not _SAFE_NAME.match(seeds_study):
         raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
-    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study)
+    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study, overrides)

@@ -68,7 +68,7 @@ class VideoScorer:
         self.settings = read_settings(model_path)
         self.architecture = self.detector.architecture
         self.frames = int(self.settings["frames"])
-        self.extraction = ExtractionSettings(**self.settings["extraction"]) if "extraction" in self.settings else None
+        self.extraction = ExtractionSettings.from_dict(self.settings["extraction"]) if "extraction" in self.settings else None
 
     def frame_scores(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """The video score and one score per used frame (see each detector's ``score_crops``)."""

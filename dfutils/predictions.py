@@ -17,7 +17,7 @@ import pandas as pd
 
 from .atomic import write_csv, write_text
 
-PAPERS = ("A", "B", "baseline")
+PAPERS = ("A", "B", "baseline", "beyond")
 VIDEO_COLUMNS = ["video_id", "label", "method", "compression", "split", "group"]
 
 

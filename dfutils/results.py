@@ -89,7 +89,7 @@ SUMMARY_COLUMNS = ["model", "paper", "videos", "auc", "auc_low", "auc_high", "ac
 
 
 def summary_table(artifacts: str | Path) -> pd.DataFrame:
-    """Every model's test metrics with the paper it reproduces (``A``, ``B`` or ``baseline``), best AUC first:
+    """Every model's test metrics with the paper it reproduces (``A``, ``B``, ``baseline`` or ``beyond``), best AUC first:
     the table written to ``artifacts/<profile>/summary.csv``."""
     table = headline(collect_predictions(artifacts))
     info = collect_info(artifacts)

@@ -17,12 +17,14 @@ import math
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .atomic import write_text
 from .config import artifacts_dir, reports_dir
+from .errors import UserInputError
 from .figures import FIGURES_ENV, read_figures
 from .params import NotebookRun, Profile, load_profile
 from .progress import HEADLESS_ENV
@@ -155,28 +157,86 @@ def run_profile(
     progress: bool | None = None,
     echo=None,
     notebooks_dir: Path | None = None,
+    overrides: tuple[str, ...] | list = (),
 ) -> RunResult:
-    """Run the profile's notebooks (all, or those named by ``only``); a profile that lists
-    ``seeds`` runs them once per seed (:func:`run_seeds`)."""
+    """Run the profile's notebooks (all, or those named by ``only``), with ``overrides`` (``--set``) applied;
+    a profile that lists ``seeds`` runs them once per seed (:func:`run_seeds`)."""
     if echo is None:
         def echo(line: str) -> None:
             print(line, flush=True)
 
-    profile = load_profile(params_path, notebooks_dir)
+    profile = load_profile(params_path, notebooks_dir, overrides)
     if profile.seeds:
         return run_seeds(profile, only, progress=progress, echo=echo)
     return _run(profile, only, progress=progress, echo=echo)
 
 
+class ProfileBusy(UserInputError):
+    """Another ``dfutils run`` of the same profile is running: its artifacts are not to be written twice."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+@contextmanager
+def profile_lock(artifact_dir: Path, name: str, echo=print):
+    """Hold ``<artifacts>/run.lock`` while a profile runs. A second run of the same profile is refused at once,
+    naming the running one (process, host, start time); a lock whose process is gone (a killed run) is
+    taken over. Different profiles have different folders, so they run side by side."""
+    import socket
+
+    path = artifact_dir / "run.lock"
+    mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+    for _ in range(3):
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text())
+            except (OSError, ValueError):
+                holder = {}
+            same_host = holder.get("host") == mine["host"]
+            if holder and (not same_host or _process_alive(int(holder.get("pid", -1)))):
+                raise ProfileBusy(f"profile {name}: already running (process {holder.get('pid')} on {holder.get('host')}, "
+                                  f"started {holder.get('started')}; lock {path}); wait for it to end, or run this one "
+                                  "under another name with --set profile=NAME") from None
+            echo(f"taking over the lock of a run that is no longer running (process {holder.get('pid', '?')}, "
+                 f"started {holder.get('started', '?')})")
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(mine))
+        break
+    else:
+        raise ProfileBusy(f"profile {name}: could not take the lock {path}")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, echo) -> RunResult:
-    """Run the profile's notebooks once, with its seed."""
+    """Run the profile's notebooks once, with its seed, holding the profile's lock."""
+    artifact_dir = artifacts_dir(profile.name)
+    artifact_dir.mkdir(parents=True, exist_ok=True)
+    with profile_lock(artifact_dir, profile.name, echo):
+        return _run_locked(profile, only, progress=progress, echo=echo)
+
+
+def _run_locked(profile: Profile, only: list[str] | None, *, progress: bool | None, echo) -> RunResult:
     import papermill
 
     selected = profile.select(only)
     report_dir = reports_dir(profile.name)
     artifact_dir = artifacts_dir(profile.name)
     report_dir.mkdir(parents=True, exist_ok=True)
-    artifact_dir.mkdir(parents=True, exist_ok=True)
     run_json = artifact_dir / "run.json"
     index_html = report_dir / "index.html"
     if progress is None:
@@ -203,6 +263,7 @@ def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, ech
         "description": profile.description,
         "params_file": str(profile.path),
         "params": profile.raw,
+        "overrides": list(profile.overrides),
         "seed": profile.seed,
         "only": only or [],
         "started": _now(),

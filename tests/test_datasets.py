@@ -370,3 +370,30 @@ def test_cli_prints_the_protocol_notes(tmp_path, capsys):
     assert "identity-disjoint protocol" in capsys.readouterr().out
     assert main(["data", "index", "--dataset", "ffpp", "--root", str(root), "--out", str(tmp_path / "j.csv"),
                  "--protocol", "official"]) == 2
+
+
+def test_celebdf_with_a_videos_level_under_each_folder_is_read_like_the_release(tmp_path):
+    """Some tools' instructions lay Celeb-DF out as Celeb-real/videos/*.mp4: same videos, same protocol."""
+    flat = index_celebdf(celebdf_tree(tmp_path / "flat", OFFICIAL), seed=0)
+    nested = tmp_path / "nested"
+    for path in (tmp_path / "flat").rglob("*.mp4"):
+        touch(nested / path.parent.name / "videos" / path.name)
+    (nested / "List_of_testing_videos.txt").write_text("\n".join(OFFICIAL))
+    df = index_celebdf(nested, seed=0)
+    assert len(df) == len(flat)
+    assert df["video_id"].str.replace("/videos/", "/").tolist() == flat["video_id"].tolist()
+    assert df["split"].tolist() == flat["split"].tolist() and df["label"].tolist() == flat["label"].tolist()
+
+
+@pytest.mark.parametrize("dataset, make", [
+    ("celebdf", lambda root: (root / "Celeb-real" / "videos").mkdir(parents=True)),
+    ("ffpp", lambda root: (root / "original_sequences" / "youtube" / "c40" / "videos").mkdir(parents=True)),
+    ("dfdc", lambda root: write_json(root / "dfdc_train_part_0" / "metadata.json", {"a.mp4": {"label": "REAL"}})),
+])
+def test_an_index_that_finds_no_video_is_one_line_saying_where_and_what_layout(tmp_path, capsys, dataset, make):
+    root = tmp_path / dataset
+    make(root)
+    assert main(["data", "index", "--dataset", dataset, "--root", str(root), "--out", str(tmp_path / "x.csv")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and str(root) in error and "expected the" in error
+    assert not (tmp_path / "x.csv").exists()

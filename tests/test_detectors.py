@@ -8,7 +8,7 @@ methods learn is the demo's job (its report), not a unit test's.
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import cv2
 import keras
@@ -25,6 +25,7 @@ from dfutils.detectors.settings import (
     CropStatisticsSettings,
     FrameSettings,
     PaperASettings,
+    SelfBlendedSettings,
     SequenceSettings,
     TripletSettings,
     from_parameters,
@@ -109,6 +110,8 @@ def tiny_run(tmp_path_factory):
 
 FRAME = FrameSettings(backbone="efficientnet_lite0", weights="none", size=SIZE, frames_per_video=2, epochs=1,
                       batch_size=8, learning_rate=1e-3, bagging_parts=2, bagging_epochs=1)
+BLENDED = SelfBlendedSettings(backbone="efficientnet_lite0", weights="none", size=SIZE, frames_per_video=2, epochs=1,
+                              batch_size=8)
 TRIPLET = TripletSettings(facenet_model="keras-facenet-128", frames_per_video=2, hidden_units=16, embedding_dim=8,
                           epochs=2, batch_size=16, trees=10)
 
@@ -124,6 +127,8 @@ def _trained(name: str, data: RunData) -> Detector:
         frames = detectors.create("frames", FRAME, 0)
         frames.fit(data)
         return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
+    if name.startswith("self-blended"):
+        return _run(detectors.create(name, BLENDED, 0), data)
     settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
                 "3D CNN": Conv3DSettings(frames=2, size=SIZE, filters=(4, 8), epochs=1, batch_size=4)}.get(name, TRIPLET)
     return _run(detectors.create(name, settings, 0), data)
@@ -136,7 +141,7 @@ def _run(detector: Detector, data: RunData) -> Detector:
 
 SMOKE = ["time-distributed efficientnet_lite0, from scratch", "frames", "frames + bagging", "frames + LSTM",
          "frames + GRU", "3D CNN", "triplets (semi-hard) + RF", "triplets (random) + SGD", "FaceNet + RF",
-         "crop statistics"]
+         "crop statistics", "self-blended (efficientnet_lite0)"]
 
 
 @pytest.mark.slow
@@ -165,6 +170,33 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
         score, per_frame = loaded.score_crops(read_clip_crops(tiny_run.faces / video["crops"], 4))
     assert score == pytest.approx(expected, abs=1e-4)
     assert len(per_frame) >= 1
+
+
+@pytest.mark.slow
+def test_the_self_blended_detector_reads_no_fake_video_and_the_lever_adds_blended_fakes(tiny_run, monkeypatch):
+    """Self-blending trains from reals alone: during fit no crop file of a fake video (of any split) is read;
+    as a lever of the frame classifier, each training batch gains share x its size of blended fakes."""
+    import dfutils.clips as clips
+
+    read = []
+    original = clips.read_clip_crops
+    monkeypatch.setattr(clips, "read_clip_crops", lambda path, frames: read.append(str(path)) or original(path, frames))
+    detector = detectors.create("self-blended (efficientnet_lite0)", BLENDED, 0)
+    detector.fit(tiny_run)
+    fakes = {str(tiny_run.faces / crops) for crops in tiny_run.clips.loc[tiny_run.clips["label"] == 1, "crops"]}
+    reals = {str(tiny_run.faces / crops) for crops in tiny_run.clips.loc[
+        (tiny_run.clips["label"] == 0) & tiny_run.clips["split"].isin(["train", "val"]), "crops"]}
+    assert read and not (set(read) & fakes) and set(read) <= reals
+    batch, labels = detector.blended_data(tiny_run, "train", True)[0]
+    assert len(batch) == 2 * (BLENDED.batch_size // 2) and labels.tolist() == [0.0] * 4 + [1.0] * 4
+
+    lever = detectors.create("frames", replace(FRAME, self_blended_share=0.5), 0)
+    images, labels = lever.frame_data(tiny_run, tiny_run.split("train"), shuffle=True)[0]
+    assert len(images) == FRAME.batch_size + 4 and labels[FRAME.batch_size:].tolist() == [1.0] * 4
+    plain = detectors.create("frames", FRAME, 0).frame_data(tiny_run, tiny_run.split("train"), shuffle=True)[0][0]
+    assert np.array_equal(images[:FRAME.batch_size], plain)  # the papers' batch, with the blended fakes added
+    scored = lever.frame_data(tiny_run, tiny_run.split("val"))[0][0]
+    assert len(scored) == FRAME.batch_size  # never in the batches that are scored
 
 
 def test_a_model_file_without_a_known_architecture_is_refused(tmp_path):

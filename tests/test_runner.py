@@ -177,3 +177,51 @@ def test_seeds_must_be_distinct_non_negative_integers(tmp_path, notebooks):
         params = write_yaml(tmp_path / "bad.yaml", f"profile: b\nseed: 1\nseeds: {bad}\nnotebooks:\n  - notebook: passes\n")
         with pytest.raises(ParamsError, match="seeds: expected distinct non-negative integers"):
             load_profile(params, notebooks)
+
+
+def test_set_overrides_a_parameter_for_one_run_is_recorded_and_can_rename_the_run(tmp_path, notebooks, isolated_outputs,
+                                                                                   monkeypatch, capsys):
+    from dfutils import config
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    assert main(["run", str(params), "--only", "passes", "--set", "passes.scale=0.0", "--set", "profile=tiny-trial"]) == 0
+    trial = json.loads((isolated_outputs / "artifacts" / "tiny-trial" / "run.json").read_text())
+    assert trial["overrides"] == ["passes.scale=0.0", "profile=tiny-trial"]
+    first = next(n for n in trial["notebooks"] if n["name"] == "passes")
+    assert first["parameters"]["scale"] == 0.0 and first["figures"]["draw"] == 0.0
+    assert first["figures"]["profile_seen"] == "tiny-trial"
+    assert not (isolated_outputs / "artifacts" / "tiny").exists()  # the real run's artifacts untouched
+    capsys.readouterr()
+    assert main(["run", str(params), "--set", "passes.scale=much"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "--set passes.scale: expected float, got str 'much'" in error and len(error.splitlines()) == 1
+    assert main(["run", str(params), "--set", "speed=3"]) == 2
+    assert "no notebook of this profile declares 'speed'" in capsys.readouterr().err
+
+
+def test_a_second_run_of_a_profile_is_refused_and_a_dead_runs_lock_is_taken_over(tmp_path, notebooks, isolated_outputs,
+                                                                                    monkeypatch, capsys):
+    import os
+    import socket
+    import subprocess
+
+    from dfutils import config
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    lock = isolated_outputs / "artifacts" / "tiny" / "run.lock"
+    lock.parent.mkdir(parents=True)
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        lock.write_text(json.dumps({"pid": running.pid, "host": socket.gethostname(), "started": "2026-01-01T00:00:00"}))
+        assert main(["run", str(params), "--only", "passes"]) == 2
+        error = capsys.readouterr().err
+        assert f"profile tiny: already running (process {running.pid}" in error and "2026-01-01" in error
+        assert main(["run", str(params), "--only", "passes", "--set", "profile=other"]) == 0  # other profiles run
+    finally:
+        running.kill()
+        running.wait()
+    assert main(["run", str(params), "--only", "passes"]) == 0  # the killed run's lock is taken over
+    assert "taking over the lock of a run that is no longer running" in capsys.readouterr().out
+    assert not lock.exists() and os.getpid()

@@ -1,6 +1,8 @@
 """The trivial-cue baseline as a detector: logistic regression on colour, sharpness and motion of the
 central crop of raw frames (:mod:`dfutils.baselines`). It reads videos, not face crops, so it runs
-right after indexing; a detector that does not beat it has learnt nothing a face detector adds."""
+right after indexing; a detector that does not beat it has learnt nothing a face detector adds.
+On a dataset of face crops (no frames to read) it reads the crops instead (``source="crops"``), and
+its model file then carries the crops' extraction settings, so videos are scored on crops cut alike."""
 
 from __future__ import annotations
 
@@ -21,38 +23,62 @@ class CropStatistics(Detector):
 
     def __init__(self, entry, settings: CropStatisticsSettings, seed: int):
         super().__init__(entry, settings, seed)
+        if settings.source not in ("video", "crops"):
+            raise ValueError(f"source: expected 'video' or 'crops', got {settings.source!r}")
+        self.input = "video" if settings.source == "video" else "clip"
         self.model = None
         self.features: dict[str, np.ndarray] = {}
+        self.extraction: dict = {}
 
-    def features_of(self, table: pd.DataFrame, progress: bool = True) -> np.ndarray:
-        """The statistics of every video of ``table`` (each video read once per detector)."""
+    def features_of(self, table: pd.DataFrame, progress: bool = True, faces: Path | None = None) -> np.ndarray:
+        """The statistics of every video of ``table`` (each video read once per detector): of its raw frames,
+        or of its face crops in ``faces`` (the crop cache) for ``source="crops"``."""
         todo = table[~table["video_id"].isin(self.features)]
-        if len(todo):
+        if len(todo) and self.settings.source == "crops":
+            from ..clips import read_clip_crops
+            from ..progress import progress_bar
+
+            computed = [self.crop_features(read_clip_crops(faces / crops, self.settings.frames))
+                        for crops in progress_bar(todo["crops"], desc="crop statistics", unit="video", disable=not progress)]
+            self.features.update(zip(todo["video_id"], computed, strict=True))
+        elif len(todo):
             computed = baselines.crop_statistics_features(todo, frames=self.settings.frames, progress=progress)
             self.features.update(zip(todo["video_id"], computed, strict=True))
         return np.stack([self.features[video_id] for video_id in table["video_id"]])
 
+    def crop_features(self, crops: np.ndarray) -> np.ndarray:
+        from ..clips import clip_indices
+
+        return baselines.statistics_of(crops[clip_indices(len(crops), self.settings.frames)])
+
     def fit(self, data: RunData) -> None:
-        self.features_of(data.clips)  # every video at once: one progress bar
+        self.extraction = data.extraction if self.settings.source == "crops" else {}
+        self.features_of(data.clips, faces=data.faces)  # every video at once: one progress bar
         train = data.split("train")
         self.model = baselines.fitted_baseline(self.features_of(train), train["label"].to_numpy(), self.seed)
         return None
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
         table = data.split(split)
-        return video_columns(table).assign(score=self.model.predict_proba(self.features_of(table))[:, 1])
+        features = self.features_of(table, faces=data.faces)
+        return video_columns(table).assign(score=self.model.predict_proba(features)[:, 1])
 
     def info(self) -> dict:
-        return {"frames": self.settings.frames}
+        return {"frames": self.settings.frames, "source": self.settings.source}
 
     def save(self, path: str | Path) -> Path:
-        return model_files.save_classifier_file(self.model, path, self.model_settings({}, frames=self.settings.frames))
+        settings = self.model_settings(self.extraction, frames=self.settings.frames, source=self.settings.source)
+        return model_files.save_classifier_file(self.model, path, settings)
 
     @classmethod
     def load(cls, path: str | Path, settings: dict) -> Detector:
-        detector = cls(None, SimpleNamespace(frames=int(settings["frames"])), 0)
+        detector = cls(None, SimpleNamespace(frames=int(settings["frames"]), source=settings.get("source", "video")), 0)
         detector.model = model_files.load_classifier(path)
         return detector
+
+    def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
+        score = float(self.model.predict_proba(self.crop_features(crops)[None])[0, 1])
+        return score, np.full(min(len(crops), self.settings.frames), score)
 
     def score_video(self, path: Path) -> tuple[float, np.ndarray]:
         features = baselines.crop_statistics(path, self.settings.frames)

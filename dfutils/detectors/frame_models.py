@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, metrics, model_files, models, training
-from ..clips import ClipDataset, FrameDataset, fit_clip
+from ..clips import ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
 from .base import Detector, RunData, video_columns
-from .settings import FrameSettings, SequenceSettings
+from .settings import FrameSettings, SelfBlendedSettings, SequenceSettings
 
 SCORING_BATCH = 8  # clips per batch when scoring
 
@@ -38,6 +38,10 @@ class FrameClassifier(Detector):
 
     def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
         s = self.settings
+        share = getattr(s, "self_blended_share", 0.0)
+        if shuffle and share > 0:  # the self-blending lever: training batches only, never the scored ones
+            return SelfBlendedFrames(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=True,
+                                     seed=self.seed, share=share, margin=crop_margin(data))
         return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed)
 
     def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
@@ -91,6 +95,55 @@ class FrameClassifier(Detector):
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         per_frame = self.frame_probabilities(crops).reshape(-1)
         return float(per_frame.mean()), per_frame
+
+
+def crop_margin(data: RunData) -> float:
+    """The margin the run's crops were cut with (it places the face box inside a crop)."""
+    return float(data.extraction.get("extraction", {}).get("margin", 0.0))
+
+
+class SelfBlended(FrameClassifier):
+    """Beyond the papers: a frame classifier that never sees a fake video. Each real training crop is served
+    beside a self-blended copy of itself (:mod:`dfutils.self_blending`), labelled fake; validation (for early
+    stopping) is the validation split's reals and their blends, so no fake is read at all. Its model file is
+    a frame classifier's: ``dfutils predict`` and ``dfutils evaluate`` score it like one."""
+
+    def __init__(self, entry, settings: SelfBlendedSettings, seed: int):
+        super().__init__(entry, settings, seed)
+
+    def new_model(self) -> keras.Model:
+        s = self.settings
+        model = models.build_frame_classifier(s.backbone, s.size, s.weights)
+        return training.compile_model(model, keras.optimizers.Adam(s.learning_rate))
+
+    def blended_data(self, data: RunData, split: str, shuffle: bool) -> SelfBlendedFrames:
+        s = self.settings
+        reals = data.split(split)
+        reals = reals[reals["label"] == 0]
+        if reals.empty:
+            raise ValueError(f"self-blending needs real videos in the {split} split; it has none")
+        return SelfBlendedFrames(reals, data.faces, s.frames_per_video, s.size, max(1, s.batch_size // 2),
+                                 shuffle=shuffle, seed=self.seed, share=1.0, margin=crop_margin(data))
+
+    def fit(self, data: RunData) -> pd.DataFrame:
+        self.model = self.new_model()
+        self.extraction = data.extraction
+        # classes are balanced by construction: one self-blended copy per real crop
+        return training.fit(self.model, self.blended_data(data, "train", True), self.blended_data(data, "val", False),
+                            self.model_dir(data), epochs=self.settings.epochs, patience=self.settings.patience)
+
+    def info(self) -> dict:
+        return {**super().info(), "trained_on": "real videos of the training split and self-blended copies"}
+
+    def examples(self, data: RunData, count: int = 6) -> dict[str, list]:
+        """Real training crops beside their masks and self-blended copies, for a picture grid."""
+        from ..clips import read_clip_crops
+        from ..self_blending import example_rows
+
+        reals = data.split("train")
+        reals = reals[reals["label"] == 0].head(count)
+        crops = [fit_clip(read_clip_crops(data.faces / crops, 1), 1, self.settings.size)[0] for crops in reals["crops"]]
+        return example_rows(crops, crop_margin(data), self.seed)
 
 
 class Bagging(FrameClassifier):

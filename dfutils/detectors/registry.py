@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 
 from ..errors import UserInputError
 from ..papers import PAPER_A_BACKBONES
-
-PAPERS = ("A", "B", "baseline")
+from ..predictions import PAPERS  # noqa: F401 - "beyond": methods after the papers, not rows of theirs
 
 
 @dataclass(frozen=True)
 class Entry:
     name: str  # its name among the models
-    paper: str  # "A", "B" or "baseline"
+    paper: str  # "A", "B", "baseline" or "beyond"
     rows: tuple[str, ...]  # the rows of its paper's tables it stands for
     folder: str  # under models/; {backbone} is filled from its settings
     implementation: str  # "module:Class" inside dfutils.detectors
@@ -58,6 +57,11 @@ def _paper_a_entries() -> list[Entry]:
     return entries
 
 
+def self_blended_name(backbone: str) -> str:
+    """Beyond the papers: the self-blended detector of a backbone (Shiohara and Yamasaki, CVPR 2022)."""
+    return f"self-blended ({backbone})"
+
+
 TRIPLETS = "embedding_models:EmbeddingClassifier"
 ENTRIES: tuple[Entry, ...] = (
     *_paper_a_entries(),
@@ -74,6 +78,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("triplets (random) + SGD", "B", (), "triplets-random-sgd", TRIPLETS, {"mining": "random", "classifier": "sgd"}),
     Entry("FaceNet + RF", "B", (), "facenet-rf", TRIPLETS, {"mining": None, "classifier": "rf"}),
     Entry("crop statistics", "baseline", (), "crop-statistics", "crop_statistics:CropStatistics"),
+    *(Entry(self_blended_name(backbone), "beyond", (), f"self-blended-{backbone}", "frame_models:SelfBlended")
+      for backbone in PAPER_A_ROWS),
 )
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 

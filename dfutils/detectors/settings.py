@@ -39,6 +39,22 @@ class FrameSettings:
     schedule_decay: float = 0.004
     bagging_parts: int = 7
     bagging_epochs: int = 30
+    self_blended_share: float = 0.0  # a lever, off in the papers: self-blended fakes added per batch, x the batch size
+
+
+@dataclass(frozen=True)
+class SelfBlendedSettings:
+    """Beyond the papers: a frame classifier trained on real crops and self-blended copies of them
+    (Shiohara and Yamasaki, CVPR 2022: EfficientNet-B4, SAM, lr 0.001, 100 epochs at 380 px)."""
+
+    backbone: str = "efficientnet_lite0"
+    weights: str = "imagenet"
+    size: int = 224
+    frames_per_video: int = 8  # the paper samples 8 frames per video
+    epochs: int = 10
+    patience: int = 3
+    batch_size: int = 32  # real crops per batch; each is served beside its self-blended copy
+    learning_rate: float = 3e-4  # Adam for fine-tuning (the paper: SAM over SGD at 0.001)
 
 
 @dataclass(frozen=True)
@@ -83,9 +99,11 @@ class TripletSettings:
 
 @dataclass(frozen=True)
 class CropStatisticsSettings:
-    """The trivial-cue baseline: colour, sharpness and motion of the central crop of raw frames."""
+    """The trivial-cue baseline: colour, sharpness and motion of the central crop of raw frames (or of the
+    face crops, for a dataset of crops that has no frames)."""
 
     frames: int = 8
+    source: str = "video"  # "video": raw frames; "crops": the run's face crops
 
 
 def from_parameters(settings_class, parameters: dict, prefix: str = "", **values):
