@@ -333,7 +333,7 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
     crops alike from videos, see :func:`matching_extraction`); a finished video is skipped, so a killed
     run resumes.
     """
-    from .extract import FACES_COLUMNS
+    from .faces import FACES_COLUMNS
     from .progress import progress_bar
 
     out = Path(out).resolve()

@@ -22,6 +22,7 @@ import pandas as pd
 from .atomic import write_csv
 from .errors import UserInputError
 from .faces import (
+    FACES_COLUMNS,
     ExtractionSettings,
     cache_path,
     extract_video,
@@ -31,7 +32,6 @@ from .faces import (
 )
 from .progress import progress_bar
 
-FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "status", "error", "crops"]
 
 
 def _failure(video_id: str, error: str) -> dict:

@@ -42,6 +42,8 @@ DEFAULT_MIN_SCORE = {"mtcnn": 0.8, "ssd": 0.25}
 DEFAULT_KEYFRAME_EVERY = {"mtcnn": 5, "ssd": 1}
 # 1: raw uint8 crops (still read); 2: crops encoded by the settings' codec (dfutils.crop_codec)
 CACHE_FORMAT = 2
+# the faces table (faces/faces.csv): one row per video, its crop file relative to the faces folder
+FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "status", "error", "crops"]
 
 
 @dataclass(frozen=True)
