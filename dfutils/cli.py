@@ -67,6 +67,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0 if (predictions["error"] == "").any() else 2
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .preflight import check_profile
+
+    check = check_profile(args.params, overrides=args.set or ())
+    print(check.text())
+    return 0 if check.ready else 2
+
+
 def _cmd_data_synth(args: argparse.Namespace) -> int:
     import time
 
@@ -164,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
              "profile=NAME to write to another profile's artifacts and report",
     )
     run.set_defaults(handler=_cmd_run)
+
+    check = commands.add_parser(
+        "check", help="pre-flight: what a profile needs against what this machine, its data and weight caches have")
+    check.add_argument("params", help="profile file, e.g. params/ffpp_real.yaml")
+    check.add_argument("--set", action="append", metavar="[NOTEBOOK.]KEY=VALUE", help="as for dfutils run")
+    check.set_defaults(handler=_cmd_check)
 
     data = commands.add_parser("data", help="dataset indexes and the SynthDF benchmark")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")

@@ -56,6 +56,28 @@ OFFLINE_BACKBONES = tuple(name for name, spec in BACKBONES.items() if spec.offli
 PAPER_A_PARAMETERS = {backbone: int(PAPER_A_TABLE2.loc[row, "parameters"]) for backbone, row in PAPER_A_BACKBONES.items()}
 
 
+def imagenet_weights_source(name: str) -> tuple[Path, str]:
+    """Where Keras keeps a paper backbone's ImageNet weights without top once downloaded, and where it
+    downloads them from (the file and URL of ``keras.applications``; ``$KERAS_HOME`` moves the cache)."""
+    import os
+    from pathlib import Path
+
+    spec = BACKBONES[name]
+    if spec.offline_weights:
+        raise ValueError(f"{name}: its weights ship in a registry package (dfutils.assets), not a Keras download")
+    if spec.constructor.startswith("EfficientNet"):
+        from keras.src.applications import efficientnet
+
+        file_name = f"{spec.constructor.lower()}_notop.h5"
+        url = efficientnet.BASE_WEIGHTS_PATH + file_name
+    else:
+        module = {"Xception": "xception", "InceptionV3": "inception_v3"}[spec.constructor]
+        url = getattr(__import__(f"keras.src.applications.{module}", fromlist=["WEIGHTS_PATH_NO_TOP"]), "WEIGHTS_PATH_NO_TOP")
+        file_name = url.rsplit("/", 1)[1]
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    return home / "models" / file_name, url
+
+
 def build_backbone(name: str, size: int, weights: str | None):
     """The backbone without its top, global-average pooled, with its preprocessing in front."""
     if name not in BACKBONES:
