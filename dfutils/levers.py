@@ -7,7 +7,9 @@ demo's setting, on the same data, and scored on the same test videos:
 - **identities**: as many training people as the first SynthDF had (8) instead of all;
 - **pretraining**: from scratch instead of ImageNet weights;
 - **schedule**: fewer or more epochs;
-- **resolution**: smaller crops.
+- **resolution**: smaller crops;
+- **self-blending** (beyond the papers): self-blended fakes made from the batch's real crops added to
+  every training batch (:class:`dfutils.clips.SelfBlendedFrames`).
 
 Each variant's predictions are written like any model's (``models/levers-*``),
 so the study's report ranks them with their 95% intervals.
@@ -25,7 +27,7 @@ import pandas as pd
 from .errors import UserInputError
 from .seeding import rng
 
-LEVERS = ("demo setting", "identities", "pretraining", "schedule", "resolution")
+LEVERS = ("demo setting", "identities", "pretraining", "schedule", "resolution", "self-blending")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Variant:
     epochs: int = 3
     size: int = 112
     identities: int = 0  # training identities kept (0: all of them)
+    self_blended_share: float = 0.0  # self-blended fakes added to each training batch, x the batch size
 
     @property
     def model_name(self) -> str:
@@ -46,7 +49,8 @@ class Variant:
         return "levers-" + "".join(c if c.isalnum() else "-" for c in self.label).strip("-")
 
 
-def variants(epochs: int, size: int, few_identities: int, epoch_levels: list, size_levels: list) -> list[Variant]:
+def variants(epochs: int, size: int, few_identities: int, epoch_levels: list, size_levels: list,
+             self_blended_share: float = 0.0) -> list[Variant]:
     """The demo setting and one variant per other value of each lever."""
     base = Variant("demo setting", f"ImageNet, all identities, {epochs} epochs, {size} px", epochs=epochs, size=size)
     out = [base]
@@ -56,6 +60,9 @@ def variants(epochs: int, size: int, few_identities: int, epoch_levels: list, si
     out.append(Variant("pretraining", "from scratch", weights="none", epochs=epochs, size=size))
     out += [Variant("schedule", f"{count} epochs", epochs=int(count), size=size) for count in epoch_levels if count != epochs]
     out += [Variant("resolution", f"{side} px", epochs=epochs, size=int(side)) for side in size_levels if side != size]
+    if self_blended_share:
+        out.append(Variant("self-blending", f"+ self-blended fakes ({self_blended_share:g} x batch)", epochs=epochs,
+                           size=size, self_blended_share=float(self_blended_share)))
     return out
 
 
@@ -81,12 +88,13 @@ def keep_identities(train: pd.DataFrame, identities: pd.Series, count: int, seed
 
 def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, faces_dir: str | Path,
                   out_dir: str | Path, backbone: str, frames: int, batch_size: int, learning_rate: float,
-                  seed: int, patience: int = 3) -> tuple[pd.DataFrame, dict]:
-    """Train one variant's frame classifier; its validation and test predictions, and a record of the run."""
+                  seed: int, patience: int = 3, margin: float = 0.0) -> tuple[pd.DataFrame, dict]:
+    """Train one variant's frame classifier; its validation and test predictions, and a record of the run.
+    ``margin`` is the crops' extraction margin (where the self-blending lever puts the face)."""
     import keras
 
     from . import models, training
-    from .clips import ClipDataset, FrameDataset
+    from .clips import ClipDataset, FrameDataset, SelfBlendedFrames
 
     keras.utils.set_random_seed(seed)
     train = keep_identities(clips[clips["split"] == "train"], identities, variant.identities, seed)
@@ -95,6 +103,9 @@ def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, 
                                    keras.optimizers.Adam(learning_rate))
 
     def frames_of(table, shuffle=False):
+        if shuffle and variant.self_blended_share:
+            return SelfBlendedFrames(table, faces_dir, frames, variant.size, batch_size, shuffle=True, seed=seed,
+                                     share=variant.self_blended_share, margin=margin)
         return FrameDataset(table, faces_dir, frames, variant.size, batch_size, shuffle=shuffle, seed=seed)
 
     history = training.fit(model, frames_of(train, shuffle=True), frames_of(clips[clips["split"] == "val"]), out_dir,

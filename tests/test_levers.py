@@ -21,6 +21,8 @@ def test_each_variant_changes_exactly_one_lever_from_the_demo_setting():
         assert len(changed) == 1, variant
     assert len({v.slug for v in plan}) == len(plan) and all(v.slug.startswith("levers-") for v in plan)
     assert [v.lever for v in levers.variants(3, 112, 0, [], [])] == ["demo setting", "pretraining"]
+    blended = levers.variants(3, 112, 0, [], [], self_blended_share=0.5)[-1]
+    assert blended.lever == "self-blending" and blended.self_blended_share == 0.5 and blended.weights == "imagenet"
 
 
 def test_keep_identities_draws_whole_people_and_says_when_there_are_too_few():
@@ -74,3 +76,20 @@ def test_a_variant_trains_on_its_identities_and_scores_validation_and_test(crop_
     assert sorted(scored["split"].unique()) == ["test", "val"] and len(scored) == 8
     assert scored["score"].between(0, 1).all()
     assert record["training_videos"] == 8 and record["training_identities"] == 4 and record["epochs_run"] == 1
+
+
+@pytest.mark.slow
+def test_the_self_blending_variant_trains_with_blended_fakes_in_its_batches(crop_cache, tmp_path, monkeypatch):
+    import dfutils.clips as clips_module
+
+    folder, table = crop_cache
+    clips = table.assign(split=["train"] * 16 + ["val"] * 4 + ["test"] * 4, group=table["video_id"],
+                         method=np.where(table["label"] == 1, "Fake", "real"))
+    served = []
+    original = clips_module.SelfBlendedFrames.__getitem__
+    monkeypatch.setattr(clips_module.SelfBlendedFrames, "__getitem__",
+                        lambda self, index: served.append(index) or original(self, index))
+    variant = levers.Variant("self-blending", "+ blends", weights="none", epochs=1, size=32, self_blended_share=0.5)
+    scored, record = levers.train_variant(variant, clips, clips["group"], folder, tmp_path / "run", "efficientnet_lite0",
+                                          frames=2, batch_size=8, learning_rate=1e-3, seed=0, margin=0.1)
+    assert served and len(scored) == 8 and record["lever"] == "self-blending"
