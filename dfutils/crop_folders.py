@@ -260,20 +260,22 @@ class PackSettings:
     size: int = 240
     codec: str = "jpeg"
     quality: int = 95
+    keep: float = 1.0  # the centred share of each crop's side kept: crops cut looser than a model's are cut to match
 
     def key(self) -> str:
         return hashlib.sha1(json.dumps({"pack": 1, **asdict(self)}, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def read_image(path: str | Path, size: int) -> np.ndarray:
-    """An image file as an RGB ``size`` x ``size`` crop: the centred square of a non-square image, resized."""
+def read_image(path: str | Path, size: int, keep: float = 1.0) -> np.ndarray:
+    """An image file as an RGB ``size`` x ``size`` crop: the centred square of a non-square image (only the
+    centred ``keep`` share of its side), resized."""
     import cv2
 
     pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if pixels is None:
         raise UserInputError(f"{path}: not a readable image")
     height, width = pixels.shape[:2]
-    side = min(height, width)
+    side = max(1, round(min(height, width) * min(keep, 1.0)))
     top, left = (height - side) // 2, (width - side) // 2
     square = cv2.cvtColor(pixels[top:top + side, left:left + side], cv2.COLOR_BGR2RGB)
     if side == size:
@@ -303,7 +305,7 @@ def pack_video(video_id: str, files: list[str], out: Path, settings: PackSetting
         crops, errors, used = [], [], []
         for position, file in enumerate(files):
             try:
-                crops.append(read_image(file, settings.size))
+                crops.append(read_image(file, settings.size, settings.keep))
                 used.append(position)
             except UserInputError as error:
                 errors.append(str(error))
@@ -379,11 +381,18 @@ def crop_geometry(files: list[str], detector: str = "mtcnn", min_score: float = 
         ratios.append(min(height, width) / side)
         offsets_x.append(((x0 + x1) / 2 - width / 2) / side)
         offsets_y.append(((y0 + y1) / 2 - height / 2) / side)
-    if not ratios:
-        raise UserInputError(f"{detector} found no face in {len(images)} of the crops; cannot estimate how they were cut")
+    if not ratios:  # nothing to match: the caller keeps its settings (and says so)
+        return {"detector": detector, "crops_tried": len(images), "faces_found": 0, "side_ratio": None}
     return {"detector": detector, "crops_tried": len(images), "faces_found": len(ratios),
             "side_ratio": float(np.median(ratios)), "side_ratio_iqr": float(np.subtract(*np.percentile(ratios, [75, 25]))),
             "offset_x": float(np.median(offsets_x)), "offset_y": float(np.median(offsets_y))}
+
+
+def matching_keep(geometry: dict, margin: float) -> float:
+    """The centred share of a crop folder's side to keep so that its crops look like crops cut with
+    ``margin`` (a face box side over the crop side of ``1 / (1 + margin)``): 1 when they are already as
+    tight or tighter (a crop cannot be widened)."""
+    return float(min(1.0, (1.0 + margin) / geometry["side_ratio"]))
 
 
 def matching_extraction(geometry: dict, base):

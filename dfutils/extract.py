@@ -152,8 +152,9 @@ def faces_of_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSet
     so the detector is run on a sample of them to measure how (:func:`crop_folders.crop_geometry`),
     and the extraction settings that cut crops alike from a video (the margin that matches) are what
     every packed cache file, and so every model file trained on them, records. Face-only clips of such
-    an index are extracted with those matching settings. ``match_crops=False`` packs with ``settings``
-    as they are (scoring a model on someone's crops: the model's own settings, not the crops').
+    an index are extracted with those matching settings. ``match_crops=False`` keeps ``settings`` as they
+    are (scoring a model on someone's crops: the model's settings, not the crops') and cuts crops that
+    were cut looser than its margin to match it (:func:`crop_folders.matching_keep`).
     """
     from dataclasses import asdict
 
@@ -162,15 +163,24 @@ def faces_of_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSet
     is_crops = index["compression"].eq("crops") & index["video_id"].isin(members["video_id"]) \
         if members is not None else pd.Series(False, index=index.index)
     geometry: dict = {}
-    if is_crops.any() and match_crops:
+    keep = 1.0
+    if is_crops.any():
         sample = crop_folders.sample_files(members[members["video_id"].isin(index.loc[is_crops, "video_id"])],
                                            geometry_crops, seed)
         geometry = crop_folders.crop_geometry(sample, settings.detector)
-        settings = crop_folders.matching_extraction(geometry, settings)
+        if geometry["side_ratio"] is None:
+            import warnings
+
+            warnings.warn(f"{settings.detector} found no face in {geometry['crops_tried']} sampled crops: they are "
+                          f"packed as they are, and videos are cut with margin {settings.margin}", stacklevel=2)
+        elif match_crops:  # training: videos are cut later the way these crops were
+            settings = crop_folders.matching_extraction(geometry, settings)
+        else:  # scoring with a model's settings: looser crops are cut to its margin
+            keep = crop_folders.matching_keep(geometry, settings.margin)
     tables = []
     if is_crops.any():
-        recorded = {**asdict(settings), "packed_from_crops": geometry}
-        pack = crop_folders.PackSettings(size=settings.size, codec=settings.codec, quality=settings.quality)
+        recorded = {**asdict(settings), "packed_from_crops": {**geometry, "keep": keep}}
+        pack = crop_folders.PackSettings(size=settings.size, codec=settings.codec, quality=settings.quality, keep=keep)
         tables.append(crop_folders.pack_crops(index[is_crops], members, out, pack, recorded, progress=progress))
     if (~is_crops).any():
         tables.append(extract_index(index[~is_crops], out, settings, workers=workers, scheduler=scheduler,

@@ -88,9 +88,10 @@ def keep_identities(train: pd.DataFrame, identities: pd.Series, count: int, seed
 
 def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, faces_dir: str | Path,
                   out_dir: str | Path, backbone: str, frames: int, batch_size: int, learning_rate: float,
-                  seed: int, patience: int = 3, margin: float = 0.0) -> tuple[pd.DataFrame, dict]:
+                  seed: int, patience: int = 3, margin: float | None = None) -> tuple[pd.DataFrame, dict]:
     """Train one variant's frame classifier; its validation and test predictions, and a record of the run.
-    ``margin`` is the crops' extraction margin (where the self-blending lever puts the face)."""
+    ``margin`` is the crops' extraction margin, where the self-blending lever puts the face (None: read
+    from the crop files)."""
     import keras
 
     from . import models, training
@@ -101,6 +102,11 @@ def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, 
     started = time.perf_counter()
     model = training.compile_model(models.build_frame_classifier(backbone, variant.size, variant.weights),
                                    keras.optimizers.Adam(learning_rate))
+
+    if variant.self_blended_share and margin is None:
+        from .faces import load_crops
+
+        margin = float(load_crops(Path(faces_dir) / train["crops"].iloc[0], decode=False).settings.get("margin", 0.0))
 
     def frames_of(table, shuffle=False):
         if shuffle and variant.self_blended_share:
