@@ -141,3 +141,45 @@ def test_the_seeds_study_trains_every_demo_model_with_the_demos_parameters():
         theirs = {k: v for k, v in demo[run.name].items() if k not in ignored}
         assert ours == theirs, run.name
         assert run.parameters["data_profile"] == "demo"
+
+
+@pytest.mark.real_samples
+def test_the_real_ffpp_profile_runs_on_a_slice_of_the_real_crops(tmp_path, monkeypatch):
+    """params/ffpp_real.yaml on 8 groups of FF++ people (32 videos), its shape kept (face-crop index split
+    by people, crops packed with the matching margin, Paper A, the self-blended detector, cross-dataset
+    scoring of real FF++ videos), epochs and sizes shrunk with --set."""
+    import shutil
+
+    from .test_crop_folders import REAL_FACES
+
+    if not (REAL_FACES / "ffpp-256").is_dir() or not (config.REAL_SAMPLES_DIR / "ffpp").is_dir():
+        pytest.skip(f"real face crops or samples not found at {REAL_FACES} / {config.REAL_SAMPLES_DIR}")
+    monkeypatch.setattr(config, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.setenv("DFUTILS_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("DFUTILS_REPORTS", str(tmp_path / "reports"))
+    pairs = ["000_003", "012_026", "024_073", "029_048", "035_036", "102_114", "138_142", "141_161"]
+    for pair in pairs:
+        a, b = pair.split("_")
+        for video, folder in ((a, "real"), (b, "real"), (f"{a}_{b}", "manipulated"), (f"{b}_{a}", "manipulated")):
+            for crop in (REAL_FACES / "ffpp-256" / folder).glob(f"{video}_[0-9].jpg"):
+                (tmp_path / "slice" / folder).mkdir(parents=True, exist_ok=True)
+                shutil.copy(crop, tmp_path / "slice" / folder / crop.name)
+    target = "{FF++ c23: {dataset: ffpp, root: %s, split: all}}" % (config.REAL_SAMPLES_DIR / "ffpp")
+    only = ["01_data", "02_faces", "03_time_distributed-efficientnet_lite0", "09_self_blended", "08_cross_dataset"]
+    overrides = [f"01_data.dataset_root={tmp_path / 'slice'}", "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}",
+                 "size=48", "frames=3", "epochs=1", "batch_size=8", "02_faces.baseline_frames=3",
+                 "09_self_blended.frames_per_video=2", f"08_cross_dataset.targets={target}"]
+    argv = ["run", str(PROJECT_ROOT / "params" / "ffpp_real.yaml")] + [a for o in only for a in ("--only", o)]
+    assert main(argv + [a for o in overrides for a in ("--set", o)]) == 0
+    artifacts = tmp_path / "artifacts" / "ffpp_real"
+    index = pd.read_csv(artifacts / "index.csv")
+    assert len(index) == 32 and index.groupby("group")["split"].nunique().max() == 1
+    record = json.loads((artifacts / "run.json").read_text())
+    faces = next(n for n in record["notebooks"] if n["name"] == "02_faces")["figures"]
+    assert -0.25 < faces["margin"] < -0.05  # the tight FF++ crops, matched
+    metrics = pd.read_csv(artifacts / "cross_dataset" / "metrics.csv")
+    scored = metrics[(metrics["dataset"] == "FF++ c23") & (metrics["method"] == "all")]
+    assert set(scored["model"]) >= {"time-distributed efficientnet_lite0", "self-blended (efficientnet_lite0)",
+                                    "crop statistics"}
+    assert (scored["videos"] >= 6).all() and scored["auc"].notna().all()
