@@ -203,7 +203,9 @@ class SelfBlendedFrames(FrameDataset):
             return images, labels
         generator = rng(self.seed, "self-blend", self.epoch, index)
         chosen = reals[generator.permutation(len(reals))][np.arange(count) % len(reals)]
-        blended = np.stack([self_blend(images[k].astype(np.uint8), generator, self.margin)[0] for k in chosen])
+        # stored as the real crops are (whole 8-bit values): fractional pixels would be a shortcut to "fake"
+        blended = np.stack([np.clip(self_blend(images[k].astype(np.uint8), generator, self.margin)[0], 0, 255).round()
+                            for k in chosen]).astype(images.dtype)
         return np.concatenate([images, blended]), np.concatenate([labels, np.ones(count, labels.dtype)])
 
 

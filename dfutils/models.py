@@ -78,6 +78,19 @@ def imagenet_weights_source(name: str) -> tuple[Path, str]:
     return home / "models" / file_name, url
 
 
+def freeze_batch_normalization(model):
+    """Every BatchNormalization layer of ``model`` (nested ones too) in inference mode: it normalises with
+    the pretrained moving statistics and they stay as they are (Keras' advice for fine-tuning)."""
+    import keras
+
+    frozen = 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+            frozen += 1
+    return frozen
+
+
 def build_backbone(name: str, size: int, weights: str | None):
     """The backbone without its top, global-average pooled, with its preprocessing in front."""
     if name not in BACKBONES:

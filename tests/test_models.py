@@ -84,3 +84,19 @@ def test_conv3d_follows_paper_b_and_pools_only_while_an_axis_is_left():
     small = models.build_conv3d(4, 32, (4, 8, 8))
     assert small.get_layer("pool3").pool_size == (1, 2, 2)  # time is already 1 after two poolings
     assert small.predict(np.zeros((2, 4, 32, 32, 3), np.float32), verbose=0).shape == (2, 1)
+
+
+def test_freezing_batch_normalization_keeps_the_moving_statistics_through_training():
+    import keras
+
+    from dfutils import models, training
+
+    model = models.build_frame_classifier("efficientnet_lite0", 32, "none")
+    frozen = models.freeze_batch_normalization(model)
+    assert frozen > 10
+    norms = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
+    before = [layer.moving_mean.numpy().copy() for layer in norms]
+    training.compile_model(model, keras.optimizers.Adam(1e-3))
+    images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
+    model.fit(images, np.arange(8) % 2, epochs=1, verbose=0)
+    assert all(np.array_equal(b, layer.moving_mean.numpy()) for b, layer in zip(before, norms, strict=True))

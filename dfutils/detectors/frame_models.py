@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, metrics, model_files, models, training
-from ..clips import ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
+from ..clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
 from .base import Detector, RunData, video_columns
 from .settings import FrameSettings, SelfBlendedSettings, SequenceSettings
 
@@ -114,6 +114,10 @@ class SelfBlended(FrameClassifier):
     def new_model(self) -> keras.Model:
         s = self.settings
         model = models.build_frame_classifier(s.backbone, s.size, s.weights)
+        if s.weights == "imagenet":
+            # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
+            # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps ImageNet's
+            models.freeze_batch_normalization(model)
         return training.compile_model(model, keras.optimizers.Adam(s.learning_rate))
 
     def blended_data(self, data: RunData, split: str, shuffle: bool) -> SelfBlendedFrames:
@@ -122,8 +126,12 @@ class SelfBlended(FrameClassifier):
         reals = reals[reals["label"] == 0]
         if reals.empty:
             raise ValueError(f"self-blending needs real videos in the {split} split; it has none")
+        # the real crops are augmented too (flip, colour, JPEG), before their copies are blended: a fixed set
+        # of reals is otherwise learnt by heart, and anything altered called fake
+        augmentation = Augmentation(flip=True, brightness_contrast=0.1, jpeg_quality=70) if shuffle else None
         return SelfBlendedFrames(reals, data.faces, s.frames_per_video, s.size, max(1, s.batch_size // 2),
-                                 shuffle=shuffle, seed=self.seed, share=1.0, margin=crop_margin(data))
+                                 shuffle=shuffle, seed=self.seed, share=1.0, margin=crop_margin(data),
+                                 augmentation=augmentation)
 
     def fit(self, data: RunData) -> pd.DataFrame:
         self.model = self.new_model()
