@@ -73,7 +73,7 @@ def auc_interval(labels, scores, confidence: float = 0.95, resamples: int = 2000
     labels = np.asarray(labels).astype(int)
     scores = np.asarray(scores, dtype=float)
     fakes, reals = scores[labels == 1], scores[labels == 0]
-    if len(fakes) == 0 or len(reals) == 0:
+    if len(fakes) < 2 or len(reals) < 2:  # one video of a class cannot be resampled into an interval
         return float("nan"), float("nan")
 
     def auc(fake, real, axis=-1):

@@ -164,3 +164,11 @@ def test_with_auc_interval_adds_bounds_per_row():
     table = metrics.with_auc_interval(metrics.metrics_table(predictions, "model"), predictions, "model")
     assert list(table.columns[:5]) == ["videos", "accuracy", "auc", "auc_low", "auc_high"]
     assert table.loc["a", "auc_low"] == 1.0 and table.loc["b", "auc_low"] < table.loc["b", "auc"] < table.loc["b", "auc_high"]
+
+
+def test_auc_interval_needs_two_videos_of_each_class():
+    """A class of one video cannot be resampled: no interval (cross-dataset targets with one fake per method)."""
+    assert np.isnan(metrics.auc_interval([0, 0, 0, 1], [0.1, 0.2, 0.3, 0.9])).all()
+    assert np.isnan(metrics.auc_interval([0, 1, 1, 1], [0.1, 0.2, 0.3, 0.9])).all()
+    low, high = metrics.auc_interval([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.9])
+    assert 0 <= low <= high <= 1
