@@ -108,8 +108,7 @@ class SelfBlended(FrameClassifier):
     stopping) is the validation split's reals and their blends, so no fake is read at all. Its model file is
     a frame classifier's: ``dfutils predict`` and ``dfutils evaluate`` score it like one."""
 
-    def __init__(self, entry, settings: SelfBlendedSettings, seed: int):
-        super().__init__(entry, settings, seed)
+    settings: SelfBlendedSettings
 
     def new_model(self) -> keras.Model:
         s = self.settings
