@@ -33,7 +33,6 @@ from .faces import (
 from .progress import progress_bar
 
 
-
 def _failure(video_id: str, error: str) -> dict:
     return {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
             "status": "failed", "error": error, "crops": ""}

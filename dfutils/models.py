@@ -15,6 +15,7 @@ preprocessing is inside the model, so a saved model needs nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 from keras import layers
@@ -59,8 +60,8 @@ PAPER_A_PARAMETERS = {backbone: int(PAPER_A_TABLE2.loc[row, "parameters"]) for b
 def imagenet_weights_source(name: str) -> tuple[Path, str]:
     """Where Keras keeps a paper backbone's ImageNet weights without top once downloaded, and where it
     downloads them from (the file and URL of ``keras.applications``; ``$KERAS_HOME`` moves the cache)."""
+    import importlib
     import os
-    from pathlib import Path
 
     spec = BACKBONES[name]
     if spec.offline_weights:
@@ -72,7 +73,7 @@ def imagenet_weights_source(name: str) -> tuple[Path, str]:
         url = efficientnet.BASE_WEIGHTS_PATH + file_name
     else:
         module = {"Xception": "xception", "InceptionV3": "inception_v3"}[spec.constructor]
-        url = getattr(__import__(f"keras.src.applications.{module}", fromlist=["WEIGHTS_PATH_NO_TOP"]), "WEIGHTS_PATH_NO_TOP")
+        url = importlib.import_module(f"keras.src.applications.{module}").WEIGHTS_PATH_NO_TOP
         file_name = url.rsplit("/", 1)[1]
     home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
     return home / "models" / file_name, url

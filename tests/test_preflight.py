@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from dfutils import config, models
 from dfutils.cli import main
 from dfutils.preflight import check_profile
