@@ -41,12 +41,16 @@ TOP_LEVEL_KEYS = {
     "seeds_study": ("str", False),
     "defaults": ("dict", False),
     "notebooks": ("list", True),
+    "extends": ("str", False),
 }
 ENTRY_KEYS = {
     "notebook": ("str", True),
     "name": ("str", False),
     "parameters": ("dict", False),
+    "skip": ("bool", False),
 }
+# what a profile that extends another does not inherit: its own name, and the parent's studies
+NOT_INHERITED = ("profile", "description", "seeds", "seeds_study", "extends")
 # Given by the runner to every notebook; each notebook must declare them.
 INJECTED = ("profile", "seed")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -183,12 +187,7 @@ def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], over
     return runs
 
 
-def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()) -> Profile:
-    """Read and validate a profile; every problem is reported in one ParamsError. ``overrides`` are
-    ``--set [NOTEBOOK.]KEY=VALUE`` strings (:func:`parse_override`), validated like the file's values;
-    ``profile=NAME`` sends the run to another name (its own artifacts and report)."""
-    path = Path(path)
-    notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
+def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found")
     try:
@@ -200,6 +199,56 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
         raise ParamsError(f"{path}:{where} not valid YAML: {problem}") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of keys at the top, got {type(raw).__name__}")
+    return raw
+
+
+def _run_key(entry) -> str:
+    return entry.get("name", entry.get("notebook")) if isinstance(entry, dict) else repr(entry)
+
+
+def extend(raw: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A profile with ``extends: PARENT`` (a profile name beside it, or a file) as a whole profile: the parent's
+    keys, then its own (``defaults`` merged key by key; :data:`NOT_INHERITED` keys are its own only), and its
+    ``notebooks`` entries laid over the parent's runs by run name: ``parameters`` merged into that run's,
+    ``skip: true`` dropping it, an entry of a new name appended. A study then states only what it changes."""
+    parent_name = raw.get("extends")
+    if not parent_name:
+        return raw
+    if not isinstance(parent_name, str):
+        raise ParamsError(f"{path}: extends: expected a profile name, got {parent_name!r}")
+    parent_path = Path(parent_name) if parent_name.endswith((".yaml", ".yml")) else path.parent / f"{parent_name}.yaml"
+    if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
+        raise ParamsError(f"{path}: extends: {parent_name!r} extends this profile again (a cycle)")
+    parent = extend(_read_yaml(parent_path), parent_path, (*seen, path.resolve()))
+    merged = {key: value for key, value in parent.items() if key not in NOT_INHERITED}
+    merged.update({key: value for key, value in raw.items() if key not in ("defaults", "notebooks", "extends")})
+    merged["defaults"] = {**(parent.get("defaults") or {}), **(raw.get("defaults") or {})}
+    runs = [dict(entry) for entry in parent.get("notebooks") or []]
+    for entry in raw.get("notebooks") or []:
+        if not isinstance(entry, dict):
+            raise ParamsError(f"{path}: notebooks: expected mappings, got {entry!r}")
+        found = [n for n, run in enumerate(runs) if _run_key(run) == _run_key(entry)]
+        if not found:
+            if entry.get("skip"):
+                raise ParamsError(f"{path}: notebooks: skip names {_run_key(entry)!r}, which {parent_name} does not run")
+            runs.append(entry)
+        elif entry.get("skip"):
+            runs.pop(found[0])
+        else:
+            run = runs[found[0]]
+            runs[found[0]] = {**run, **{k: v for k, v in entry.items() if k != "parameters"},
+                              "parameters": {**(run.get("parameters") or {}), **(entry.get("parameters") or {})}}
+    merged["notebooks"] = runs
+    return merged
+
+
+def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()) -> Profile:
+    """Read and validate a profile; every problem is reported in one ParamsError. ``overrides`` are
+    ``--set [NOTEBOOK.]KEY=VALUE`` strings (:func:`parse_override`), validated like the file's values;
+    ``profile=NAME`` sends the run to another name (its own artifacts and report)."""
+    path = Path(path)
+    notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
+    raw = extend(_read_yaml(path), path)
 
     prefix = f"{path}: "
     errors: list[str] = []
@@ -232,6 +281,8 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
         where = f"notebooks[{index}]."
         if not isinstance(entry, dict):
             errors.append(f"{where[:-1]}: expected a mapping with a 'notebook' key, got {entry!r}")
+            continue
+        if entry.get("skip"):  # skipped without a parent to skip it from: nothing to run
             continue
         entry_errors: list[str] = []
         _check_mapping(entry, ENTRY_KEYS, where, entry_errors)

@@ -147,3 +147,37 @@ def test_parameters_cell_reads_help_and_required():
     parsed = parse_parameters_source('a: str = ""  # required: the root\nb: list = [1, 2]  # numbers\n')
     assert parsed["a"].required and parsed["a"].help == "required: the root"
     assert not parsed["b"].required and parsed["b"].default == [1, 2]
+
+
+def test_a_profile_that_extends_another_states_only_what_it_changes(tmp_path, notebooks):
+    write_yaml(tmp_path / "base.yaml", GOOD.replace("profile: t", "profile: base\nseeds_study: study"))
+    study = write_yaml(tmp_path / "study.yaml", """profile: study
+extends: base
+seed: 9
+defaults: {frames: 32}
+notebooks:
+  - notebook: alpha
+    parameters: {backbone: b3}
+  - notebook: beta
+    name: beta-extra
+""")
+    base, derived = load_profile(tmp_path / "base.yaml", notebooks), load_profile(study, notebooks)
+    assert derived.name == "study" and derived.seed == 9 and derived.seeds_study == ""  # its own, not inherited
+    alpha = {run.name: run for run in derived.runs}["alpha"]
+    assert alpha.parameters["backbone"] == "b3" and alpha.parameters["frames"] == 32  # defaults merged, its own win
+    assert alpha.parameters["rate"] == 1  # the parent's entry value stays
+    assert alpha.parameters["root"] == {run.name: run for run in base.runs}["alpha"].parameters["root"]  # kept
+    assert [run.name for run in derived.runs] == [run.name for run in base.runs] + ["beta-extra"]
+    skipping = write_yaml(tmp_path / "skip.yaml", "profile: s\nextends: base\nnotebooks:\n  - {notebook: alpha, skip: true}\n")
+    assert "alpha" not in {run.name for run in load_profile(skipping, notebooks).runs}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("profile: a\nextends: a\nnotebooks: []\n", "extends this profile again"),
+    ("profile: a\nextends: missing\nnotebooks: []\n", "missing.yaml: params file not found"),
+    ("profile: a\nextends: base\nnotebooks:\n  - {notebook: gamma, skip: true}\n", "skip names 'gamma', which base does not run"),
+])
+def test_extends_errors_name_the_file_and_the_problem(tmp_path, notebooks, text, expected):
+    write_yaml(tmp_path / "base.yaml", GOOD.replace("profile: t", "profile: base"))
+    with pytest.raises(ParamsError, match=expected):
+        load_profile(write_yaml(tmp_path / "a.yaml", text), notebooks)
