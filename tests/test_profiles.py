@@ -75,19 +75,19 @@ def test_smoke_run_trains_every_model_and_the_report_opens_with_their_metrics(sm
 
 
 def test_cross_dataset_notebook_rescoring_the_runs_own_test_videos_gives_the_notebooks_scores(smoke_run):
-    """08 scores every model file on the smoke run's c40 test videos, cut again with each file's own
+    """08 scores every model file on the smoke run's test videos, cut again with each file's own
     extraction settings: the same scores as the training notebooks' prediction tables, and the same AUC."""
     status, artifacts, reports = smoke_run
     assert status == 0
-    rescored = pd.read_csv(artifacts / "cross_dataset" / "synthdf-c40-test" / "predictions.csv", keep_default_na=False)
+    rescored = pd.read_csv(artifacts / "cross_dataset" / "synthdf-test" / "predictions.csv", keep_default_na=False)
     assert (rescored["error"] == "").all() and rescored["model"].nunique() == 12
     own = pd.concat(pd.read_csv(path) for path in (artifacts / "models").glob("*/predictions.csv"))
-    own = own[(own["split"] == "test") & (own["compression"] == "c40")]
+    own = own[own["split"] == "test"]
     merged = rescored.merge(own[["model", "video_id", "score"]], on=["model", "video_id"], suffixes=("", "_notebook"))
     assert len(merged) == len(rescored)
     assert np.allclose(merged["score"].astype(float), merged["score_notebook"], atol=1e-4)
     metrics = pd.read_csv(artifacts / "cross_dataset" / "metrics.csv")
-    assert {"own test split", "SynthDF c40 test"} == set(metrics["dataset"])
+    assert {"own test split", "SynthDF test"} == set(metrics["dataset"])
     assert "AUC: trained on this run" in (reports / "08_cross_dataset.html").read_text()
 
 
