@@ -221,3 +221,16 @@ def test_real_dfdc_crops_and_clips_index(real_faces):
     clips = index_faces(real_faces / "dfdc-face-clips")
     assert len(clips) == 22 and (clips["compression"] == "clip").all() and clips["label"].sum() == 20
     assert isinstance(clips.attrs["members"], pd.DataFrame)
+
+
+def test_crops_cut_looser_than_a_models_margin_are_cut_to_match_it(tmp_path):
+    """Scoring a model on someone's crops: crops whose face box is smaller than the model's (looser crops) are
+    centre-cropped so the face fills them as in training; tighter crops cannot be widened and stay as they are."""
+    assert crop_folders.matching_keep({"side_ratio": 1.5}, margin=0.2) == pytest.approx(0.8)
+    assert crop_folders.matching_keep({"side_ratio": 0.71}, margin=-0.12) == 1.0
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[25:75, 25:75] = 200  # a bright centre half the side
+    path = tmp_path / "crop.png"
+    cv2.imwrite(str(path), image)
+    assert crop_folders.read_image(path, 50).mean() == pytest.approx(50, abs=3)  # a quarter bright
+    assert crop_folders.read_image(path, 50, keep=0.5).mean() == pytest.approx(200, abs=3)  # the centre only
