@@ -293,7 +293,7 @@ def _files_key(files: list[str], settings: PackSettings) -> str:
 
 def pack_video(video_id: str, files: list[str], out: Path, settings: PackSettings, extraction: dict) -> dict:
     """One video's crops into the cache (skipped when its cache file exists); a faces-table row, never raises."""
-    from .faces import FaceCrops, cache_path, load_crops, save_crops
+    from .faces import FaceCrops, as_cached, cache_path, load_crops, save_crops
 
     row = {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
            "status": "failed", "error": "", "crops": ""}
@@ -311,15 +311,11 @@ def pack_video(video_id: str, files: list[str], out: Path, settings: PackSetting
                 errors.append(str(error))
         if not crops:
             return {**row, "error": f"no readable crop: {errors[0] if errors else 'no files'}"}
-        stack = np.stack(crops)
+        stack, encoded = as_cached(np.stack(crops), settings.codec, settings.quality)
         count = len(stack)
         recorded = {**extraction, "codec": settings.codec, "quality": settings.quality}  # how the file is encoded
         result = FaceCrops(video_id, stack, np.array(used), np.tile([0.0, 0.0, settings.size, settings.size], (count, 1)),
-                           np.ones(count, bool), 1, len(files), recorded)
-        from .crop_codec import decode_crops, encode_crops
-
-        result.encoded = encode_crops(stack, settings.codec, settings.quality)
-        result.crops = decode_crops(*result.encoded, settings.codec, stack.shape[1:])
+                           np.ones(count, bool), 1, len(files), recorded, encoded)
         save_crops(result, target)
         error = f"{len(errors)} of {len(files)} crops unreadable: {errors[0]}" if errors else ""
         return {**row, **result.summary(), "status": "ok", "error": error, "crops": target.relative_to(out).as_posix()}

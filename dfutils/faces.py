@@ -407,6 +407,13 @@ def load_crops(path: Path, decode: bool = True) -> FaceCrops:
     return _read_cache(path, read)
 
 
+def as_cached(crops: np.ndarray, codec: str, quality: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Crops as the cache will serve them (after the codec's round trip), and their encoding to write: models
+    see the same crops whether they were just made (extracted or packed) or read back."""
+    encoded = encode_crops(crops, codec, quality)
+    return decode_crops(*encoded, codec, crops.shape[1:]), encoded
+
+
 def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings, detector=None) -> FaceCrops:
     """Sample, detect, track and crop one video (no cache)."""
     path = Path(path)
@@ -438,9 +445,7 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     detected[todo] = found
     crops = np.stack([square_crop(frame, box, settings.margin, settings.margin_px, settings.size)
                       for frame, box in zip(sampled.frames, boxes, strict=True)])
-    # models see the crops as the cache serves them, whether they were just extracted or read back
-    encoded = encode_crops(crops, settings.codec, settings.quality)
-    crops = decode_crops(*encoded, settings.codec, crops.shape[1:])
+    crops, encoded = as_cached(crops, settings.codec, settings.quality)
     faces_seen = max((len(detections[t]) for t in keyframes), default=0)  # counted on full-frame detections
     return FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,
                      asdict(settings), encoded)

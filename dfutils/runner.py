@@ -227,15 +227,15 @@ def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, ech
     artifact_dir = artifacts_dir(profile.name)
     artifact_dir.mkdir(parents=True, exist_ok=True)
     with profile_lock(artifact_dir, profile.name, echo):
-        return _run_locked(profile, only, progress=progress, echo=echo)
+        return _run_locked(profile, only, artifact_dir, progress=progress, echo=echo)
 
 
-def _run_locked(profile: Profile, only: list[str] | None, *, progress: bool | None, echo) -> RunResult:
+def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *, progress: bool | None,
+                echo) -> RunResult:
     import papermill
 
     selected = profile.select(only)
     report_dir = reports_dir(profile.name)
-    artifact_dir = artifacts_dir(profile.name)
     report_dir.mkdir(parents=True, exist_ok=True)
     run_json = artifact_dir / "run.json"
     index_html = report_dir / "index.html"
