@@ -121,27 +121,6 @@ def with_auc_interval(table: pd.DataFrame, predictions: pd.DataFrame, by: str, s
     return table
 
 
-def aggregate_frames(frame_scores, how: str = "mean", confident: float = 0.8) -> float:
-    """One video score from its frame scores.
-
-    - ``mean`` (both papers): the mean probability.
-    - ``confident``: the mean over confident frames only (score >= ``confident`` or
-      <= 1 - ``confident``), falling back to the mean when no frame is confident. A few
-      clearly manipulated frames then decide a mostly ambiguous video, as several
-      DFDC solutions did; it is an alternative, not either paper's choice.
-    """
-    scores = np.asarray(frame_scores, dtype=float)
-    scores = scores[~np.isnan(scores)]
-    if scores.size == 0:
-        return float("nan")
-    if how == "mean":
-        return float(scores.mean())
-    if how == "confident":
-        sure = scores[(scores >= confident) | (scores <= 1 - confident)]
-        return float(sure.mean() if sure.size else scores.mean())
-    raise ValueError(f"how: expected 'mean' or 'confident', got {how!r}")
-
-
 def majority_vote(model_scores, threshold: float = 0.5) -> np.ndarray:
     """Paper B's bagging answer as a score (``model_scores``: models x videos).
 

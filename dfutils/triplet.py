@@ -197,12 +197,3 @@ def separation(vectors: np.ndarray, labels) -> float:
     from sklearn.metrics import silhouette_score
 
     return float(silhouette_score(vectors, np.asarray(labels), metric="euclidean"))
-
-
-def save_pipeline(path, network: keras.Model, classifier, settings: dict):
-    """The whole proposal in one model file: the triplet network, the classifier on its output
-    (skops format, see :mod:`dfutils.model_files`) and the settings (``facenet_model``, frames,
-    extraction), so that ``dfutils predict`` can score raw videos with it."""
-    from .model_files import save_model
-
-    return save_model(network, path, {**settings, "architecture": "triplet"}, classifier=classifier)

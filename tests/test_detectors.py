@@ -7,19 +7,22 @@ methods learn is the demo's job (its report), not a unit test's.
 
 from __future__ import annotations
 
+import inspect
 import json
-from dataclasses import fields, replace
+import re
+from dataclasses import fields, is_dataclass, replace
 
 import cv2
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from dfutils import detectors, models, results
 from dfutils.clips import read_clip_crops
 from dfutils.detectors import registry
-from dfutils.detectors.base import VIDEO_COLUMNS, Detector, RunData
+from dfutils.detectors.base import VIDEO_COLUMNS, Detector, RunData, SharedStages
 from dfutils.detectors.settings import (
     Conv3DSettings,
     CropStatisticsSettings,
@@ -40,37 +43,48 @@ EXTRACTION = {"extraction": {"detector": "mtcnn", "frames": 4, "fps": None, "siz
 
 
 # --------------------------------------------------------------------------- the catalogue
-def defined_by(cls: type, name: str) -> type:
-    """The class of ``cls``'s method resolution order that defines ``name`` (a classmethod's too: comparing
-    bound methods with ``is`` is never true, so it cannot tell an override from an inherited one)."""
-    return next(klass for klass in cls.__mro__ if name in vars(klass))
-
-
-def test_every_entry_names_a_detector_class_with_the_whole_interface():
-    for entry in registry.ENTRIES:
-        cls = registry.implementation(entry.implementation)
-        assert issubclass(cls, Detector), entry.name
-        for method in ("fit", "predict", "save"):
-            assert defined_by(cls, method) is not Detector, f"{entry.name}: {method} not implemented"
-        assert entry.paper in registry.PAPERS
-    for architecture, path in registry.ARCHITECTURES.items():  # the classes that load and score model files
+def test_every_class_keeps_the_whole_contract_and_a_class_missing_a_method_cannot_be_created():
+    classes = {registry.implementation(entry.implementation) for entry in registry.ENTRIES}
+    for architecture, path in registry.ARCHITECTURES.items():  # the class that saved a file loads and scores it
         cls = registry.implementation(path)
-        assert defined_by(cls, "load") is not Detector, architecture
-        assert defined_by(cls, "score_crops") is not Detector or defined_by(cls, "score_video") is not Detector
+        assert cls.architecture == architecture, path
+        classes.add(cls)
+    for cls in classes:
+        assert issubclass(cls, Detector) and not inspect.isabstract(cls), cls
+        assert cls.architecture in registry.ARCHITECTURES, f"{cls.__name__}: its files could not be loaded"
+        assert is_dataclass(cls.settings_class), cls
+    for entry in registry.ENTRIES:
+        assert entry.paper in registry.PAPERS
 
-    class Stripped(Detector):  # the check fails for a class that leaves a method to the base
-        def fit(self, data):
-            return self
+    # a copy of a detector class without one of the contract's methods cannot be created
+    for method in ("fit", "predict", "save", "load", "score_crops"):
+        members = {name: value for name, value in vars(Detector).items() if name not in ("__dict__", "__weakref__")}
+        complete = {name: (lambda *a, **k: None) for name in ("fit", "predict", "save", "score_crops")}
+        complete["load"] = classmethod(lambda cls, path, stored: None)
+        stripped = type("Stripped", (Detector,), {**{k: v for k, v in complete.items() if k != method},
+                                                  "settings_class": FrameSettings})
+        assert inspect.isabstract(stripped) and method in stripped.__abstractmethods__
+        with pytest.raises(TypeError, match=method):
+            stripped(None, FrameSettings(), 0)
+        assert members  # the base itself stays abstract
+    with pytest.raises(TypeError, match="abstract"):
+        Detector(None, FrameSettings(), 0)
 
-        @classmethod
-        def load(cls, path, settings):
-            return cls(None, settings, 0)
-
-    assert defined_by(Stripped, "fit") is Stripped and defined_by(Stripped, "load") is Stripped
-    assert defined_by(Stripped, "save") is Detector and defined_by(Stripped, "predict") is Detector
     assert len(registry.BY_NAME) == len(registry.ENTRIES)  # names are unique
     assert registry.names("baseline") == ["crop statistics"] and len(registry.names("A")) == 2 * len(models.BACKBONES)
     assert len({entry.folder for entry in registry.ENTRIES}) == len(registry.ENTRIES)  # and so are folders
+
+
+def test_settings_of_the_wrong_class_and_unfitted_detectors_are_clear_errors():
+    with pytest.raises(TypeError, match="settings must be a FrameSettings, got TripletSettings"):
+        detectors.create("frames", TripletSettings(), 0)
+    for name in ("frames", "frames + bagging", "3D CNN", "triplets (semi-hard) + SGD", "crop statistics"):
+        detector = detectors.create(name, {"3D CNN": Conv3DSettings(), "crop statistics": CropStatisticsSettings(),
+                                           "triplets (semi-hard) + SGD": TripletSettings()}.get(name, FrameSettings()), 0)
+        with pytest.raises(NotFittedError, match=f"{re.escape(name)}: not fitted"):
+            detector.score_crops(np.zeros((2, SIZE, SIZE, 3), np.uint8))
+        with pytest.raises(NotFittedError):
+            detector.save("never.keras")
 
 
 def test_every_row_of_paper_b_tables_has_a_detector_and_paper_a_covers_every_backbone():
@@ -143,8 +157,7 @@ def _trained(name: str, data: RunData) -> Detector:
                                   dense_units=4, epochs=1, batch_size=4)
         return _run(detectors.create(name, settings, 0), data)
     if name in ("frames + LSTM", "frames + GRU"):
-        frames = detectors.create("frames", FRAME, 0)
-        frames.fit(data)
+        frames = detectors.create("frames", FRAME, 0).fit(data)
         return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
     if name.startswith("self-blended"):
         return _run(detectors.create(name, BLENDED, 0), data)
@@ -180,15 +193,25 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
     assert (info["model"], info["paper"]) == (name, registry.entry(name).paper)
 
     loaded = detectors.load(folder / "model.keras")
-    assert type(loaded).load is type(detector).load or loaded.architecture == detector.architecture
+    assert type(loaded) is type(detector) and loaded.name == name
+    assert loaded.settings == detector.settings  # the settings dataclass itself, rebuilt from the file
     video = tiny_run.split("test").iloc[0]
     expected = float(table.set_index("video_id").loc[video["video_id"], "score"])
-    if loaded.input == "video":
-        score, per_frame = loaded.score_video(video["path"])
-    else:
-        score, per_frame = loaded.score_crops(read_clip_crops(tiny_run.faces / video["crops"], 4))
-    assert score == pytest.approx(expected, abs=1e-4)
-    assert len(per_frame) >= 1
+    for scorer in (loaded, detector):  # from its file, and as fitted
+        if scorer.input == "video":
+            score, per_frame = scorer.score_video(video["path"])
+        else:
+            score, per_frame = scorer.score_crops(read_clip_crops(tiny_run.faces / video["crops"], 4))
+        assert score == pytest.approx(expected, abs=1e-4), scorer
+        assert len(per_frame) >= 1
+
+    # predict reads the data it is given: two of the test videos, in reverse order, in a new run's data
+    part = tiny_run.split("test").iloc[[3, 1]]
+    other = RunData(tiny_run.layout, pd.concat([part, tiny_run.split("train")]), tiny_run.extraction, SharedStages())
+    again = detector.predict(other, "test")
+    assert again["video_id"].tolist() == part["video_id"].tolist()
+    assert again["score"].to_numpy() == pytest.approx(
+        table.set_index("video_id").loc[part["video_id"], "score"].to_numpy(), abs=1e-4)
 
 
 @pytest.mark.slow

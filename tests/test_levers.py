@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from dfutils import levers
+from dfutils.detectors import RunData
+from dfutils.detectors.settings import FrameSettings
 from dfutils.errors import UserInputError
+from dfutils.layout import RunLayout
+from dfutils.studies import levers
+
+DEMO = FrameSettings(backbone="efficientnet_lite0", size=112, frames_per_video=2, epochs=3, learning_rate=3e-4)
 
 
-def test_each_variant_changes_exactly_one_lever_from_the_demo_setting():
-    plan = levers.variants(epochs=3, size=112, few_identities=8, epoch_levels=[1, 3, 6], size_levels=[64, 112])
-    base = plan[0]
-    assert base.lever == "demo setting" and base.weights == "imagenet" and base.identities == 0
-    assert [v.lever for v in plan] == ["demo setting", "identities", "pretraining", "schedule", "schedule", "resolution"]
+def test_each_variant_changes_exactly_one_setting_of_the_demo_detector():
+    plan = levers.variants(DEMO, few_identities=8, epoch_levels=[1, 3, 6], size_levels=[64, 112],
+                           self_blended_share=0.5)
+    assert [v.lever for v in plan] == ["demo setting", "identities", "pretraining", "schedule", "schedule",
+                                       "resolution", "self-blending"]
+    assert plan[0].settings(DEMO) == DEMO and plan[0].label == "ImageNet, all identities, 3 epochs, 112 px"
     for variant in plan[1:]:
-        changed = {field for field in ("weights", "epochs", "size", "identities")
-                   if getattr(variant, field) != getattr(base, field)}
-        assert len(changed) == 1, variant
+        settings = variant.settings(DEMO)
+        changed = {f.name for f in fields(FrameSettings) if getattr(settings, f.name) != getattr(DEMO, f.name)}
+        assert len(changed) + (variant.identities > 0) == 1, variant
+        # everything else is the demo detector's: Nadam's rate and decay, frames, batch, patience
+        assert {k: v for k, v in asdict(settings).items() if k not in changed} == {
+            k: v for k, v in asdict(DEMO).items() if k not in changed}
     assert len({v.slug for v in plan}) == len(plan) and all(v.slug.startswith("levers-") for v in plan)
-    assert [v.lever for v in levers.variants(3, 112, 0, [], [])] == ["demo setting", "pretraining"]
-    blended = levers.variants(3, 112, 0, [], [], self_blended_share=0.5)[-1]
-    assert blended.lever == "self-blending" and blended.self_blended_share == 0.5 and blended.weights == "imagenet"
+    assert [v.lever for v in levers.variants(DEMO, 0, [], [])] == ["demo setting", "pretraining"]
+    assert plan[-1].settings(DEMO).self_blended_share == 0.5
 
 
 def test_keep_identities_draws_whole_people_and_says_when_there_are_too_few():
@@ -64,32 +74,42 @@ def test_identities_come_from_the_synthdf_manifest_when_there_is_one(tmp_path):
     assert levers.identities_of(clips, tmp_path).tolist() == ["madonna", "madonna", "g3"]
 
 
-@pytest.mark.slow
-def test_a_variant_trains_on_its_identities_and_scores_validation_and_test(crop_cache, tmp_path):
-    folder, table = crop_cache
+def _run_data(crop_cache, tmp_path) -> RunData:
+    folder, table = crop_cache  # folder/crops/*.npz: the faces folder of a run rooted at tmp_path/run
+    root = tmp_path / "run"
+    (root / "faces").parent.mkdir(parents=True, exist_ok=True)
+    (root / "faces").symlink_to(folder, target_is_directory=True)
     clips = table.assign(split=["train"] * 16 + ["val"] * 4 + ["test"] * 4, group=table["video_id"],
-                         method=np.where(table["label"] == 1, "Fake", "real"))
-    people = pd.Series([f"p{k // 2}" for k in range(len(clips))], index=clips.index)
-    variant = levers.Variant("identities", "4 people", weights="none", epochs=1, size=32, identities=4)
-    scored, record = levers.train_variant(variant, clips, people, folder, tmp_path / "run", "efficientnet_lite0",
-                                          frames=2, batch_size=8, learning_rate=1e-3, seed=0)
+                         method=np.where(table["label"] == 1, "Fake", "real"), compression="c23")
+    return RunData(RunLayout(root, root), clips, {"extraction": {"margin": 0.1, "size": 32}})
+
+
+SMALL = FrameSettings(backbone="efficientnet_lite0", size=32, frames_per_video=2, epochs=1, batch_size=8,
+                      learning_rate=1e-3)
+
+
+@pytest.mark.slow
+def test_a_variant_is_the_registry_detector_trained_on_its_identities(crop_cache, tmp_path):
+    data = _run_data(crop_cache, tmp_path)
+    people = pd.Series([f"p{k // 2}" for k in range(len(data.clips))], index=data.clips.index)
+    variant = levers.Variant("identities", "4 people", (("weights", "none"),), identities=4)
+    scored, record = levers.train_variant(variant, data, SMALL, people, seed=0)
     assert sorted(scored["split"].unique()) == ["test", "val"] and len(scored) == 8
     assert scored["score"].between(0, 1).all()
     assert record["training_videos"] == 8 and record["training_identities"] == 4 and record["epochs_run"] == 1
+    written = pd.read_csv(data.layout.model_dir(variant.slug) / "predictions.csv")
+    assert set(written["model"]) == {variant.model_name} and len(written) == 8
 
 
 @pytest.mark.slow
 def test_the_self_blending_variant_trains_with_blended_fakes_in_its_batches(crop_cache, tmp_path, monkeypatch):
     import dfutils.clips as clips_module
 
-    folder, table = crop_cache
-    clips = table.assign(split=["train"] * 16 + ["val"] * 4 + ["test"] * 4, group=table["video_id"],
-                         method=np.where(table["label"] == 1, "Fake", "real"))
+    data = _run_data(crop_cache, tmp_path)
     served = []
     original = clips_module.SelfBlendedFrames.__getitem__
     monkeypatch.setattr(clips_module.SelfBlendedFrames, "__getitem__",
                         lambda self, index: served.append(index) or original(self, index))
-    variant = levers.Variant("self-blending", "+ blends", weights="none", epochs=1, size=32, self_blended_share=0.5)
-    scored, record = levers.train_variant(variant, clips, clips["group"], folder, tmp_path / "run", "efficientnet_lite0",
-                                          frames=2, batch_size=8, learning_rate=1e-3, seed=0, margin=0.1)
+    variant = levers.Variant("self-blending", "+ blends", (("weights", "none"), ("self_blended_share", 0.5)))
+    scored, record = levers.train_variant(variant, data, SMALL, data.clips["group"], seed=0)
     assert served and len(scored) == 8 and record["lever"] == "self-blending"

@@ -71,17 +71,6 @@ def test_video_metrics_on_a_hand_computed_case():
     assert confusion.loc["fake", "fake"] == 2 and confusion.loc["fake", "real"] == 1
 
 
-def test_frame_aggregation_mean_and_confident():
-    assert metrics.aggregate_frames([0.2, 0.4, 0.9]) == pytest.approx(0.5)
-    # confident frames (>= .8 or <= .2): 0.9 and 0.1 -> 0.5; 0.95 alone -> 0.95
-    assert metrics.aggregate_frames([0.1, 0.5, 0.6, 0.9], "confident") == pytest.approx(0.5)
-    assert metrics.aggregate_frames([0.5, 0.55, 0.95], "confident") == pytest.approx(0.95)
-    assert metrics.aggregate_frames([0.4, 0.6], "confident") == pytest.approx(0.5)  # none confident -> mean
-    assert np.isnan(metrics.aggregate_frames([]))
-    with pytest.raises(ValueError, match="how"):
-        metrics.aggregate_frames([0.5], "median")
-
-
 def test_majority_vote_decides_like_maximum_voting_and_ranks_by_mean_probability():
     scores = np.array([[0.9, 0.1, 0.6, 0.55], [0.8, 0.2, 0.4, 0.45], [0.2, 0.3, 0.7, 0.45]])
     votes = metrics.majority_vote(scores)

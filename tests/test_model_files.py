@@ -44,7 +44,8 @@ def test_classifiers_round_trip_through_the_skops_member(kind, tmp_path):
     generator = np.random.default_rng(1)
     x, y = generator.normal(size=(60, 8)), np.arange(60) % 2
     classifier = triplet.make_classifier(kind, seed=0, trees=5).fit(x, y)
-    path = triplet.save_pipeline(tmp_path / "p.keras", triplet.build_embedding_network(16, 8, 8), classifier, {"frames": 2})
+    path = model_files.save_model(triplet.build_embedding_network(16, 8, 8), tmp_path / "p.keras",
+                                  {"frames": 2, "architecture": "triplet"}, classifier=classifier)
     with zipfile.ZipFile(path) as bundle:
         assert model_files.CLASSIFIER_MEMBER in bundle.namelist()
         assert not any(name.endswith(model_files.PICKLED_MEMBER_SUFFIXES) for name in bundle.namelist())
@@ -98,7 +99,7 @@ def test_a_classifier_member_naming_other_types_is_refused(tmp_path):
 
     marker = tmp_path / "pwned"
     network = triplet.build_embedding_network(16, 8, 8)
-    path = triplet.save_pipeline(tmp_path / "p.keras", network, None, {"frames": 2})
+    path = model_files.save_model(network, tmp_path / "p.keras", {"frames": 2, "architecture": "triplet"})
     # a reference to os.system: what a crafted classifier would carry, and skops will not rebuild it untold
     crafted = make_pipeline(FunctionTransformer(os.system))
     _add_member(path, model_files.CLASSIFIER_MEMBER, skops.io.dumps(crafted))

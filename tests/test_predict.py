@@ -103,8 +103,9 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
     network = triplet.build_embedding_network(128, 16, 8)
     generator = np.random.default_rng(0)
     classifier = LogisticRegression().fit(generator.normal(size=(20, 8)), np.arange(20) % 2)
-    path = triplet.save_pipeline(tmp_path / "triplet.keras", network, classifier,
-                                 {"extraction": EXTRACTION, "facenet_model": "keras-facenet-128", "frames": 3, "size": 64})
+    path = model_files.save_model(network, tmp_path / "triplet.keras", {
+        "extraction": EXTRACTION, "facenet_model": "keras-facenet-128", "frames": 3, "size": 64,
+        "architecture": "triplet", "mining": "semi-hard"}, classifier=classifier)
     video = sorted((real_samples / "ffpp" / "original_sequences").rglob("*.mp4"))[0]
     row = VideoScorer(path).score(video)
     assert row.error == "" and row.frames_used == 3

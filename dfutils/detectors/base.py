@@ -1,28 +1,35 @@
-"""What every detector is: the small interface the registry's classes share, and the run's
-data they train on.
+"""What every detector is: one contract the registry's classes keep, and the run's data they train on.
 
 A detector is created untrained from its registry entry, a settings dataclass (its
-hyperparameters) and a seed. Then:
+hyperparameters, :mod:`.settings`) and a seed. Then, as scikit-learn's estimators:
 
 - ``fit(data)`` trains it on a run's clips (:class:`RunData`), keeping its logs in its model
-  folder, and returns the training history (or ``None`` when it has none);
-- ``predict(data, split)`` is its prediction table for a split (``video_id, label, method,
-  compression, split, group, score``);
-- ``save(path)`` writes one model file with the settings it needs (:mod:`dfutils.model_files`),
-  and the class's ``load(path, settings)`` reads it back for ``dfutils predict``, which then calls
-  ``score_crops(crops)`` (or ``score_video(path)`` for a detector that reads whole videos);
+  folder and its training curves in ``history``, and returns the detector itself;
+- ``predict(data, split)`` is its prediction table for a split of ``data`` (``video_id, label,
+  method, compression, split, group, score``);
+- ``score_crops(crops)`` is one video's score from its face crops (``score_video(path)`` for a
+  detector that reads whole videos);
+- ``save(path)`` writes one model file (:mod:`dfutils.model_files`) with its settings dataclass,
+  and the class's ``load(path, stored)`` rebuilds that dataclass and the detector from the file;
 - ``run(data)`` is what a notebook calls: fit, predict validation and test, write
   ``predictions.csv`` and ``info.json``, save ``model.keras``.
+
+Scoring or saving an unfitted detector raises scikit-learn's ``NotFittedError`` naming it. The
+contract is an abstract base class: a class that leaves a method out cannot be created.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import abc
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError
 
+from ..errors import UserInputError
 from ..layout import RunLayout
 from ..predictions import VIDEO_COLUMNS, video_columns  # noqa: F401 - re-exported for the detector classes
 from .registry import Entry
@@ -31,14 +38,28 @@ EVALUATED_SPLITS = ("val", "test")
 
 
 @dataclass
+class SharedStages:
+    """What several detectors of one run compute once and share, each kind in its own typed table:
+    FaceNet (loaded once) and its embeddings of the run's frames, the triplet embedding of each mining
+    strategy (Paper B's RF and SGD heads read the same one, as its Table III compares them), and a
+    frame classifier's per-frame embeddings (read by the LSTM and the GRU)."""
+
+    facenet: dict[str, Any] = field(default_factory=dict)  # FaceNet model name -> FaceNetEmbedder
+    facenet_embeddings: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (model, frames)
+    triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)  # (settings, mining, seed) -> TripletEmbedding
+    frame_embeddings: dict[tuple[int, str, int], np.ndarray] = field(default_factory=dict)  # (model id, split, frames)
+
+
+@dataclass
 class RunData:
     """A run's videos with their face crops (``clips``: the index joined with the crop cache), the
-    extraction settings the crops were made with, and where the run's artifacts live."""
+    extraction settings the crops were made with, where the run's artifacts live, and the stages its
+    detectors share (:class:`SharedStages`)."""
 
     layout: RunLayout
     clips: pd.DataFrame
     extraction: dict = field(default_factory=dict)
-    cache: dict = field(default_factory=dict, repr=False)  # what detectors share (FaceNet embeddings...)
+    shared: SharedStages = field(default_factory=SharedStages, repr=False)
 
     @classmethod
     def load(cls, layout: RunLayout, compressions: list | None = None) -> RunData:
@@ -64,15 +85,22 @@ class RunData:
                              for split in ("train", "val", "test")}).fillna(0).astype(int)
 
 
-class Detector:
-    """The shared interface; see the module docstring."""
+class Detector(abc.ABC):
+    """The contract; see the module docstring."""
 
-    architecture: str = ""  # what its model file says it is (the registry maps it back to the class)
+    architecture: ClassVar[str] = ""  # what its model file says it is (the registry maps it back to the class)
+    settings_class: ClassVar[type]  # its hyperparameters' dataclass
+    frames_setting: ClassVar[str] = "frames"  # the field of that dataclass a model file's "frames" is
     input: str = "clip"  # what dfutils predict gives it: "clip" or "frame" crops, or the "video" file
+    fitted: ClassVar[tuple[str, ...]] = ("model",)  # attributes set by fit (or load); None until then
 
     def __init__(self, entry: Entry | None, settings, seed: int):
+        if not isinstance(settings, self.settings_class):
+            raise TypeError(f"{type(self).__name__}: settings must be a {self.settings_class.__name__}, "
+                            f"got {type(settings).__name__}")
         self.entry, self.settings, self.seed = entry, settings, seed
         self.history: pd.DataFrame | None = None
+        self.extraction: dict = {}
 
     # ----------------------------------------------------------------- identity
     @property
@@ -90,33 +118,45 @@ class Detector:
         """What ``info.json`` records beside the name and paper (the results tables read it)."""
         return {}
 
-    # ----------------------------------------------------------------- the interface
-    def fit(self, data: RunData) -> pd.DataFrame | None:
-        raise NotImplementedError
+    def check_fitted(self) -> None:
+        """Raise ``NotFittedError`` naming the detector when ``fit`` (or ``load``) has not run."""
+        missing = [name for name in self.fitted if getattr(self, name, None) is None]
+        if missing:
+            raise NotFittedError(f"{self.name}: not fitted ({', '.join(missing)} unset); call fit(data) first "
+                                 f"or load a model file")
 
+    # ----------------------------------------------------------------- the contract
+    @abc.abstractmethod
+    def fit(self, data: RunData) -> Detector:
+        """Train on ``data``'s training split (validation for early stopping); return ``self``."""
+
+    @abc.abstractmethod
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
-        raise NotImplementedError
+        """The prediction table of ``data``'s videos of ``split``."""
 
+    @abc.abstractmethod
     def save(self, path: str | Path) -> Path:
-        raise NotImplementedError
+        """One model file with the settings dataclass (see :meth:`file_settings`)."""
 
     @classmethod
-    def load(cls, path: str | Path, settings: dict) -> Detector:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def load(cls, path: str | Path, stored: dict) -> Detector:
+        """The detector of a model file, whose stored settings are ``stored`` (see :meth:`settings_from_file`)."""
 
+    @abc.abstractmethod
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """A video's (or image's) score and one score per frame used, from its face crops."""
-        raise NotImplementedError
 
     # ----------------------------------------------------------------- what a notebook calls
     def predictions(self, data: RunData, splits=EVALUATED_SPLITS) -> pd.DataFrame:
+        self.check_fitted()
         return pd.concat([self.predict(data, split) for split in splits])
 
     def run(self, data: RunData, save_model: bool = True) -> pd.DataFrame:
         """Fit, score validation and test, write the prediction table, ``info.json`` and the model file."""
         from ..predictions import write_predictions
 
-        self.history = self.fit(data)
+        self.fit(data)
         table = self.predictions(data)
         folder = self.model_dir(data)
         write_predictions(table, folder, self.name, paper=self.entry.paper, **self.info())
@@ -124,6 +164,32 @@ class Detector:
             self.save(folder / "model.keras")
         return table
 
-    def model_settings(self, data_extraction: dict, **settings) -> dict:
-        """The settings a model file carries: extraction, architecture, detector name, and ``settings``."""
-        return {**data_extraction, **settings, "architecture": self.architecture, "detector": self.name}
+    # ----------------------------------------------------------------- the model file's settings
+    def file_settings(self, **inputs) -> dict:
+        """What a model file carries: the crops' extraction settings, what the model reads (``inputs``: frames,
+        size...), its architecture and detector name, and the whole settings dataclass."""
+        self.check_fitted()
+        return {**self.extraction, **inputs, "architecture": self.architecture, "detector": self.name,
+                "hyperparameters": asdict(self.settings)}
+
+    @classmethod
+    def settings_from_file(cls, path: str | Path, stored: dict):
+        """The settings dataclass a model file recorded; a file written before it was recorded gives the
+        defaults with what the file states of its inputs."""
+        known = {field_.name for field_ in fields(cls.settings_class)}
+        values = stored.get("hyperparameters")
+        if values is None:  # what such a file states of its inputs: frames, size, backbone, FaceNet model...
+            values = {**{key: stored[key] for key in known & set(stored)}, cls.frames_setting: int(stored["frames"])}
+        unknown = set(values) - known
+        if unknown:
+            raise UserInputError(f"{path}: unknown {cls.settings_class.__name__} setting(s) "
+                                 f"{', '.join(sorted(unknown))}; written by a newer dfutils?")
+        return cls.settings_class(**{key: tuple(value) if isinstance(value, list) else value
+                                     for key, value in values.items()})
+
+    @classmethod
+    def loaded_entry(cls, stored: dict) -> Entry | None:
+        """The registry entry a model file names (None for a name the catalogue no longer has)."""
+        from .registry import BY_NAME
+
+        return BY_NAME.get(stored.get("detector", ""))

@@ -1,5 +1,5 @@
 """Detectors that read a clip of a video's face crops at once: Paper A's time-distributed CNN +
-LSTM, Paper B's 3D CNN, and the loaded form of any clip model file (LSTM/GRU files included)."""
+LSTM and Paper B's 3D CNN, on the base they share with Paper B's LSTM/GRU files."""
 
 from __future__ import annotations
 
@@ -16,67 +16,83 @@ from .settings import Conv3DSettings, PaperASettings
 
 
 class KerasClipModel(Detector):
-    """A Keras network that maps a clip ``(frames, size, size, 3)`` to the fake probability."""
+    """A Keras network that maps a clip ``(frames, size, size, 3)`` to the fake probability: what Paper A's
+    model, the 3D CNN and the LSTM/GRU files share (scoring, saving, loading)."""
 
     input = "clip"
 
     def __init__(self, entry, settings, seed: int):
         super().__init__(entry, settings, seed)
         self.model: keras.Model | None = None
-        self.extraction: dict = {}
 
     @property
     def clip_shape(self) -> tuple[int, int]:
         return self.settings.frames, self.settings.size
 
+    def clip_network(self) -> keras.Model:
+        """The network that scores a clip of crops."""
+        return self.model
+
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        self.check_fitted()
         frames, size = self.clip_shape
         dataset = ClipDataset(data.split(split), data.faces, frames, size, self.settings.batch_size)
         return training.predict_table(self.model, dataset)
 
     def save(self, path: str | Path) -> Path:
+        self.check_fitted()
         frames, size = self.clip_shape
-        return model_files.save_model(self.model, path, self.model_settings(self.extraction, frames=frames, size=size,
-                                                                             **self.file_settings()))
+        return model_files.save_model(self.clip_network(), path, self.file_settings(frames=frames, size=size,
+                                                                                    **self.input_settings()))
 
-    def file_settings(self) -> dict:
+    def input_settings(self) -> dict:
+        """What the model file states beside frames and size (a backbone's preprocessing, a cell...)."""
         return {}
 
     @classmethod
-    def load(cls, path: str | Path, settings: dict) -> KerasClipModel:
-        from types import SimpleNamespace
-
-        detector = KerasClipModel(None, SimpleNamespace(frames=int(settings["frames"]), size=int(settings["size"]),
-                                                        batch_size=8), seed=0)
+    def load(cls, path: str | Path, stored: dict) -> KerasClipModel:
+        detector = cls.from_file(path, stored)
         detector.model, _ = model_files.load_model(path)
-        detector.architecture, detector.extraction = settings["architecture"], {"extraction": settings["extraction"]}
+        detector.extraction = {"extraction": stored["extraction"]}
         return detector
+
+    @classmethod
+    def from_file(cls, path: str | Path, stored: dict) -> KerasClipModel:
+        """An unfitted detector of this class with the file's settings and entry."""
+        return cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0)
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """The clip's score; the per-frame strip scores each frame as a clip of that frame repeated."""
+        self.check_fitted()
+        network = self.clip_network()
         frames, size = self.clip_shape
         clip = fit_clip(crops, frames, size)
-        score = float(np.asarray(self.model.predict_on_batch(clip[None])).reshape(-1)[0])
+        score = float(np.asarray(network.predict_on_batch(clip[None])).reshape(-1)[0])
         repeated = np.repeat(clip[:, None], frames, axis=1)
-        return score, np.asarray(self.model.predict_on_batch(repeated)).reshape(-1)
+        return score, np.asarray(network.predict_on_batch(repeated)).reshape(-1)
 
 
 class TimeDistributed(KerasClipModel):
     """Paper A: 30 face crops through an ImageNet CNN each, an LSTM over the frame features, dense layers."""
 
     architecture = "time_distributed"
+    settings_class = PaperASettings
 
     def __init__(self, entry, settings: PaperASettings, seed: int, backbone: str = "", weights: str = ""):
-        if (backbone, weights) != (settings.backbone, settings.weights):
+        if entry is not None and (backbone, weights) != (settings.backbone, settings.weights):
             raise ValueError(f"{entry.name}: settings name backbone {settings.backbone!r} with weights "
                              f"{settings.weights!r}; use the entry of that backbone (registry.paper_a_name)")
         super().__init__(entry, settings, seed)
         self.datasets: dict[str, ClipDataset] = {}
 
+    def training_table(self, data: RunData) -> pd.DataFrame:
+        """The training videos, fakes down-sampled to as many as the reals (as Paper A), seeded."""
+        return datasets.downsample_fakes(data.split("train"), seed=self.seed)
+
     def build(self, data: RunData) -> keras.Model:
-        """The training data (fakes down-sampled to the reals, as Paper A) and the compiled model."""
+        """The training data (:meth:`training_table`) and the compiled model (shown before training)."""
         s = self.settings
-        train_table = datasets.downsample_fakes(data.split("train"), seed=self.seed)
+        train_table = self.training_table(data)
         augmentation = Augmentation(flip=True, brightness_contrast=0.2, jpeg_quality=40) if s.augment else None
         self.datasets = {
             "train": ClipDataset(train_table, data.faces, s.frames, s.size, s.batch_size, shuffle=True,
@@ -92,34 +108,38 @@ class TimeDistributed(KerasClipModel):
 
     def class_counts(self, data: RunData) -> pd.DataFrame:
         """Reals and fakes per split, training after the down-sampling."""
-        tables = {"train": self.datasets["train"].table, "val": data.split("val"), "test": data.split("test")}
+        tables = {"train": self.training_table(data), "val": data.split("val"), "test": data.split("test")}
         return pd.DataFrame({name: table["label"].value_counts().rename({0: "real", 1: "fake"})
                              for name, table in tables.items()}).fillna(0).astype(int)
 
-    def fit(self, data: RunData) -> pd.DataFrame:
-        if self.model is None:
+    def fit(self, data: RunData) -> TimeDistributed:
+        if self.model is None or not self.datasets:
             self.build(data)
         s = self.settings
-        return training.fit(self.model, self.datasets["train"], self.datasets["val"], self.model_dir(data),
-                            epochs=s.epochs, patience=s.patience)
+        self.history = training.fit(self.model, self.datasets["train"], self.datasets["val"], self.model_dir(data),
+                                    epochs=s.epochs, patience=s.patience)
+        return self
 
     def info(self) -> dict:
         return {"backbone": self.settings.backbone, "weights": self.settings.weights,
                 "parameters": self.model.count_params()}
 
-    def file_settings(self) -> dict:
+    def input_settings(self) -> dict:
         return {"backbone": self.settings.backbone}
+
+    @classmethod
+    def from_file(cls, path: str | Path, stored: dict) -> TimeDistributed:
+        settings = cls.settings_from_file(path, stored)
+        return cls(cls.loaded_entry(stored), settings, 0, backbone=settings.backbone, weights=settings.weights)
 
 
 class Conv3D(KerasClipModel):
     """Paper B's 3D CNN over clips, trained from scratch."""
 
     architecture = "conv3d"
+    settings_class = Conv3DSettings
 
-    def __init__(self, entry, settings: Conv3DSettings, seed: int):
-        super().__init__(entry, settings, seed)
-
-    def fit(self, data: RunData) -> pd.DataFrame:
+    def fit(self, data: RunData) -> Conv3D:
         s = self.settings
         keras.utils.set_random_seed(self.seed)
         self.model = models.build_conv3d(s.frames, s.size, s.filters)
@@ -127,8 +147,10 @@ class Conv3D(KerasClipModel):
         train = ClipDataset(data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed)
         validation = ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size)
         self.extraction = data.extraction
-        return training.fit(self.model, train, validation, self.model_dir(data), epochs=s.epochs, patience=s.patience,
-                            class_weight=training.balanced_class_weight(data.split("train")["label"]))
+        self.history = training.fit(self.model, train, validation, self.model_dir(data), epochs=s.epochs,
+                                    patience=s.patience,
+                                    class_weight=training.balanced_class_weight(data.split("train")["label"]))
+        return self
 
     def info(self) -> dict:
         return {"parameters": self.model.count_params()}

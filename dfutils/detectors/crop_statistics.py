@@ -7,7 +7,6 @@ its model file then carries the crops' extraction settings, so videos are scored
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,6 +18,7 @@ from .settings import CropStatisticsSettings
 
 class CropStatistics(Detector):
     architecture = "crop_statistics"
+    settings_class = CropStatisticsSettings
     input = "video"
 
     def __init__(self, entry, settings: CropStatisticsSettings, seed: int):
@@ -27,8 +27,7 @@ class CropStatistics(Detector):
             raise ValueError(f"source: expected 'video' or 'crops', got {settings.source!r}")
         self.input = "video" if settings.source == "video" else "clip"
         self.model = None
-        self.features: dict[str, np.ndarray] = {}
-        self.extraction: dict = {}
+        self.features: dict[str, np.ndarray] = {}  # each video's statistics by id (a video is read once)
 
     def features_of(self, table: pd.DataFrame, progress: bool = True, faces: Path | None = None) -> np.ndarray:
         """The statistics of every video of ``table`` (each video read once per detector): of its raw frames,
@@ -51,14 +50,15 @@ class CropStatistics(Detector):
 
         return baselines.statistics_of(crops[clip_indices(len(crops), self.settings.frames)])
 
-    def fit(self, data: RunData) -> None:
+    def fit(self, data: RunData) -> CropStatistics:
         self.extraction = data.extraction if self.settings.source == "crops" else {}
         self.features_of(data.clips, faces=data.faces)  # every video at once: one progress bar
         train = data.split("train")
         self.model = baselines.fitted_baseline(self.features_of(train), train["label"].to_numpy(), self.seed)
-        return None
+        return self
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        self.check_fitted()
         table = data.split(split)
         features = self.features_of(table, faces=data.faces)
         return video_columns(table).assign(score=self.model.predict_proba(features)[:, 1])
@@ -67,20 +67,23 @@ class CropStatistics(Detector):
         return {"frames": self.settings.frames, "source": self.settings.source}
 
     def save(self, path: str | Path) -> Path:
-        settings = self.model_settings(self.extraction, frames=self.settings.frames, source=self.settings.source)
+        settings = self.file_settings(frames=self.settings.frames, source=self.settings.source)
         return model_files.save_classifier_file(self.model, path, settings)
 
     @classmethod
-    def load(cls, path: str | Path, settings: dict) -> Detector:
-        detector = cls(None, SimpleNamespace(frames=int(settings["frames"]), source=settings.get("source", "video")), 0)
+    def load(cls, path: str | Path, stored: dict) -> CropStatistics:
+        detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0)
         detector.model = model_files.load_classifier(path)
+        detector.extraction = {"extraction": stored["extraction"]} if "extraction" in stored else {}
         return detector
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
+        self.check_fitted()
         score = float(self.model.predict_proba(self.crop_features(crops)[None])[0, 1])
         return score, np.full(min(len(crops), self.settings.frames), score)
 
     def score_video(self, path: Path) -> tuple[float, np.ndarray]:
+        self.check_fitted()
         features = baselines.crop_statistics(path, self.settings.frames)
         score = float(self.model.predict_proba(features[None])[0, 1])
         return score, np.full(self.settings.frames, score)

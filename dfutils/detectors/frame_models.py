@@ -4,7 +4,6 @@ over its frames), its bagging ensemble, and LSTM/GRU over its per-frame embeddin
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 from .. import datasets, metrics, model_files, models, training
 from ..clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
 from .base import Detector, RunData, video_columns
+from .clip_models import KerasClipModel
 from .settings import FrameSettings, SelfBlendedSettings, SequenceSettings
 
 SCORING_BATCH = 8  # clips per batch when scoring
@@ -22,13 +22,13 @@ class FrameClassifier(Detector):
     """Frames only: the backbone fine-tuned on single face crops that carry their video's label."""
 
     architecture = "frames"
+    settings_class = FrameSettings
+    frames_setting = "frames_per_video"
     input = "frame"
 
     def __init__(self, entry, settings: FrameSettings, seed: int):
         super().__init__(entry, settings, seed)
         self.model: keras.Model | None = None
-        self.extraction: dict = {}
-        self._embeddings: dict = {}
 
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
@@ -51,10 +51,11 @@ class FrameClassifier(Detector):
                             out_dir, epochs=epochs, patience=self.settings.patience,
                             class_weight=training.balanced_class_weight(table["label"]), checkpoint=checkpoint)
 
-    def fit(self, data: RunData) -> pd.DataFrame:
+    def fit(self, data: RunData) -> FrameClassifier:
         self.model = self.new_model()
         self.extraction = data.extraction
-        return self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
+        self.history = self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
+        return self
 
     # ----------------------------------------------------------------- scoring
     def scoring_clips(self, data: RunData, split: str, frames: int | None = None) -> ClipDataset:
@@ -62,35 +63,45 @@ class FrameClassifier(Detector):
                            SCORING_BATCH)
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        self.check_fitted()
         return training.frame_predict_table(self.model, self.scoring_clips(data, split))
 
     def clip_embeddings(self, data: RunData, split: str, frames: int) -> np.ndarray:
-        """The fine-tuned model's 512-d embedding of ``frames`` crops of every video of a split (kept)."""
-        key = (split, frames)
-        if key not in self._embeddings:
+        """The fine-tuned model's 512-d embedding of ``frames`` crops of every video of a split of ``data``
+        (computed once per run and model: the LSTM and the GRU read the same, ``data.shared``)."""
+        self.check_fitted()
+        key = (id(self.model), split, frames)
+        if key not in data.shared.frame_embeddings:
             extractor = models.embedding_extractor(self.model)
-            self._embeddings[key] = training.clip_embeddings(extractor, self.scoring_clips(data, split, frames))
-        return self._embeddings[key]
+            data.shared.frame_embeddings[key] = training.clip_embeddings(extractor,
+                                                                         self.scoring_clips(data, split, frames))
+        return data.shared.frame_embeddings[key]
 
     def info(self) -> dict:
         return {"backbone": self.settings.backbone, "weights": self.settings.weights}
 
     # ----------------------------------------------------------------- the model file
     def save(self, path: str | Path) -> Path:
+        self.check_fitted()
         s = self.settings
-        return model_files.save_model(self.model, path, self.model_settings(
-            self.extraction, frames=s.frames_per_video, size=s.size, backbone=s.backbone))
+        return model_files.save_model(self.scoring_network(), path, self.file_settings(
+            frames=s.frames_per_video, size=s.size, backbone=s.backbone))
+
+    def scoring_network(self) -> keras.Model:
+        """The network a model file holds and ``score_crops`` runs: one face crop in, the probability out."""
+        return self.model
 
     @classmethod
-    def load(cls, path: str | Path, settings: dict) -> Detector:
-        detector = cls(None, SimpleNamespace(frames_per_video=int(settings["frames"]), size=int(settings["size"])), 0)
+    def load(cls, path: str | Path, stored: dict) -> FrameClassifier:
+        detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0)
         detector.model, _ = model_files.load_model(path)
-        detector.extraction = {"extraction": settings["extraction"]}
+        detector.extraction = {"extraction": stored["extraction"]}
         return detector
 
     def frame_probabilities(self, crops: np.ndarray) -> np.ndarray:
+        self.check_fitted()
         clip = fit_clip(crops, self.settings.frames_per_video, self.settings.size)
-        return np.asarray(self.model.predict_on_batch(clip))
+        return np.asarray(self.scoring_network().predict_on_batch(clip))
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         per_frame = self.frame_probabilities(crops).reshape(-1)
@@ -108,7 +119,8 @@ class SelfBlended(FrameClassifier):
     stopping) is the validation split's reals and their blends, so no fake is read at all. Its model file is
     a frame classifier's: ``dfutils predict`` and ``dfutils evaluate`` score it like one."""
 
-    settings: SelfBlendedSettings
+    architecture = "self_blended"
+    settings_class = SelfBlendedSettings
 
     def new_model(self) -> keras.Model:
         s = self.settings
@@ -132,12 +144,14 @@ class SelfBlended(FrameClassifier):
                                  shuffle=shuffle, seed=self.seed, share=1.0, margin=crop_margin(data),
                                  augmentation=augmentation)
 
-    def fit(self, data: RunData) -> pd.DataFrame:
+    def fit(self, data: RunData) -> SelfBlended:
         self.model = self.new_model()
         self.extraction = data.extraction
         # classes are balanced by construction: one self-blended copy per real crop
-        return training.fit(self.model, self.blended_data(data, "train", True), self.blended_data(data, "val", False),
-                            self.model_dir(data), epochs=self.settings.epochs, patience=self.settings.patience)
+        self.history = training.fit(self.model, self.blended_data(data, "train", True),
+                                    self.blended_data(data, "val", False), self.model_dir(data),
+                                    epochs=self.settings.epochs, patience=self.settings.patience)
+        return self
 
     def info(self) -> dict:
         return {**super().info(), "trained_on": "real videos of the training split and self-blended copies"}
@@ -158,16 +172,19 @@ class Bagging(FrameClassifier):
     part; a video is fake when most of them say so (see :func:`metrics.majority_vote`)."""
 
     architecture = "frames_bagging"
+    fitted = ("model", "part_weights")
 
     def __init__(self, entry, settings: FrameSettings, seed: int):
         super().__init__(entry, settings, seed)
-        self.part_weights: list[list[np.ndarray]] = []
+        self.part_weights: list[list[np.ndarray]] | None = None  # each part's weights, after fit
+        self._ensemble: keras.Model | None = None  # every part on one crop (built once, or loaded)
 
-    def fit(self, data: RunData) -> None:
+    def fit(self, data: RunData) -> Bagging:
         s = self.settings
         parts = datasets.bagging_parts(data.split("train"), s.bagging_parts, seed=self.seed)
         # one compiled model, restarted from fresh weights for every part (no new graph tracing)
         retrainer = training.Retrainer(self.new_model())
+        self.part_weights, self._ensemble = [], None
         for number, part in enumerate(parts, start=1):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
@@ -177,11 +194,14 @@ class Bagging(FrameClassifier):
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
             self.part_weights.append(part_model.get_weights())
         self.model, self.extraction = retrainer.model, data.extraction
-        return None
+        return self
 
     def part_scores(self, data: RunData, split: str) -> np.ndarray:
         """Each part's video scores, parts x videos."""
         dataset = self.scoring_clips(data, split)
+        if self.model is self._ensemble:  # loaded from a file: the ensemble's parts score in turn
+            parts = [layer for layer in self.model.layers if isinstance(layer, keras.Model)]
+            return np.array([training.frame_predict_table(part, dataset)["score"].to_numpy() for part in parts])
         scores = []
         for weights in self.part_weights:
             self.model.set_weights(weights)
@@ -189,6 +209,7 @@ class Bagging(FrameClassifier):
         return np.array(scores)
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        self.check_fitted()
         scores = self.part_scores(data, split)
         return video_columns(data.split(split)).assign(score=metrics.majority_vote(scores),
                                                        mean_probability=scores.mean(axis=0))
@@ -196,8 +217,14 @@ class Bagging(FrameClassifier):
     def info(self) -> dict:
         return {"backbone": self.settings.backbone, "weights": self.settings.weights, "parts": len(self.part_weights)}
 
-    def ensemble(self) -> keras.Model:
+    def scoring_network(self) -> keras.Model:
         """Every part's classifier on one face crop: (batch, parts) probabilities."""
+        self.check_fitted()
+        if self._ensemble is None:
+            self._ensemble = self.ensemble()
+        return self._ensemble
+
+    def ensemble(self) -> keras.Model:
         s = self.settings
         image = keras.Input((s.size, s.size, 3), name="face")
         outputs = []
@@ -208,9 +235,18 @@ class Bagging(FrameClassifier):
         return keras.Model(image, keras.layers.Concatenate(name="part_probabilities")(outputs), name="bagging")
 
     def save(self, path: str | Path) -> Path:
+        self.check_fitted()
         s = self.settings
-        return model_files.save_model(self.ensemble(), path, self.model_settings(
-            self.extraction, frames=s.frames_per_video, size=s.size, backbone=s.backbone, parts=len(self.part_weights)))
+        return model_files.save_model(self.scoring_network(), path, self.file_settings(
+            frames=s.frames_per_video, size=s.size, backbone=s.backbone, parts=len(self.part_weights)))
+
+    @classmethod
+    def load(cls, path: str | Path, stored: dict) -> Bagging:
+        detector = super().load(path, stored)
+        detector._ensemble = detector.model  # the file holds the ensemble; the parts' weights live in it
+        detector.part_weights = [layer.get_weights() for layer in detector.model.layers
+                                 if isinstance(layer, keras.Model)]
+        return detector
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         probabilities = self.frame_probabilities(crops)  # frames x parts
@@ -218,41 +254,72 @@ class Bagging(FrameClassifier):
         return float(score), probabilities.mean(axis=1)
 
 
-class Sequence(Detector):
-    """Frames + LSTM / GRU: one recurrent layer over the fine-tuned frame classifier's per-frame embeddings."""
+class Sequence(KerasClipModel):
+    """Frames + LSTM / GRU: one recurrent layer over the fine-tuned frame classifier's per-frame embeddings.
+    Trained on the embeddings (computed once per run and shared by the LSTM and the GRU); saved, loaded and
+    scored as one clip model: the frame classifier up to its embedding, then the recurrent layer."""
 
     architecture = "frames_sequence"
+    settings_class = SequenceSettings
 
     def __init__(self, entry, settings: SequenceSettings, seed: int, cell: str = "lstm",
-                 frames: FrameClassifier | None = None):
+                 frames: FrameClassifier | None = None, size: int | None = None):
         super().__init__(entry, settings, seed)
-        if frames is None:
-            raise ValueError(f"{entry.name}: needs the trained frame classifier (frames=...)")
+        if cell not in ("lstm", "gru"):
+            raise ValueError(f"cell: expected 'lstm' or 'gru', got {cell!r}")
         self.cell, self.frames = cell, frames
-        self.model: keras.Model | None = None
+        self.size = size if size is not None else (frames.settings.size if frames is not None else None)
+        self.network: keras.Model | None = None  # a loaded file's whole clip model
+
+    @property
+    def clip_shape(self) -> tuple[int, int]:
+        return self.settings.frames, self.size
 
     def sequences(self, data: RunData, split: str) -> np.ndarray:
         return self.frames.clip_embeddings(data, split, self.settings.frames)
 
-    def fit(self, data: RunData) -> pd.DataFrame:
+    def fit(self, data: RunData) -> Sequence:
+        if self.frames is None:
+            raise ValueError(f"{self.name}: needs the trained frame classifier (frames=...)")
         s = self.settings
         train, val = self.sequences(data, "train"), self.sequences(data, "val")
         labels = {split: data.split(split)["label"].to_numpy(np.float32) for split in ("train", "val")}
         keras.utils.set_random_seed(self.seed)
         self.model = models.build_sequence_classifier(self.cell, s.frames, train.shape[-1], s.units)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
-        return training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
-                            epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
-                            class_weight=training.balanced_class_weight(labels["train"]))
+        self.history = training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
+                                    epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
+                                    class_weight=training.balanced_class_weight(labels["train"]))
+        self.extraction, self.network = self.frames.extraction, None
+        return self
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
+        self.check_fitted()
+        if self.frames is None:  # loaded from a file: the clip model reads the crops
+            return super().predict(data, split)
         scores = np.asarray(self.model.predict(self.sequences(data, split), verbose=0)).reshape(-1)
         return video_columns(data.split(split)).assign(score=scores)
 
-    def save(self, path: str | Path) -> Path:
+    def clip_network(self) -> keras.Model:
         """One clip model (frame classifier up to its embedding, then the recurrent layer) that scores raw videos."""
-        from .clip_models import as_clip_model
+        self.check_fitted()
+        if self.network is None:
+            from .clip_models import as_clip_model
 
-        network = as_clip_model(self.model, models.embedding_extractor(self.frames.model), self.settings.frames)
-        return model_files.save_model(network, path, self.model_settings(
-            self.frames.extraction, frames=self.settings.frames, size=self.frames.settings.size, cell=self.cell))
+            self.network = as_clip_model(self.model, models.embedding_extractor(self.frames.model),
+                                         self.settings.frames)
+        return self.network
+
+    def input_settings(self) -> dict:
+        return {"cell": self.cell}
+
+    @classmethod
+    def from_file(cls, path: str | Path, stored: dict) -> Sequence:
+        return cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm"),
+                   size=int(stored["size"]))
+
+    @classmethod
+    def load(cls, path: str | Path, stored: dict) -> Sequence:
+        detector = super().load(path, stored)
+        detector.network = detector.model
+        return detector

@@ -83,13 +83,15 @@ ENTRIES: tuple[Entry, ...] = (
 )
 BY_NAME = {entry.name: entry for entry in ENTRIES}
 
-# what a model file's "architecture" setting names: the class that loads and scores it
+# what a model file's "architecture" setting names: the class that saved it, which loads and scores it
+# (a test checks each class's own ``architecture`` against this map)
 ARCHITECTURES = {
-    "time_distributed": "clip_models:KerasClipModel",
-    "conv3d": "clip_models:KerasClipModel",
-    "frames_sequence": "clip_models:KerasClipModel",
+    "time_distributed": "clip_models:TimeDistributed",
+    "conv3d": "clip_models:Conv3D",
+    "frames_sequence": "frame_models:Sequence",
     "frames": "frame_models:FrameClassifier",
     "frames_bagging": "frame_models:Bagging",
+    "self_blended": "frame_models:SelfBlended",
     "triplet": TRIPLETS,
     "crop_statistics": "crop_statistics:CropStatistics",
 }

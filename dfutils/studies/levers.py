@@ -1,8 +1,9 @@
 """The levers study: what each choice behind the demo's detectors is worth.
 
-One frame classifier (Paper B's frames-only model; its backbone is the per-frame
-CNN of both papers) is trained under variants that each change one lever of the
-demo's setting, on the same data, and scored on the same test videos:
+The demo's frame classifier (Paper B's frames-only model, created through the registry with the
+demo's own settings dataclass, read from its model file: backbone, Nadam and its schedule, frames
+per video, batch size, patience) is retrained under variants that each change one lever, on the
+same data, and scored on the same test videos:
 
 - **identities**: as many training people as the first SynthDF had (8) instead of all;
 - **pretraining**: from scratch instead of ImageNet weights;
@@ -18,14 +19,15 @@ so the study's report ranks them with their 95% intervals.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import UserInputError
-from .seeding import rng
+from ..detectors.settings import FrameSettings
+from ..errors import UserInputError
+from ..seeding import rng
 
 LEVERS = ("demo setting", "identities", "pretraining", "schedule", "resolution", "self-blending")
 
@@ -34,11 +36,8 @@ LEVERS = ("demo setting", "identities", "pretraining", "schedule", "resolution",
 class Variant:
     lever: str
     label: str
-    weights: str = "imagenet"
-    epochs: int = 3
-    size: int = 112
+    changes: tuple = ()  # (FrameSettings field, value) pairs this variant changes
     identities: int = 0  # training identities kept (0: all of them)
-    self_blended_share: float = 0.0  # self-blended fakes added to each training batch, x the batch size
 
     @property
     def model_name(self) -> str:
@@ -48,21 +47,26 @@ class Variant:
     def slug(self) -> str:
         return "levers-" + "".join(c if c.isalnum() else "-" for c in self.label).strip("-")
 
+    def settings(self, base: FrameSettings) -> FrameSettings:
+        """The demo's settings with this variant's changes."""
+        return replace(base, **dict(self.changes))
 
-def variants(epochs: int, size: int, few_identities: int, epoch_levels: list, size_levels: list,
+
+def variants(base: FrameSettings, few_identities: int, epoch_levels: list, size_levels: list,
              self_blended_share: float = 0.0) -> list[Variant]:
     """The demo setting and one variant per other value of each lever."""
-    base = Variant("demo setting", f"ImageNet, all identities, {epochs} epochs, {size} px", epochs=epochs, size=size)
-    out = [base]
+    pretrained = "ImageNet" if base.weights == "imagenet" else "from scratch"
+    out = [Variant("demo setting", f"{pretrained}, all identities, {base.epochs} epochs, {base.size} px")]
     if few_identities:
-        out.append(Variant("identities", f"{few_identities} training identities", epochs=epochs, size=size,
-                           identities=few_identities))
-    out.append(Variant("pretraining", "from scratch", weights="none", epochs=epochs, size=size))
-    out += [Variant("schedule", f"{count} epochs", epochs=int(count), size=size) for count in epoch_levels if count != epochs]
-    out += [Variant("resolution", f"{side} px", epochs=epochs, size=int(side)) for side in size_levels if side != size]
+        out.append(Variant("identities", f"{few_identities} training identities", identities=few_identities))
+    if base.weights == "imagenet":
+        out.append(Variant("pretraining", "from scratch", (("weights", "none"),)))
+    out += [Variant("schedule", f"{count} epochs", (("epochs", int(count)),)) for count in epoch_levels
+            if count != base.epochs]
+    out += [Variant("resolution", f"{side} px", (("size", int(side)),)) for side in size_levels if side != base.size]
     if self_blended_share:
-        out.append(Variant("self-blending", f"+ self-blended fakes ({self_blended_share:g} x batch)", epochs=epochs,
-                           size=size, self_blended_share=float(self_blended_share)))
+        out.append(Variant("self-blending", f"+ self-blended fakes ({self_blended_share:g} x batch)",
+                           (("self_blended_share", float(self_blended_share)),)))
     return out
 
 
@@ -86,50 +90,33 @@ def keep_identities(train: pd.DataFrame, identities: pd.Series, count: int, seed
     return train[identities.loc[train.index].isin(chosen)]
 
 
-def train_variant(variant: Variant, clips: pd.DataFrame, identities: pd.Series, faces_dir: str | Path,
-                  out_dir: str | Path, backbone: str, frames: int, batch_size: int, learning_rate: float,
-                  seed: int, patience: int = 3, margin: float | None = None) -> tuple[pd.DataFrame, dict]:
-    """Train one variant's frame classifier; its validation and test predictions, and a record of the run.
-    ``margin`` is the crops' extraction margin, where the self-blending lever puts the face (None: read
-    from the crop files)."""
+def train_variant(variant: Variant, data, base: FrameSettings, identities: pd.Series,
+                  seed: int) -> tuple[pd.DataFrame, dict]:
+    """Train one variant's frame classifier: the registry's ``frames`` detector with the variant's settings,
+    named and filed as the variant, on the run's data (the training videos of the kept identities); its
+    validation and test predictions (written to its folder), and a record of the run."""
     import keras
 
-    from . import models, training
-    from .clips import ClipDataset, FrameDataset, SelfBlendedFrames
+    from ..detectors import registry
+    from ..detectors.base import SharedStages
 
     keras.utils.set_random_seed(seed)
-    train = keep_identities(clips[clips["split"] == "train"], identities, variant.identities, seed)
+    train = keep_identities(data.split("train"), identities, variant.identities, seed)
+    kept = data.clips[(data.clips["split"] != "train") | data.clips.index.isin(train.index)]
+    entry = replace(registry.entry("frames"), name=variant.model_name, folder=variant.slug)
+    detector = entry.create(variant.settings(base), seed)
     started = time.perf_counter()
-    model = training.compile_model(models.build_frame_classifier(backbone, variant.size, variant.weights),
-                                   keras.optimizers.Adam(learning_rate))
-
-    if variant.self_blended_share and margin is None:
-        from .faces import load_crops
-
-        margin = float(load_crops(Path(faces_dir) / train["crops"].iloc[0], decode=False).settings.get("margin", 0.0))
-
-    def frames_of(table, shuffle=False):
-        if shuffle and variant.self_blended_share:
-            return SelfBlendedFrames(table, faces_dir, frames, variant.size, batch_size, shuffle=True, seed=seed,
-                                     share=variant.self_blended_share, margin=margin)
-        return FrameDataset(table, faces_dir, frames, variant.size, batch_size, shuffle=shuffle, seed=seed)
-
-    history = training.fit(model, frames_of(train, shuffle=True), frames_of(clips[clips["split"] == "val"]), out_dir,
-                           epochs=variant.epochs, patience=patience, verbose=0, checkpoint=False,
-                           class_weight=training.balanced_class_weight(train["label"]))
-    scored = pd.concat([training.frame_predict_table(model, ClipDataset(clips[clips["split"] == split],
-                                                                                  faces_dir, frames, variant.size, 8))
-                        for split in ("val", "test")])
+    scored = detector.run(replace(data, clips=kept, shared=SharedStages()), save_model=False)
     record = {"lever": variant.lever, "variant": variant.label, "training_videos": len(train),
-              "training_identities": int(identities.loc[train.index].nunique()), "epochs_run": len(history),
-              "seconds": round(time.perf_counter() - started, 1)}
+              "training_identities": int(identities.loc[train.index].nunique()),
+              "epochs_run": len(detector.history), "seconds": round(time.perf_counter() - started, 1)}
     return scored, record
 
 
 def lever_table(records: list[dict], predictions: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """One row per variant: its test AUC with the 95% interval, the AUC per method, and what it cost."""
-    from . import metrics
-    from .results import breakdown
+    from .. import metrics
+    from ..results import breakdown
 
     rows = []
     for record in records:
