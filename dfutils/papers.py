@@ -1,6 +1,6 @@
 """The papers' published numbers, copied from ``../shared/PAPERS.md``: the one place they are written.
 
-:mod:`dfutils.results` lays our figures beside them; :mod:`dfutils.models` checks its Paper A
+:mod:`dfutils.evaluation.results` lays our figures beside them; :mod:`dfutils.nets.architectures` checks its Paper A
 parameter counts against them.
 """
 

@@ -4,7 +4,7 @@ Every detector, the crop-statistics baseline included, leaves
 ``predictions.csv`` (one row per validation and test video: ``video_id``,
 ``label``, the video's ``method``, ``compression``, ``split``, ``group``, and
 ``score``, the fake probability) and ``info.json`` (its name, which paper it
-reproduces, and what else it recorded, e.g. parameters). :mod:`dfutils.results`
+reproduces, and what else it recorded, e.g. parameters). :mod:`dfutils.evaluation.results`
 reads them back; nothing here needs Keras.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import write_csv, write_text
+from dfutils.atomic import write_csv, write_text
 
 PAPERS = ("A", "B", "baseline", "beyond")
 VIDEO_COLUMNS = ["video_id", "label", "method", "compression", "split", "group"]

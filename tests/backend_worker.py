@@ -32,17 +32,17 @@ def inputs(detector: str, count: int, seed: int) -> np.ndarray:
 def build(detector: str):
     """Each detector small; the EfficientNet-Lite0 ones with their ImageNet weights (from scratch, a
     network whose batch norms have seen nothing gives the same score to every input)."""
-    from dfutils import models, triplet
+    from dfutils.nets import architectures, triplet
 
     if detector == "time_distributed":
-        return models.build_time_distributed("efficientnet_lite0", 2, 64, weights="imagenet", lstm_units=8,
+        return architectures.build_time_distributed("efficientnet_lite0", 2, 64, weights="imagenet", lstm_units=8,
                                             dense_units=8)
     if detector == "frames":
-        return models.build_frame_classifier("efficientnet_lite0", 64, weights="imagenet", embedding_units=16)
+        return architectures.build_frame_classifier("efficientnet_lite0", 64, weights="imagenet", embedding_units=16)
     if detector in ("lstm", "gru"):
-        return models.build_sequence_classifier(detector, 3, features=16, units=4)
+        return architectures.build_sequence_classifier(detector, 3, features=16, units=4)
     if detector == "conv3d":
-        return models.build_conv3d(4, 16, filters=(4, 8), dense_units=8)
+        return architectures.build_conv3d(4, 16, filters=(4, 8), dense_units=8)
     return triplet.build_embedding_network(16, hidden_units=8, embedding_dim=4)
 
 
@@ -57,9 +57,9 @@ def scores(detector: str, model, classifier=None) -> np.ndarray:
 def train(folder: Path) -> None:
     import keras
 
-    from dfutils.model_files import save_model
+    from dfutils.detectors.model_files import save_model
+    from dfutils.nets.triplet import TripletLoss, make_classifier
     from dfutils.seeding import seed_everything
-    from dfutils.triplet import TripletLoss, make_classifier
 
     for detector in DETECTORS:
         seed_everything(0)
@@ -82,7 +82,7 @@ def train(folder: Path) -> None:
 def predict(*folders: Path) -> None:
     import keras
 
-    from dfutils.model_files import load_classifier, load_model
+    from dfutils.detectors.model_files import load_classifier, load_model
 
     for folder, detector in ((folder, detector) for folder in folders for detector in DETECTORS):
         model, settings = load_model(folder / f"{detector}.keras")
@@ -94,7 +94,7 @@ def predict(*folders: Path) -> None:
 def facenet(folder: Path) -> None:
     import keras
 
-    from dfutils.facenet import FaceNetEmbedder
+    from dfutils.nets.facenet import FaceNetEmbedder
 
     crops = np.random.default_rng(3).integers(0, 256, (4, 160, 160, 3), dtype=np.uint8)
     np.save(folder / f"facenet.{keras.backend.backend()}.npy", FaceNetEmbedder("keras-facenet-128").embed(crops))
@@ -103,15 +103,15 @@ def facenet(folder: Path) -> None:
 def parallel(folder: Path, devices: int) -> None:
     import keras
 
+    from dfutils.nets.training import use_devices
     from dfutils.seeding import seed_everything
-    from dfutils.training import use_devices
 
     used = use_devices(devices)
     if used > 1:  # the batches really are split: Keras holds a data-parallel layout over that many devices
         assert isinstance(keras.distribution.distribution(), keras.distribution.DataParallel)
         assert keras.distribution.distribution().device_mesh.shape == (used,)
     seed_everything(0)
-    from dfutils.models import build_conv3d
+    from dfutils.nets.architectures import build_conv3d
 
     # convolutions and batch normalisation (whose statistics must span the whole batch), no dropout:
     # dropout masks are drawn per device, so they would differ from the one-device run

@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from dfutils import config
-from dfutils.faces import FaceCrops, save_crops
+from dfutils.faces.crop_files import FaceCrops, save_crops
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -84,7 +84,7 @@ def test_data_parallel_training_on_two_devices_follows_the_one_device_loss_curve
 
 def test_more_devices_than_there_are_is_a_clear_error():
     from dfutils.errors import UserInputError
-    from dfutils.training import use_devices
+    from dfutils.nets.training import use_devices
 
     assert use_devices(1) == 1
     with pytest.raises(UserInputError, match="devices"):

@@ -64,7 +64,7 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_module_imports_one_that_imports_it_back():
     graph = import_graph()
-    assert "dfutils.detectors.frame_models" in graph and "dfutils.training" in graph["dfutils.detectors.frame_models"]
+    assert "dfutils.detectors.frame_models" in graph and "dfutils.nets.training" in graph["dfutils.detectors.frame_models"]
     assert find_cycle(graph) == [], " -> ".join(find_cycle(graph))
 
 
@@ -73,7 +73,49 @@ def test_the_results_tables_and_the_registry_need_no_keras():
     import subprocess
     import sys
 
-    code = ("import sys; import dfutils.results, dfutils.detectors; "
+    code = ("import sys; import dfutils.evaluation.results, dfutils.detectors; "
             "print(any(name.split('.')[0] in ('keras', 'tensorflow') for name in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+STAGES = ("data", "faces", "nets", "detectors", "evaluation", "studies", "run")
+# SynthDF is made with the face tools (MTCNN crops of the face photos, FaceNet to find identities):
+# the one dataset-stage package that reads later stages, as the dataset it builds is their input
+MADE_WITH_LATER_STAGES = ("dfutils.data.synthdf",)
+
+
+def stage_of(module: str) -> str | None:
+    """The stage folder a module sits in (None for the shared modules at the top: config, layout...)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGES else None
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports that go against the data flow: a stage reading a later one, or a shared module a stage."""
+    found = []
+    for module, targets in graph.items():
+        if module.startswith(MADE_WITH_LATER_STAGES) or module in ("dfutils.cli", "dfutils.__main__"):
+            continue
+        for target in targets:
+            here, there = stage_of(module), stage_of(target)
+            if there is not None and (here is None or STAGES.index(there) > STAGES.index(here)):
+                found.append((module, target))
+    return sorted(found)
+
+
+def test_stages_import_only_earlier_stages_and_the_shared_modules():
+    graph = import_graph()
+    assert {stage_of(module) for module in graph} >= set(STAGES)
+    assert upward_imports(graph) == [], upward_imports(graph)
+    # the check finds an import against the flow
+    assert upward_imports({"dfutils.nets.training": {"dfutils.evaluation.metrics"}}) == [
+        ("dfutils.nets.training", "dfutils.evaluation.metrics")]
+    assert upward_imports({"dfutils.layout": {"dfutils.run.params"}}) == [("dfutils.layout", "dfutils.run.params")]
+
+
+def test_every_module_lives_in_a_stage_folder_or_is_one_of_the_few_shared_ones():
+    shared = {module for module in import_graph() if stage_of(module) is None and module.count(".") == 1}
+    assert shared == {f"dfutils.{name}" for name in (
+        "__main__", "assets", "atomic", "cli", "config", "errors", "layout", "papers", "predictions", "progress",
+        "seeding")}, shared

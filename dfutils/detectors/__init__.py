@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UserInputError
-from .base import Detector, RunData
-from .registry import (
+from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.registry import (
     ARCHITECTURES,
     ENTRIES,
     Entry,
@@ -30,6 +29,7 @@ from .registry import (
     names,
     paper_a_name,
 )
+from dfutils.errors import UserInputError
 
 __all__ = ["ARCHITECTURES", "ENTRIES", "Detector", "Entry", "RunData", "create", "entry", "load", "models_for_row",
            "names", "paper_a_name"]
@@ -37,8 +37,8 @@ __all__ = ["ARCHITECTURES", "ENTRIES", "Detector", "Entry", "RunData", "create",
 
 def load(path: str | Path) -> Detector:
     """The detector a model file holds, ready to score (``score_crops`` / ``score_video``); its code never
-    runs anything from the file (see :mod:`dfutils.model_files`)."""
-    from ..model_files import read_settings
+    runs anything from the file (see :mod:`dfutils.detectors.model_files`)."""
+    from dfutils.detectors.model_files import read_settings
 
     settings = read_settings(path)
     architecture = settings.get("architecture")

@@ -9,7 +9,7 @@ hyperparameters, :mod:`.settings`) and a seed. Then, as scikit-learn's estimator
   method, compression, split, group, score``);
 - ``score_crops(crops)`` is one video's score from its face crops (``score_video(path)`` for a
   detector that reads whole videos);
-- ``save(path)`` writes one model file (:mod:`dfutils.model_files`) with its settings dataclass,
+- ``save(path)`` writes one model file (:mod:`dfutils.detectors.model_files`) with its settings dataclass,
   and the class's ``load(path, stored)`` rebuilds that dataclass and the detector from the file;
 - ``run(data)`` is what a notebook calls: fit, predict validation and test, write
   ``predictions.csv`` and ``info.json``, save ``model.keras``.
@@ -29,10 +29,9 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
 
-from ..errors import UserInputError
-from ..layout import RunLayout
-from ..predictions import VIDEO_COLUMNS, video_columns  # noqa: F401 - re-exported for the detector classes
-from .registry import Entry
+from dfutils.detectors.registry import Entry
+from dfutils.errors import UserInputError
+from dfutils.layout import RunLayout
 
 EVALUATED_SPLITS = ("val", "test")
 
@@ -63,7 +62,7 @@ class RunData:
 
     @classmethod
     def load(cls, layout: RunLayout, compressions: list | None = None) -> RunData:
-        from ..clips import load_clips
+        from dfutils.nets.clips import load_clips
 
         clips, extraction = load_clips(layout.data_root, compressions)
         return cls(layout, clips, extraction)
@@ -154,7 +153,7 @@ class Detector(abc.ABC):
 
     def run(self, data: RunData, save_model: bool = True) -> pd.DataFrame:
         """Fit, score validation and test, write the prediction table, ``info.json`` and the model file."""
-        from ..predictions import write_predictions
+        from dfutils.predictions import write_predictions
 
         self.fit(data)
         table = self.predictions(data)
@@ -190,6 +189,6 @@ class Detector(abc.ABC):
     @classmethod
     def loaded_entry(cls, stored: dict) -> Entry | None:
         """The registry entry a model file names (None for a name the catalogue no longer has)."""
-        from .registry import BY_NAME
+        from dfutils.detectors.registry import BY_NAME
 
         return BY_NAME.get(stored.get("detector", ""))

@@ -9,10 +9,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .. import datasets, model_files, models, training
-from ..clips import Augmentation, ClipDataset, fit_clip
-from .base import Detector, RunData
-from .settings import Conv3DSettings, PaperASettings
+from dfutils.data import datasets
+from dfutils.detectors import model_files
+from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.settings import Conv3DSettings, PaperASettings
+from dfutils.nets import architectures, training
+from dfutils.nets.clips import Augmentation, ClipDataset, fit_clip
 
 
 class KerasClipModel(Detector):
@@ -99,7 +101,7 @@ class TimeDistributed(KerasClipModel):
                                  augmentation=augmentation, seed=self.seed),
             "val": ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size),
         }
-        self.model = models.build_time_distributed(s.backbone, s.frames, s.size, weights=s.weights,
+        self.model = architectures.build_time_distributed(s.backbone, s.frames, s.size, weights=s.weights,
                                                    lstm_units=s.lstm_units, dense_units=s.dense_units,
                                                    dropout_rate=s.dropout_rate)
         training.compile_model(self.model, keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=0.9, beta_2=0.999))
@@ -142,7 +144,7 @@ class Conv3D(KerasClipModel):
     def fit(self, data: RunData) -> Conv3D:
         s = self.settings
         keras.utils.set_random_seed(self.seed)
-        self.model = models.build_conv3d(s.frames, s.size, s.filters)
+        self.model = architectures.build_conv3d(s.frames, s.size, s.filters)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
         train = ClipDataset(data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed)
         validation = ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size)
@@ -159,7 +161,7 @@ class Conv3D(KerasClipModel):
 def as_clip_model(network: keras.Model, frame_model: keras.Model, frames: int) -> keras.Model:
     """One clip model from a per-frame model and a network over its per-frame outputs (Paper B's
     LSTM/GRU on the frame classifier's embeddings), so that one file scores raw videos."""
-    from ..layers import FoldTime, UnfoldTime
+    from dfutils.nets.layers import FoldTime, UnfoldTime
 
     clip = keras.Input((frames, *frame_model.input_shape[1:]), name="clip")
     per_frame = UnfoldTime(frames, name="unfold_time")(frame_model(FoldTime(name="fold_time")(clip)))

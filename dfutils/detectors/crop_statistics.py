@@ -1,5 +1,5 @@
 """The trivial-cue baseline as a detector: logistic regression on colour, sharpness and motion of the
-central crop of raw frames (:mod:`dfutils.baselines`). It reads videos, not face crops, so it runs
+central crop of raw frames (:mod:`dfutils.detectors.baselines`). It reads videos, not face crops, so it runs
 right after indexing; a detector that does not beat it has learnt nothing a face detector adds.
 On a dataset of face crops (no frames to read) it reads the crops instead (``source="crops"``), and
 its model file then carries the crops' extraction settings, so videos are scored on crops cut alike."""
@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import baselines, model_files
-from .base import Detector, RunData, video_columns
-from .settings import CropStatisticsSettings
+from dfutils.detectors import baselines, model_files
+from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.settings import CropStatisticsSettings
+from dfutils.predictions import video_columns
 
 
 class CropStatistics(Detector):
@@ -34,8 +35,8 @@ class CropStatistics(Detector):
         or of its face crops in ``faces`` (the crop cache) for ``source="crops"``."""
         todo = table[~table["video_id"].isin(self.features)]
         if len(todo) and self.settings.source == "crops":
-            from ..clips import read_clip_crops
-            from ..progress import progress_bar
+            from dfutils.nets.clips import read_clip_crops
+            from dfutils.progress import progress_bar
 
             computed = [self.crop_features(read_clip_crops(faces / crops, self.settings.frames))
                         for crops in progress_bar(todo["crops"], desc="crop statistics", unit="video", disable=not progress)]
@@ -46,7 +47,7 @@ class CropStatistics(Detector):
         return np.stack([self.features[video_id] for video_id in table["video_id"]])
 
     def crop_features(self, crops: np.ndarray) -> np.ndarray:
-        from ..clips import clip_indices
+        from dfutils.nets.clips import clip_indices
 
         return baselines.statistics_of(crops[clip_indices(len(crops), self.settings.frames)])
 

@@ -12,10 +12,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .. import facenet, model_files, triplet
-from ..clips import fit_clip
-from .base import Detector, RunData, video_columns
-from .settings import TripletSettings
+from dfutils.detectors import model_files
+from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.settings import TripletSettings
+from dfutils.nets import facenet, triplet
+from dfutils.nets.clips import fit_clip
+from dfutils.predictions import video_columns
 
 
 def facenet_embedder(data: RunData, model: str) -> facenet.FaceNetEmbedder:

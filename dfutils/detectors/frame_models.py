@@ -9,11 +9,14 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .. import datasets, metrics, model_files, models, training
-from ..clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
-from .base import Detector, RunData, video_columns
-from .clip_models import KerasClipModel
-from .settings import FrameSettings, SelfBlendedSettings, SequenceSettings
+from dfutils.data import datasets
+from dfutils.detectors import model_files
+from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.clip_models import KerasClipModel
+from dfutils.detectors.settings import FrameSettings, SelfBlendedSettings, SequenceSettings
+from dfutils.nets import architectures, training
+from dfutils.nets.clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
+from dfutils.predictions import video_columns
 
 SCORING_BATCH = 8  # clips per batch when scoring
 
@@ -33,7 +36,7 @@ class FrameClassifier(Detector):
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = models.build_frame_classifier(s.backbone, s.size, s.weights)
+        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights)
         return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
 
     def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
@@ -72,7 +75,7 @@ class FrameClassifier(Detector):
         self.check_fitted()
         key = (id(self.model), split, frames)
         if key not in data.shared.frame_embeddings:
-            extractor = models.embedding_extractor(self.model)
+            extractor = architectures.embedding_extractor(self.model)
             data.shared.frame_embeddings[key] = training.clip_embeddings(extractor,
                                                                          self.scoring_clips(data, split, frames))
         return data.shared.frame_embeddings[key]
@@ -115,7 +118,7 @@ def crop_margin(data: RunData) -> float:
 
 class SelfBlended(FrameClassifier):
     """Beyond the papers: a frame classifier that never sees a fake video. Each real training crop is served
-    beside a self-blended copy of itself (:mod:`dfutils.self_blending`), labelled fake; validation (for early
+    beside a self-blended copy of itself (:mod:`dfutils.nets.self_blending`), labelled fake; validation (for early
     stopping) is the validation split's reals and their blends, so no fake is read at all. Its model file is
     a frame classifier's: ``dfutils predict`` and ``dfutils evaluate`` score it like one."""
 
@@ -124,11 +127,11 @@ class SelfBlended(FrameClassifier):
 
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = models.build_frame_classifier(s.backbone, s.size, s.weights)
+        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights)
         if s.weights == "imagenet":
             # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
             # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps ImageNet's
-            models.freeze_batch_normalization(model)
+            architectures.freeze_batch_normalization(model)
         return training.compile_model(model, keras.optimizers.Adam(s.learning_rate))
 
     def blended_data(self, data: RunData, split: str, shuffle: bool) -> SelfBlendedFrames:
@@ -158,8 +161,8 @@ class SelfBlended(FrameClassifier):
 
     def examples(self, data: RunData, count: int = 6) -> dict[str, list]:
         """Real training crops beside their masks and self-blended copies, for a picture grid."""
-        from ..clips import read_clip_crops
-        from ..self_blending import example_rows
+        from dfutils.nets.clips import read_clip_crops
+        from dfutils.nets.self_blending import example_rows
 
         reals = data.split("train")
         reals = reals[reals["label"] == 0].head(count)
@@ -167,9 +170,23 @@ class SelfBlended(FrameClassifier):
         return example_rows(crops, crop_margin(data), self.seed)
 
 
+def majority_vote(model_scores, threshold: float = 0.5) -> np.ndarray:
+    """Paper B's bagging answer as a score (``model_scores``: models x videos).
+
+    ``(fake votes + mean probability) / (models + 1)``: with an odd number of models it
+    is above 0.5 exactly when most models call the video fake (maximum voting), and
+    within equal vote counts it is ordered by the mean probability, so the ROC curve is
+    not a staircase of a few vote levels.
+    """
+    scores = np.asarray(model_scores, dtype=float)
+    votes = (scores > threshold).sum(axis=0)
+    return (votes + scores.mean(axis=0)) / (len(scores) + 1)
+
+
+
 class Bagging(FrameClassifier):
     """Frames + bagging: the fakes cut into parts, each with all the reals; one frame classifier per
-    part; a video is fake when most of them say so (see :func:`metrics.majority_vote`)."""
+    part; a video is fake when most of them say so (see :func:`majority_vote`)."""
 
     architecture = "frames_bagging"
     fitted = ("model", "part_weights")
@@ -189,7 +206,7 @@ class Bagging(FrameClassifier):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
             keras.utils.set_random_seed(self.seed + number)
-            part_model = retrainer.restart(models.build_frame_classifier(s.backbone, s.size, s.weights).get_weights())
+            part_model = retrainer.restart(architectures.build_frame_classifier(s.backbone, s.size, s.weights).get_weights())
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
             self.part_weights.append(part_model.get_weights())
@@ -211,7 +228,7 @@ class Bagging(FrameClassifier):
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
         self.check_fitted()
         scores = self.part_scores(data, split)
-        return video_columns(data.split(split)).assign(score=metrics.majority_vote(scores),
+        return video_columns(data.split(split)).assign(score=majority_vote(scores),
                                                        mean_probability=scores.mean(axis=0))
 
     def info(self) -> dict:
@@ -229,7 +246,7 @@ class Bagging(FrameClassifier):
         image = keras.Input((s.size, s.size, 3), name="face")
         outputs = []
         for number, weights in enumerate(self.part_weights, start=1):
-            part = models.build_frame_classifier(s.backbone, s.size, None)
+            part = architectures.build_frame_classifier(s.backbone, s.size, None)
             part.set_weights(weights)
             outputs.append(keras.Model(part.input, part.output, name=f"part{number}")(image))
         return keras.Model(image, keras.layers.Concatenate(name="part_probabilities")(outputs), name="bagging")
@@ -250,7 +267,7 @@ class Bagging(FrameClassifier):
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         probabilities = self.frame_probabilities(crops)  # frames x parts
-        score = metrics.majority_vote(probabilities.mean(axis=0)[:, None])[0]
+        score = majority_vote(probabilities.mean(axis=0)[:, None])[0]
         return float(score), probabilities.mean(axis=1)
 
 
@@ -285,7 +302,7 @@ class Sequence(KerasClipModel):
         train, val = self.sequences(data, "train"), self.sequences(data, "val")
         labels = {split: data.split(split)["label"].to_numpy(np.float32) for split in ("train", "val")}
         keras.utils.set_random_seed(self.seed)
-        self.model = models.build_sequence_classifier(self.cell, s.frames, train.shape[-1], s.units)
+        self.model = architectures.build_sequence_classifier(self.cell, s.frames, train.shape[-1], s.units)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
         self.history = training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
                                     epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
@@ -304,9 +321,9 @@ class Sequence(KerasClipModel):
         """One clip model (frame classifier up to its embedding, then the recurrent layer) that scores raw videos."""
         self.check_fitted()
         if self.network is None:
-            from .clip_models import as_clip_model
+            from dfutils.detectors.clip_models import as_clip_model
 
-            self.network = as_clip_model(self.model, models.embedding_extractor(self.frames.model),
+            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frames.model),
                                          self.settings.frames)
         return self.network
 

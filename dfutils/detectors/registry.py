@@ -13,9 +13,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from ..errors import UserInputError
-from ..papers import PAPER_A_BACKBONES
-from ..predictions import PAPERS  # noqa: F401 - "beyond": methods after the papers, not rows of theirs
+from dfutils.errors import UserInputError
+from dfutils.papers import PAPER_A_BACKBONES
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .. import metrics, triplet
-from ..detectors.base import RunData
-from ..detectors.embedding_models import facenet_embeddings, train_network
-from ..detectors.settings import TripletSettings
-from ..seeding import rng
+from dfutils.detectors.base import RunData
+from dfutils.detectors.embedding_models import facenet_embeddings, train_network
+from dfutils.detectors.settings import TripletSettings
+from dfutils.evaluation import metrics
+from dfutils.nets import triplet
+from dfutils.seeding import rng
 
 
 def embedding_maps(data: RunData, settings: TripletSettings, network: keras.Model, seed: int, frames_shown: int):

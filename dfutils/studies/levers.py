@@ -10,7 +10,7 @@ same data, and scored on the same test videos:
 - **schedule**: fewer or more epochs;
 - **resolution**: smaller crops;
 - **self-blending** (beyond the papers): self-blended fakes made from the batch's real crops added to
-  every training batch (:class:`dfutils.clips.SelfBlendedFrames`).
+  every training batch (:class:`dfutils.nets.clips.SelfBlendedFrames`).
 
 Each variant's predictions are written like any model's (``models/levers-*``),
 so the study's report ranks them with their 95% intervals.
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..detectors.settings import FrameSettings
-from ..errors import UserInputError
-from ..seeding import rng
+from dfutils.detectors.settings import FrameSettings
+from dfutils.errors import UserInputError
+from dfutils.seeding import rng
 
 LEVERS = ("demo setting", "identities", "pretraining", "schedule", "resolution", "self-blending")
 
@@ -97,8 +97,8 @@ def train_variant(variant: Variant, data, base: FrameSettings, identities: pd.Se
     validation and test predictions (written to its folder), and a record of the run."""
     import keras
 
-    from ..detectors import registry
-    from ..detectors.base import SharedStages
+    from dfutils.detectors import registry
+    from dfutils.detectors.base import SharedStages
 
     keras.utils.set_random_seed(seed)
     train = keep_identities(data.split("train"), identities, variant.identities, seed)
@@ -115,8 +115,8 @@ def train_variant(variant: Variant, data, base: FrameSettings, identities: pd.Se
 
 def lever_table(records: list[dict], predictions: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """One row per variant: its test AUC with the 95% interval, the AUC per method, and what it cost."""
-    from .. import metrics
-    from ..results import breakdown
+    from dfutils.evaluation import metrics
+    from dfutils.evaluation.results import breakdown
 
     rows = []
     for record in records:

@@ -1,0 +1,246 @@
+"""Folders of face crops that other people already cut, read as videos.
+
+Many public deepfake sets are shared as face crops, not videos, in the layout Keras'
+``image_dataset_from_directory`` reads: ``<root>/[<split>/]<class>/<file>`` (or one folder per
+video: ``<root>/[<split>/]<class>/<video>/<file>``). This module
+
+- names each class folder's label (and FF++ method) from the usual synonyms (:func:`class_of`);
+- groups crops into their **source video** by the known naming schemes (:data:`SCHEMES`: FF++
+  ``NNN_k`` / ``TTT_SSS_k``, Celeb-DF ``idX_NNNN`` / ``idX_idY_NNNN`` with ``_frame_k``, DFDC's
+  ten-letter ids, a generic ``<video>_<k>``) or a user's own pattern, in frame order;
+- finds the **people** of each video, so that the leak-free group of a video is every video that
+  shares a person with it (FF++: ``000``, ``003``, ``000_003`` and ``003_000`` are one group, as the
+  official FF++ splits keep them);
+
+:func:`dfutils.data.datasets.index_faces` builds the index table from :func:`scan`;
+:mod:`dfutils.faces.packing` packs the crops into the crop cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dfutils.errors import DatasetError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter", "DeepFakeDetection")
+# class folder name (lower case) -> label; FF++ method names are fakes of that method
+REAL_CLASSES = ("real", "reals", "original", "originals", "original_sequences", "youtube", "actors", "pristine",
+                "genuine", "celeb-real", "youtube-real", "0")
+FAKE_CLASSES = ("fake", "fakes", "manipulated", "manipulated_sequences", "df", "deepfake", "synthesis",
+                "celeb-synthesis", "forged", "1")
+SPLIT_FOLDERS = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+                 "dev": "val", "test": "test", "testing": "test"}
+MEMBER_COLUMNS = ["video_id", "file", "frame"]
+
+
+def class_of(folder: str) -> tuple[int, str]:
+    """``(label, method)`` of a class folder name; DatasetError naming it when it is not a known class."""
+    for method in FFPP_METHODS:
+        if folder.lower() == method.lower():
+            return 1, method
+    if folder.lower() in REAL_CLASSES:
+        return 0, "real"
+    if folder.lower() in FAKE_CLASSES:
+        return 1, "unknown"
+    raise DatasetError(
+        f"class folder {folder!r}: not a known class; real is one of {', '.join(REAL_CLASSES)}; fake is one of "
+        f"{', '.join(FAKE_CLASSES + FFPP_METHODS)} (case does not matter)")
+
+
+# --------------------------------------------------------------------------- naming schemes
+@dataclass(frozen=True)
+class Name:
+    """What a file name says: its video, its position in the video, and the people in the video."""
+
+    video: str
+    frame: tuple = (0,)
+    people: tuple[str, ...] = ()
+    original: str = ""  # the real video a fake was made from, where the name says it
+    scheme: str = ""
+
+
+def _frame_key(text: str | None) -> tuple:
+    return tuple(int(part) for part in re.findall(r"\d+", text)) if text else (0,)
+
+
+# (name, applies to real / fake / both, pattern); tried in order, the first match wins
+SCHEMES = (
+    ("ffpp", "fake", re.compile(r"(?P<target>\d{3})_(?P<source>\d{3})(?:_(?P<frame>\d+))?")),
+    ("ffpp", "real", re.compile(r"(?P<video>\d{3})(?:_(?P<frame>\d+))?")),
+    ("celebdf", "fake", re.compile(r"(?P<target>id\d+)_(?P<source>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?")),
+    ("celebdf", "real", re.compile(r"(?P<person>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?")),
+    ("dfdc", "both", re.compile(r"(?P<video>[a-z]{10})(?:_(?P<original>[a-z]{10}))?(?:[_-](?P<frame>\d+(?:-\d+)*))?")),
+    ("generic", "both", re.compile(r"(?P<video>.+?)[_-](?:frame[_-]?)?(?P<frame>\d+)")),
+)
+
+
+def parse_name(stem: str, label: int, pattern: re.Pattern | None = None) -> Name:
+    """The :class:`Name` of a crop's file stem (no suffix) in a real (0) or fake (1) folder.
+
+    A user's ``pattern`` (a regular expression with a ``video`` group, optionally ``frame`` and
+    ``person``) is tried first. A stem that no scheme matches is a video of its own.
+    """
+    if pattern is not None:
+        match = pattern.fullmatch(stem)
+        if match:
+            groups = match.groupdict()
+            video = groups.get("video") or stem
+            person = groups.get("person")
+            return Name(video, _frame_key(groups.get("frame")), (person,) if person else (), "", "pattern")
+    kind = "fake" if label else "real"
+    for scheme, applies, regex in SCHEMES:
+        if applies not in (kind, "both"):
+            continue
+        match = regex.fullmatch(stem)
+        if not match:
+            continue
+        g = match.groupdict()
+        frame = _frame_key(g.get("frame"))
+        if scheme == "ffpp" and kind == "fake":
+            return Name(f"{g['target']}_{g['source']}", frame, (g["target"], g["source"]), g["target"], scheme)
+        if scheme == "ffpp":
+            return Name(g["video"], frame, (g["video"],), "", scheme)
+        if scheme == "celebdf" and kind == "fake":
+            # the target's video with another face: grouped by the target, as the Celeb-DF indexer does
+            return Name(f"{g['target']}_{g['source']}_{g['number']}", frame, (g["target"],),
+                        f"{g['target']}_{g['number']}", scheme)
+        if scheme == "celebdf":
+            return Name(f"{g['person']}_{g['number']}", frame, (g["person"],), "", scheme)
+        if scheme == "dfdc":
+            # a fake named <fake>_<original>: its family is the original's
+            return Name(g["video"], frame, (g["original"] or g["video"],), g["original"] or "", scheme)
+        return Name(g["video"], frame, (), "", scheme)
+    return Name(stem, (0,), (), "", "own")
+
+
+# --------------------------------------------------------------------------- scanning a root
+@dataclass
+class Scan:
+    """What :func:`scan` found: one row per source video, its crop files in order, and unusable files."""
+
+    videos: pd.DataFrame  # video_id, path, label, method, original, people, split_folder, kind ("crops" or "video")
+    members: pd.DataFrame  # video_id, file, frame (position in the video)
+    unusable: list[dict] = field(default_factory=list)  # video_id, path, reason
+
+
+def _readable(path: Path) -> str:
+    """Empty when the image's header reads, else the reason (the pixels are decoded when packing)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
+        return f"unreadable image ({type(error).__name__}: {error})"
+    return ""
+
+
+def _class_folders(root: Path) -> list[tuple[str, Path]]:
+    """``(split folder or "", class folder)`` below ``root``: ``<root>/<class>`` or ``<root>/<split>/<class>``."""
+    found = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if child.name.lower() in SPLIT_FOLDERS:
+            found += [(SPLIT_FOLDERS[child.name.lower()], grand) for grand in sorted(child.iterdir())
+                      if grand.is_dir() and not grand.name.startswith(".")]
+        else:
+            found.append(("", child))
+    return found
+
+
+def scan(root: str | Path, pattern: str | None = None, check_images: bool = True) -> Scan:
+    """Every class folder below ``root``, its crops grouped into videos (see the module docstring).
+
+    Files directly in a class folder are grouped by their names; the files of a sub-folder are
+    one video (the sub-folder), ordered by the numbers in their names. Video files (face-only
+    clips) are one video each. Unreadable images are left out and listed in ``unusable``.
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise DatasetError(f"{root}: face-crop root folder not found")
+    regex = None
+    if pattern:
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise DatasetError(f"pattern {pattern!r}: not a regular expression ({error})") from None
+        if "video" not in regex.groupindex:
+            raise DatasetError(f"pattern {pattern!r}: needs a named group (?P<video>...)")
+    classes = _class_folders(root)
+    if not classes:
+        raise DatasetError(f"{root}: no class folders (expected <root>/[<split>/]<class>/<file>, class real or fake)")
+    videos: dict[str, dict] = {}
+    members: dict[str, list[tuple[tuple, str, Path]]] = defaultdict(list)
+    unusable: list[dict] = []
+    for split_folder, folder in classes:
+        label, method = class_of(folder.name)
+        prefix = folder.relative_to(root).as_posix()
+        for path in sorted(folder.rglob("*")):
+            suffix = path.suffix.lower()
+            if not path.is_file() or path.name.startswith(".") or suffix not in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+                continue
+            nested = path.parent != folder
+            if suffix in VIDEO_SUFFIXES:  # a face-only clip: a video of its own, its family a DFDC id it names
+                dfdc_id = re.search(r"(?<![a-z])[a-z]{10}(?![a-z])", path.stem)
+                name = Name(path.name, (0,), (dfdc_id.group(0) if dfdc_id else path.stem,), "", "video")
+            elif nested:  # <class>/<video>/<frame>: the folder is the video
+                video = path.parent.relative_to(folder).as_posix()
+                folder_name = parse_name(path.parent.name, label, regex)
+                name = Name(video, _frame_key(path.stem), folder_name.people, folder_name.original, "folder")
+            else:
+                name = parse_name(path.stem, label, regex)
+            video_id = f"{prefix}/{name.video}"
+            problem = _readable(path) if check_images and suffix in IMAGE_SUFFIXES else ""
+            if problem:
+                unusable.append({"video_id": video_id, "path": str(path), "reason": problem})
+                continue
+            entry = videos.setdefault(video_id, {
+                "video_id": video_id, "path": str(path if suffix in VIDEO_SUFFIXES else path.parent),
+                "label": label, "method": method, "original": name.original, "people": set(),
+                "split_folder": split_folder, "kind": "video" if suffix in VIDEO_SUFFIXES else "crops",
+                "scheme": name.scheme,
+            })
+            entry["people"].update(name.people)
+            members[video_id].append((name.frame, path.name, path))
+    rows = list(videos.values())
+    table = pd.DataFrame(rows, columns=["video_id", "path", "label", "method", "original", "people", "split_folder",
+                                        "kind", "scheme"])
+    member_rows = []
+    for video_id, files in members.items():
+        for position, (_, _, path) in enumerate(sorted(files, key=lambda item: (item[0], item[1]))):
+            member_rows.append({"video_id": video_id, "file": str(path), "frame": position})
+    return Scan(table, pd.DataFrame(member_rows, columns=MEMBER_COLUMNS), unusable)
+
+
+def people_groups(videos: pd.DataFrame, namespace: str = "faces") -> pd.Series:
+    """The leak-free group of every video: videos that share a person are one group (a union-find over
+    people), named after the group's first person in sorted order; a video with no people is its own group."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    def person_keys(row) -> list[str]:
+        # people are named per class family: FF++ ids and DFDC ids never collide with each other
+        return [f"person/{person}" for person in sorted(row.people)] or [f"video/{row.video_id}"]
+
+    for row in videos.itertuples():
+        keys = person_keys(row)
+        find(keys[0])
+        for key in keys[1:]:
+            parent[find(key)] = find(keys[0])
+    members: dict[str, list[str]] = defaultdict(list)
+    for key in list(parent):
+        members[find(key)].append(key)
+    name_of = {root: sorted(keys)[0].split("/", 1)[1] for root, keys in members.items()}
+    return videos.apply(lambda row: f"{namespace}/{name_of[find(person_keys(row)[0])]}", axis=1)

@@ -1,0 +1,260 @@
+"""Saved models scored on another dataset: the cross-dataset protocol (``dfutils evaluate``, notebook 08).
+
+A model file carries the extraction settings its crops were made with, so any dataset can be
+scored the way the model saw its training data: the dataset is indexed (any of
+:data:`dfutils.data.datasets.INDEXERS`, a folder of face crops included), the chosen split's videos are
+cut with each model's own settings (one crop cache per distinct setting, shared by the models that
+agree, resumable), crop folders are packed at the model's crop size, and each video is scored
+through the detector's own ``score_crops`` (or ``score_video``). A video that cannot be read or has no
+face is a row with its error; the rest go on.
+
+``metrics.csv`` holds one row per model and dataset (``method`` = ``all``), and one per manipulation
+method where the dataset names several (that method's fakes against all reals): ``model``,
+``dataset``, ``method``, ``videos``, ``real``, ``fake``, ``auc``, ``auc_low``, ``auc_high`` (95%
+stratified bootstrap), ``accuracy``, ``eer``, ``failed`` and the model ``file``. ``predictions.csv`` holds
+every scored video of every model. DeepfakeBench's cross-dataset table is :func:`auc_matrix` of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dfutils.errors import UserInputError
+
+METRICS_COLUMNS = ["model", "dataset", "method", "videos", "real", "fake", "auc", "auc_low", "auc_high", "accuracy",
+                   "eer", "failed", "file"]
+PREDICTION_COLUMNS = ["model", "video_id", "label", "method", "compression", "split", "group", "score",
+                      "frames_used", "error"]
+SPLIT_CHOICES = ("test", "all")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dataset to score models on: its indexer (``dataset``), folder, split (``test`` or ``all``) and,
+    for FF++ layouts, the compression levels."""
+
+    name: str
+    dataset: str
+    root: str
+    split: str = "test"
+    compressions: tuple = field(default_factory=tuple)
+
+    @classmethod
+    def from_parameters(cls, name: str, values: dict) -> Target:
+        known = {"dataset", "root", "split", "compressions"}
+        unknown = set(values) - known
+        if unknown or not {"dataset", "root"} <= set(values):
+            raise UserInputError(f"target {name!r}: expected keys dataset, root and optionally split, compressions; "
+                                 f"got {', '.join(sorted(values))}")
+        return cls(name, values["dataset"], str(values["root"]), values.get("split", "test"),
+                   tuple(values.get("compressions", ())))
+
+
+def index_target(target: Target, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The videos of a target's split, and their crop files when it is a folder of crops."""
+    from dfutils.data.datasets import data_root, index_dataset
+
+    if target.split not in SPLIT_CHOICES:
+        raise UserInputError(f"split: expected one of {', '.join(SPLIT_CHOICES)}, got {target.split!r}")
+    options: dict = {"seed": seed}
+    if target.compressions:
+        if target.dataset != "ffpp":
+            raise UserInputError(f"compressions apply to the ffpp layout only, not {target.dataset!r}")
+        options["compressions"] = list(target.compressions)
+    index = index_dataset(target.dataset, data_root(target.root), **options)
+    members = index.attrs.get("members")
+    if target.split == "test":
+        index = index[index["split"] == "test"]
+        if index.empty:
+            raise UserInputError(f"{target.root}: the {target.dataset} index has no test video (try split all)")
+    return index.reset_index(drop=True), members
+
+
+@dataclass
+class LoadedModel:
+    path: Path
+    name: str
+    detector: object
+    settings: dict
+
+    @property
+    def extraction(self):
+        from dfutils.faces.crop_files import ExtractionSettings
+
+        extraction = self.settings.get("extraction")
+        return ExtractionSettings.from_dict(extraction) if extraction else None
+
+
+def load_models(paths: list[str | Path]) -> list[LoadedModel]:
+    """Each model file with its detector and settings; the ``model`` name is the detector's, with the
+    file's run folder added where two files carry the same name."""
+    from dfutils import detectors
+    from dfutils.detectors.model_files import read_settings
+
+    if not paths:
+        raise UserInputError("no model file given")
+    loaded = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise UserInputError(f"{path}: model file not found")
+        settings = read_settings(path)
+        loaded.append(LoadedModel(path, settings.get("detector") or path.parent.name, detectors.load(path), settings))
+    names = pd.Series([model.name for model in loaded])
+    for model, duplicated in zip(loaded, names.duplicated(keep=False), strict=True):
+        if duplicated:
+            model.name = f"{model.name} ({model.path.parent})"
+    return loaded
+
+
+def score_table(model: LoadedModel, index: pd.DataFrame, faces_dir: Path | None, faces: pd.DataFrame | None,
+                progress: bool = True) -> pd.DataFrame:
+    """One model's prediction rows for every video of ``index`` (crops read from ``faces_dir``)."""
+    from dfutils.faces.crop_files import read_crops
+    from dfutils.predictions import video_columns
+    from dfutils.progress import progress_bar
+
+    crops_of = {} if faces is None else dict(zip(faces["video_id"], zip(faces["crops"], faces["error"], strict=True),
+                                                  strict=True))
+    rows = []
+    for position in progress_bar(range(len(index)), desc=f"scoring: {model.name}", unit="video", disable=not progress):
+        video = index.iloc[position]
+        score, used, error = float("nan"), 0, ""
+        try:
+            if model.detector.input == "video":
+                score, per_frame = model.detector.score_video(Path(video["path"]))
+            else:
+                crops_file, extraction_error = crops_of.get(video["video_id"], ("", "no crops"))
+                if not crops_file:
+                    raise UserInputError(extraction_error or "no face crops")
+                score, per_frame = model.detector.score_crops(read_crops(faces_dir / crops_file))
+            used = len(per_frame)
+        except Exception as problem:  # noqa: BLE001 - one unreadable video is its row, not the end of the run
+            error = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
+        rows.append({"score": score, "frames_used": used, "error": error})
+    table = pd.concat([video_columns(index).reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    return table.assign(model=model.name)[PREDICTION_COLUMNS]
+
+
+def model_metrics(table: pd.DataFrame, dataset: str, file: str, seed: int = 0) -> list[dict]:
+    """Metrics of one model's predictions on one dataset: all videos, then each method's fakes against all reals."""
+    from dfutils.evaluation.metrics import auc_interval, video_metrics
+
+    scored = table[table["error"] == ""]
+    failed = int((table["error"] != "").sum())
+    parts = [("all", scored)]
+    methods = sorted(set(scored.loc[scored["label"] == 1, "method"]))
+    if len(methods) > 1:
+        reals = scored[scored["label"] == 0]
+        parts += [(method, pd.concat([reals, scored[(scored["label"] == 1) & (scored["method"] == method)]]))
+                  for method in methods]
+    rows = []
+    for method, part in parts:
+        labels, scores = part["label"].to_numpy(int), part["score"].to_numpy(float)
+        both = len(np.unique(labels)) == 2
+        found = video_metrics(labels, scores) if len(part) else {"accuracy": float("nan"), "auc": float("nan"),
+                                                                 "eer": float("nan")}
+        low, high = auc_interval(labels, scores, seed=seed) if both else (float("nan"), float("nan"))
+        rows.append({"model": table["model"].iloc[0], "dataset": dataset, "method": method, "videos": len(part),
+                     "real": int((labels == 0).sum()), "fake": int((labels == 1).sum()), "auc": found["auc"],
+                     "auc_low": low, "auc_high": high, "accuracy": found["accuracy"], "eer": found["eer"],
+                     "failed": failed if method == "all" else 0, "file": file})
+    return rows
+
+
+def evaluate(model_paths: list[str | Path], target: Target, out: str | Path, seed: int = 0, workers: int = 2,
+             progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score every model file on ``target``; writes and returns ``(metrics, predictions)`` (see the module
+    docstring). Crops are cached in ``out/faces/<settings key>/``, so a second call extracts nothing."""
+    from dfutils.atomic import write_csv
+    from dfutils.faces.extract import faces_of_index
+
+    out = Path(out)
+    models = load_models(model_paths)
+    index, members = index_target(target, seed)
+    faces_by_key: dict[str, tuple[Path, pd.DataFrame]] = {}
+    tables, metric_rows = [], []
+    for model in models:
+        extraction = model.extraction
+        faces_dir, faces = None, None
+        if model.detector.input != "video":
+            if extraction is None:
+                raise UserInputError(f"{model.path}: the model file lacks its extraction settings")
+            key = extraction.key()
+            if key not in faces_by_key:
+                folder = out / "faces" / key
+                table, _ = faces_of_index(index, folder, extraction, members=members, workers=workers, seed=seed,
+                                          match_crops=False, progress=progress)
+                faces_by_key[key] = (folder.resolve(), table)
+            faces_dir, faces = faces_by_key[key]
+        table = score_table(model, index, faces_dir, faces, progress=progress)
+        tables.append(table)
+        metric_rows += model_metrics(table, target.name, str(model.path), seed=seed)
+    predictions = pd.concat(tables, ignore_index=True)
+    metrics = pd.DataFrame(metric_rows, columns=METRICS_COLUMNS)
+    write_csv(predictions, out / "predictions.csv")
+    write_csv(metrics, out / "metrics.csv")
+    return metrics, predictions
+
+
+def auc_matrix(metrics: pd.DataFrame, value: str = "auc") -> pd.DataFrame:
+    """Models x datasets (``method == "all"`` rows), DeepfakeBench's cross-dataset table shape."""
+    overall = metrics[metrics["method"] == "all"]
+    matrix = overall.pivot_table(index="model", columns="dataset", values=value, aggfunc="first", sort=False)
+    return matrix.reindex(columns=list(dict.fromkeys(overall["dataset"])))
+
+
+def run_models(models_dir: str | Path, names: list[str] | None = None) -> list[Path]:
+    """The model files of a run (``models/<detector>/model.keras``), only ``names`` when given."""
+    from dfutils.detectors.model_files import read_settings
+
+    files = sorted(Path(models_dir).glob("*/model.keras"))
+    if names:
+        files = [f for f in files if read_settings(f).get("detector") in names]
+        found = {read_settings(f).get("detector") for f in files}
+        absent = [name for name in names if name not in found]
+        if absent:
+            raise UserInputError(f"{models_dir}: no model file of {', '.join(absent)}")
+    if not files:
+        raise UserInputError(f"{models_dir}: no model files (models/<detector>/model.keras); train the run first")
+    return files
+
+
+def own_test_metrics(predictions: pd.DataFrame, dataset: str, seed: int = 0) -> pd.DataFrame:
+    """The run's own test split as metric rows (the in-dataset column beside the cross-dataset ones)."""
+    test = predictions[predictions["split"] == "test"].assign(error="")
+    rows = []
+    for _, table in test.groupby("model", sort=False):
+        rows += [row for row in model_metrics(table, dataset, "", seed=seed) if row["method"] == "all"]
+    return pd.DataFrame(rows, columns=METRICS_COLUMNS)
+
+
+def cross_dataset(models_dir: str | Path, targets: dict[str, dict], out: str | Path, seed: int = 0, workers: int = 2,
+                  names: list[str] | None = None, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every model of a run on every target whose folder exists: ``(metrics, predictions, skipped)``, each
+    target's results also in ``out/<target>/`` (a target whose folder is absent is skipped with a reason)."""
+    from dfutils.data.datasets import data_root
+
+    files = run_models(models_dir, names)
+    metrics, predictions, skipped = [], [], []
+    for name, values in targets.items():
+        target = Target.from_parameters(name, values)
+        if not data_root(target.root).is_dir():
+            skipped.append(f"{name}: {data_root(target.root)} is absent")
+            continue
+        found, scored = evaluate(files, target, Path(out) / slug(name), seed=seed, workers=workers, progress=progress)
+        metrics.append(found)
+        predictions.append(scored.assign(dataset=name))
+    if not metrics:
+        return pd.DataFrame(columns=METRICS_COLUMNS), pd.DataFrame(columns=PREDICTION_COLUMNS + ["dataset"]), skipped
+    return pd.concat(metrics, ignore_index=True), pd.concat(predictions, ignore_index=True), skipped
+
+
+def slug(name: str) -> str:
+    """A target's name as a folder name."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-").lower() or "target"

@@ -1,0 +1,265 @@
+"""Runs turned into what a reader compares with the papers.
+
+Every training notebook writes ``artifacts/<profile>/models/<run>/predictions.csv``
+(one row per validation and test video, with the model's name); this module
+collects them, computes the headline metrics, and lays our figures beside the
+papers' numbers (:mod:`dfutils.papers`) in the papers' own table shapes; each table
+says which dataset each side was measured on, since a SynthDF figure is not a DFDC, Celeb-DF or FF++ figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dfutils.atomic import write_csv
+from dfutils.detectors.registry import models_for_row
+from dfutils.evaluation import metrics
+from dfutils.papers import (
+    PAPER_A_BACKBONES,
+    PAPER_A_TABLE2,
+    PAPER_B_TABLE1,
+    PAPER_B_TABLE2,
+    PAPER_B_TABLE3,
+)
+
+PERCENT = {"accuracy": "accuracy %", "auc": "AUC %", "precision": "precision %", "recall": "recall %", "f1": "F1 %", "eer": "EER %"}
+
+
+# --------------------------------------------------------------------------- collecting runs
+def collect_predictions(artifacts: str | Path, required: bool = False) -> pd.DataFrame:
+    """Every model's per-video predictions under ``artifacts/models/*/predictions.csv``
+    (``required``: none is an error that says to run the training notebooks first)."""
+    if required and not any(Path(artifacts).glob("models/*/predictions.csv")):
+        raise FileNotFoundError(f"{Path(artifacts) / 'models'}: no predictions.csv yet; run the training "
+                                "notebooks (03 to 05) first")
+    tables = []
+    for path in sorted(Path(artifacts).glob("models/*/predictions.csv")):
+        table = pd.read_csv(path, keep_default_na=False)
+        if "model" not in table:
+            table["model"] = path.parent.name
+        tables.append(table.assign(run=path.parent.name))
+    if not tables:
+        return pd.DataFrame(columns=["video_id", "label", "split", "score", "model", "run"])
+    return pd.concat(tables, ignore_index=True)
+
+
+def collect_info(artifacts: str | Path) -> dict[str, dict]:
+    """What each run recorded about its model (``info.json``: parameters, backbone...), by model name."""
+    import json
+
+    info = {}
+    for path in sorted(Path(artifacts).glob("models/*/info.json")):
+        record = json.loads(path.read_text())
+        info[record.get("model", path.parent.name)] = record
+    return info
+
+
+def model_file(artifacts: str | Path, model: str) -> Path | None:
+    """The model file the detector of that name left in this run (``None`` when it left none)."""
+    import json
+
+    for path in sorted(Path(artifacts).glob("models/*/info.json")):
+        if json.loads(path.read_text()).get("model") == model and (path.parent / "model.keras").is_file():
+            return path.parent / "model.keras"
+    return None
+
+
+def collect_histories(artifacts: str | Path) -> dict[str, pd.DataFrame]:
+    """Training histories (``history.csv``) by run folder name."""
+    return {path.parent.name: pd.read_csv(path) for path in sorted(Path(artifacts).glob("models/*/history.csv"))}
+
+
+def headline(predictions: pd.DataFrame, split: str = "test") -> pd.DataFrame:
+    """Every model's video-level metrics on ``split``, best AUC first, with the AUC's 95%
+    bootstrap interval (``auc_low``, ``auc_high``): on a few hundred videos, the interval
+    says which differences between models, and from chance (0.5), mean anything."""
+    part = predictions[predictions["split"] == split]
+    if part.empty:
+        return pd.DataFrame(columns=metrics.METRIC_COLUMNS[:3] + ["auc_low", "auc_high"] + metrics.METRIC_COLUMNS[3:])
+    table = metrics.metrics_table(part, "model").sort_values("auc", ascending=False)
+    return metrics.with_auc_interval(table, part, "model")
+
+
+SUMMARY_COLUMNS = ["model", "paper", "videos", "auc", "auc_low", "auc_high", "accuracy", "f1", "eer",
+                   "precision", "recall", "mae"]
+
+
+def summary_table(artifacts: str | Path) -> pd.DataFrame:
+    """Every model's test metrics with the paper it reproduces (``A``, ``B``, ``baseline`` or ``beyond``), best AUC first:
+    the table written to ``artifacts/<profile>/summary.csv``."""
+    table = headline(collect_predictions(artifacts))
+    info = collect_info(artifacts)
+    table = table.assign(paper=[info.get(model, {}).get("paper", "") for model in table.index])
+    return table.rename_axis("model").reset_index().reindex(columns=SUMMARY_COLUMNS)
+
+
+def write_summary(artifacts: str | Path) -> Path:
+    """``artifacts/summary.csv``: one row per model (written after every notebook of a run)."""
+    return write_csv(summary_table(artifacts), Path(artifacts) / "summary.csv", float_format="%.4f")
+
+
+def seed_spread(runs: dict[int, str | Path]) -> pd.DataFrame:
+    """Each model's test AUC over the runs of a seeds study (``{seed: artifacts folder}``): how many
+    seeds, mean, min, max and standard deviation, and the AUC of every seed (``auc[<seed>]``)."""
+    tables = [summary_table(folder).assign(seed=seed) for seed, folder in runs.items()]
+    long = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["model", "paper", "auc", "seed"])
+    if long.empty:
+        return pd.DataFrame(columns=["model", "paper", "seeds", "auc_mean", "auc_min", "auc_max", "auc_sd"])
+    spread = long.groupby(["model", "paper"])["auc"].agg(seeds="count", auc_mean="mean", auc_min="min",
+                                                       auc_max="max", auc_sd="std").reset_index()
+    per_seed = long.pivot_table(index="model", columns="seed", values="auc")
+    per_seed.columns = [f"auc[{seed}]" for seed in per_seed.columns]
+    return spread.merge(per_seed, left_on="model", right_index=True).sort_values("auc_mean", ascending=False,
+                                                                                 ignore_index=True)
+
+
+def add_seed_spread(rows: list[dict], seeds_csv: str | Path) -> list[int]:
+    """Give each summary row the spread of its model's test AUC in a seeds study (``seeds.csv``):
+    ``seeds``, ``auc_mean``, ``auc_min``, ``auc_max``; rows of models the study lacks are left as they
+    are. Returns the study's seeds."""
+    spread = pd.read_csv(seeds_csv)
+    by_model = spread.set_index("model")
+    for row in rows:
+        if row.get("model") in by_model.index:
+            found = by_model.loc[row["model"]]
+            row.update(seeds=int(found["seeds"]), auc_mean=float(found["auc_mean"]),
+                       auc_min=float(found["auc_min"]), auc_max=float(found["auc_max"]))
+    return sorted(int(column[4:-1]) for column in spread.columns if column.startswith("auc["))
+
+
+def summary_rows(artifacts: str | Path) -> list[dict]:
+    """The summary table as plain rows for the report index (empty when nothing was trained)."""
+    table = summary_table(artifacts)
+    return [{key: (None if isinstance(value, float) and pd.isna(value) else value) for key, value in row.items()}
+            for row in table.to_dict("records")]
+
+
+def format_summary(rows: list[dict]) -> str:
+    """The headline rows as an aligned text table (printed at the end of ``make reproduce``)."""
+    if not rows:
+        return "no model predictions yet"
+    table = pd.DataFrame(rows).set_index("model")
+    if "videos" in table:
+        table["videos"] = table["videos"].astype("Int64")
+    return table.to_string(float_format=lambda v: f"{v:.3f}")
+
+
+# --------------------------------------------------------------------------- side by side
+def _cell(ours, paper, digits: int) -> str:
+    """"ours / paper"; integers (parameter counts) with thousands separators."""
+    if isinstance(paper, int):
+        return f"{'n/a' if ours is None else f'{int(ours):,}'} / {paper:,}"
+    ours_text = "n/a" if ours is None or pd.isna(ours) else f"{ours:.{digits}f}"
+    return f"{ours_text} / {paper:.{digits}f}"
+
+
+STAND_IN_NAMES = {"efficientnet_lite0": "EfficientNet-Lite0", "efficientnet_lite1": "EfficientNet-Lite1",
+                  "efficientnet_lite2": "EfficientNet-Lite2"}
+
+
+def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int = 10, seed: int = 0) -> pd.DataFrame:
+    """Table 2 of Paper A, "ours / paper" in every cell, a row per run of each backbone.
+
+    Each of the paper's four backbones has its rows (``not run`` when this run
+    trained none). Offline stand-ins (EfficientNet-Lite with its ImageNet weights)
+    get rows of their own, set beside the paper backbone they stand in for. Ours
+    follows the paper's protocol on the test split: ``repeats`` draws that
+    down-sample the fakes to the number of reals; the mode is shown as in the
+    paper (of values rounded to 0.01; the median when none repeats, see
+    :func:`metrics.summarise_repeats`), and the mean and spread of the AUC beside it.
+    """
+    from dfutils.nets.architectures import BACKBONES
+
+    runs = {name: record for name, record in info.items() if record.get("paper") == "A" and "backbone" in record}
+    rows = []
+    for backbone, label in [*PAPER_A_BACKBONES.items(), *STAND_IN_NAMES.items()]:
+        stands_for = BACKBONES[backbone].stands_for
+        paper = PAPER_A_TABLE2.loc[PAPER_A_BACKBONES[BACKBONES[backbone].paper_backbone(backbone)]]
+        mine = sorted((name, record) for name, record in runs.items() if record["backbone"] == backbone)
+        if not mine and stands_for:
+            continue  # a stand-in that was not run has no row
+        for name, record in mine or [(None, {})]:
+            ours = _repeated_test(predictions[(predictions["model"] == name) & (predictions["split"] == "test")],
+                                  repeats, seed)
+            weights = {"imagenet": "ImageNet", None: "not run"}.get(record.get("weights"), "from scratch")
+            rows.append({
+                "backbone": label + (f" (for {PAPER_A_BACKBONES[stands_for]})" if stands_for else ""), "our weights": weights,
+                "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
+                "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
+                "MAE": _cell(ours.get("mae"), paper["MAE"], 4),
+                "F1": _cell(ours.get("f1"), paper["F1"], 3),
+                "parameters": _cell(record.get("parameters"), int(paper["parameters"]), 0),
+                "our AUC % over repeats (mean ± sd)": ours.get("auc_mean_std", "not run"),
+            })
+    return pd.DataFrame(rows).set_index("backbone")
+
+
+def _repeated_test(scored: pd.DataFrame, repeats: int, seed: int) -> dict:
+    if scored.empty or scored["label"].nunique() < 2:
+        return {}
+    summary = metrics.summarise_repeats(metrics.repeated_balanced_test(scored, repeats, seed))
+    return {"accuracy": summary.loc["accuracy", "mode"] * 100, "auc": summary.loc["auc", "mode"] * 100,
+            "mae": summary.loc["mae", "mode"], "f1": summary.loc["f1", "mode"],
+            "auc_mean_std": f"{summary.loc['auc', 'mean'] * 100:.1f} ± {summary.loc['auc', 'std'] * 100:.1f}"}
+
+
+def _ours(predictions: pd.DataFrame, row: str, compression: str | None) -> dict | None:
+    """Our metrics for a paper row: the best (by AUC) of the models that stand for it, on test."""
+    part = predictions[predictions["split"] == "test"]
+    if compression and compression in set(part.get("compression", [])):
+        part = part[part["compression"] == compression]
+    candidates = []
+    for model in models_for_row(row):
+        scored = part[part["model"] == model]
+        if not scored.empty and scored["label"].nunique() == 2:
+            candidates.append((model, metrics.video_metrics(scored["label"], scored["score"])))
+    if not candidates:
+        return None
+    model, values = max(candidates, key=lambda item: item[1]["auc"])
+    return {"model": model, **values}
+
+
+def paper_b_tables(predictions: pd.DataFrame, hard_compression: str = "c40") -> dict[str, pd.DataFrame]:
+    """Tables I to III of Paper B, "ours / paper" in every cell, with the model that stands for
+    each row. Table I uses every test video; Tables II and III the ``hard_compression`` ones
+    (the paper's FF++ c40) when the run has them."""
+    out = {}
+    for number, (paper, compression) in {"I": (PAPER_B_TABLE1, None), "II": (PAPER_B_TABLE2, hard_compression),
+                                          "III": (PAPER_B_TABLE3, hard_compression)}.items():
+        rows = []
+        for row, values in paper.iterrows():
+            ours = _ours(predictions, row, compression)
+            cells = {"our model": ours["model"] if ours else "not run"}
+            for key, column in PERCENT.items():
+                if column in paper.columns:
+                    cells[column] = _cell(ours[key] * 100 if ours else None, float(values[column]), 2)
+            rows.append({"model": row, **cells})
+        out[number] = pd.DataFrame(rows).set_index("model")
+    return out
+
+
+def breakdown(predictions: pd.DataFrame, by: str, split: str = "test") -> pd.DataFrame:
+    """Test AUC per model and per value of ``by`` (method or compression). For ``method`` each
+    manipulation is scored against all reals of the split (reals have method 'real')."""
+    part = predictions[predictions["split"] == split]
+    rows = []
+    for model, scored in part.groupby("model"):
+        if by == "method":
+            reals = scored[scored["label"] == 0]
+            for method, fakes in scored[scored["label"] == 1].groupby("method"):
+                both = pd.concat([reals, fakes])
+                rows.append({"model": model, by: method, "auc": metrics.video_metrics(both["label"], both["score"])["auc"]})
+        else:
+            for value, group in scored.groupby(by):
+                rows.append({"model": model, by: value, "auc": metrics.video_metrics(group["label"], group["score"])["auc"]})
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).pivot(index="model", columns=by, values="auc")
+
+
+def confusions(predictions: pd.DataFrame, split: str = "test") -> dict[str, pd.DataFrame]:
+    part = predictions[predictions["split"] == split]
+    return {model: metrics.confusion(scored["label"], scored["score"]) for model, scored in part.groupby("model")}
+

@@ -1,0 +1,46 @@
+"""Key figures a notebook records for the report index.
+
+A notebook calls ``record_figures(auc=0.93, videos=412)``. Under the runner the
+figures go to the JSON file named by ``DFUTILS_FIGURES_FILE`` (the runner sets
+it per notebook) and appear in ``reports/<profile>/index.html``; run by hand in
+Jupyter they are only shown. Values must be JSON-serialisable scalars.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from pathlib import Path
+
+from dfutils.atomic import write_text
+
+FIGURES_ENV = "DFUTILS_FIGURES_FILE"
+
+
+def _plain(name: str, value: object) -> object:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return None if math.isnan(value) else value
+    raise TypeError(f"figure {name!r}: expected a number, string or bool, got {type(value).__name__}")
+
+
+def record_figures(**figures: object) -> dict[str, object]:
+    """Record key figures (merged with those recorded before in this notebook run)."""
+    plain = {name: _plain(name, value) for name, value in figures.items()}
+    target = os.environ.get(FIGURES_ENV)
+    if target:
+        path = Path(target)
+        existing = json.loads(path.read_text()) if path.is_file() else {}
+        existing.update(plain)
+        write_text(path, json.dumps(existing, indent=1))
+    return plain
+
+
+def read_figures(path: Path) -> dict[str, object]:
+    return json.loads(path.read_text()) if path.is_file() else {}

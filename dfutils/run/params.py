@@ -1,0 +1,350 @@
+"""Run profiles: one YAML file per profile, validated before anything runs.
+
+A profile looks like this (see ``params/demo.yaml``)::
+
+    profile: demo                 # names artifacts/demo/ and reports/demo/
+    description: ...
+    seed: 20201                   # given to every notebook as `seed`
+    defaults:                     # given to every notebook that declares the key
+      frames: 8
+    notebooks:                    # executed in this order
+      - notebook: 01_data
+        parameters: {dataset: synth}
+      - notebook: 03_time_distributed
+        name: 03_time_distributed-efficientnet_b0   # report name, unique
+        parameters: {backbone: efficientnet_b0}
+
+Each notebook's own ``parameters`` cell is the schema for its values: an
+unknown key, a value of the wrong type or a missing required value is a
+:class:`~dfutils.errors.ParamsError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from dfutils import config
+from dfutils.errors import ParamsError
+from dfutils.run.notebook_params import NotebookParameter, notebook_parameters, value_matches
+
+# key -> (annotation, required)
+TOP_LEVEL_KEYS = {
+    "profile": ("str", True),
+    "description": ("str", False),
+    "seed": ("int", True),
+    "seeds": ("list", False),
+    "seeds_study": ("str", False),
+    "defaults": ("dict", False),
+    "notebooks": ("list", True),
+    "extends": ("str", False),
+}
+ENTRY_KEYS = {
+    "notebook": ("str", True),
+    "name": ("str", False),
+    "parameters": ("dict", False),
+    "skip": ("bool", False),
+}
+# what a profile that extends another does not inherit: its own name, and the parent's studies
+NOT_INHERITED = ("profile", "description", "seeds", "seeds_study", "extends")
+# Given by the runner to every notebook; each notebook must declare them.
+INJECTED = ("profile", "seed")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One notebook execution of a profile: which file, under which name, with what."""
+
+    name: str
+    notebook: str
+    path: Path
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    path: Path
+    name: str
+    seed: int
+    description: str
+    raw: dict
+    runs: tuple[NotebookRun, ...]
+    seeds: tuple[int, ...] = ()  # a seeds study: every run repeated once per seed
+    seeds_study: str = ""  # the profile of the seeds study over this one's models, quoted in its report
+    overrides: tuple[str, ...] = ()  # the --set KEY=VALUE given on the command line, as given
+
+    def for_seed(self, seed: int) -> Profile:
+        """The profile run with another seed, as ``<name>/seed-<seed>`` (its own artifacts and report)."""
+        name = f"{self.name}/seed-{seed}"
+        runs = tuple(replace(run, parameters={**run.parameters, "profile": name, "seed": seed}) for run in self.runs)
+        return replace(self, name=name, seed=seed, runs=runs, seeds=())
+
+    def select(self, only: list[str] | None) -> list[NotebookRun]:
+        """The runs named by ``--only`` (a run name, or a notebook name for all its runs)."""
+        if not only:
+            return list(self.runs)
+        known = {run.name for run in self.runs} | {run.notebook for run in self.runs}
+        for wanted in only:
+            if wanted not in known:
+                raise ParamsError(
+                    f"{self.path}: --only {wanted!r} names no notebook of this profile"
+                    f"{_suggest(wanted, known)}; known: {', '.join(sorted(known))}"
+                )
+        return [run for run in self.runs if run.name in only or run.notebook in only]
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_mapping(mapping: dict, schema: dict, where: str, errors: list[str]) -> None:
+    for key in mapping:
+        if key not in schema:
+            errors.append(
+                f"{where}{key}: unknown key{_suggest(str(key), schema)}; "
+                f"expected one of: {', '.join(schema)}"
+            )
+    for key, (annotation, required) in schema.items():
+        if key not in mapping:
+            if required:
+                errors.append(f"{where}{key}: required key is missing ({annotation} expected)")
+        elif not value_matches(mapping[key], annotation):
+            errors.append(
+                f"{where}{key}: expected {annotation}, got {type(mapping[key]).__name__} "
+                f"{mapping[key]!r}"
+            )
+
+
+def _check_parameter(
+    declared: dict[str, NotebookParameter], key: str, value: object, where: str, notebook: str
+) -> str | None:
+    if key not in declared:
+        return (
+            f"{where}{key}: notebook {notebook} has no parameter {key!r}"
+            f"{_suggest(key, declared)}"
+        )
+    parameter = declared[key]
+    if not parameter.accepts(value):
+        return (
+            f"{where}{key}: expected {parameter.annotation}, got "
+            f"{type(value).__name__} {value!r}"
+        )
+    return None
+
+
+OVERRIDABLE_TOP_LEVEL = ("profile", "seed", "description")
+
+
+def parse_override(text: str) -> tuple[str, str, object]:
+    """``--set [NOTEBOOK.]KEY=VALUE`` as ``(scope, key, value)``: the value is read as YAML (``3`` an int,
+    ``0.5`` and ``1e-3`` floats, ``[c40]`` a list, ``true`` a bool, anything else a string); the scope is
+    the run or notebook name before the last dot, empty for every notebook that declares the key."""
+    if "=" not in text:
+        raise ParamsError(f"--set {text!r}: expected KEY=VALUE or NOTEBOOK.KEY=VALUE")
+    target, raw_value = text.split("=", 1)
+    scope, _, key = target.strip().rpartition(".")
+    if not key:
+        raise ParamsError(f"--set {text!r}: no key before '='")
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError:
+        value = raw_value
+    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value.strip()):
+        value = float(value)  # YAML 1.1 reads 1e-3 as a string
+    return scope, key, value
+
+
+def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], overrides, errors: list[str]) -> list:
+    """The runs with each override applied, validated like the profile's own values."""
+    runs = list(runs)
+    for text in overrides:
+        scope, key, value = parse_override(text)
+        if not scope and key in OVERRIDABLE_TOP_LEVEL:
+            continue  # applied to the file's top level before validation
+        if key in INJECTED:
+            errors.append(f"--set {text}: {key} is set for the whole profile (--set {key}=...)")
+            continue
+        matched = [n for n, run in enumerate(runs) if (run.name == scope or run.notebook == scope) if scope] \
+            if scope else [n for n, run in enumerate(runs) if key in declared_of[run.name]]
+        if not matched:
+            known = {run.name for run in runs} | {run.notebook for run in runs}
+            errors.append(f"--set {text}: " + (f"no notebook or run {scope!r} in this profile{_suggest(scope, known)}"
+                                                if scope else f"no notebook of this profile declares {key!r}"))
+            continue
+        for n in matched:
+            run = runs[n]
+            problem = _check_parameter(declared_of[run.name], key, value, f"--set {run.name}.", run.notebook)
+            if problem:
+                errors.append(problem)
+            else:
+                runs[n] = replace(run, parameters={**run.parameters, key: value})
+    return runs
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ParamsError(f"{path}:{where} not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of keys at the top, got {type(raw).__name__}")
+    return raw
+
+
+def _run_key(entry) -> str:
+    return entry.get("name", entry.get("notebook")) if isinstance(entry, dict) else repr(entry)
+
+
+def extend(raw: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A profile with ``extends: PARENT`` (a profile name beside it, or a file) as a whole profile: the parent's
+    keys, then its own (``defaults`` merged key by key; :data:`NOT_INHERITED` keys are its own only), and its
+    ``notebooks`` entries laid over the parent's runs by run name: ``parameters`` merged into that run's,
+    ``skip: true`` dropping it, an entry of a new name appended. A study then states only what it changes."""
+    parent_name = raw.get("extends")
+    if not parent_name:
+        return raw
+    if not isinstance(parent_name, str):
+        raise ParamsError(f"{path}: extends: expected a profile name, got {parent_name!r}")
+    parent_path = Path(parent_name) if parent_name.endswith((".yaml", ".yml")) else path.parent / f"{parent_name}.yaml"
+    if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
+        raise ParamsError(f"{path}: extends: {parent_name!r} extends this profile again (a cycle)")
+    parent = extend(_read_yaml(parent_path), parent_path, (*seen, path.resolve()))
+    merged = {key: value for key, value in parent.items() if key not in NOT_INHERITED}
+    merged.update({key: value for key, value in raw.items() if key not in ("defaults", "notebooks", "extends")})
+    merged["defaults"] = {**(parent.get("defaults") or {}), **(raw.get("defaults") or {})}
+    runs = [dict(entry) for entry in parent.get("notebooks") or []]
+    for entry in raw.get("notebooks") or []:
+        if not isinstance(entry, dict):
+            raise ParamsError(f"{path}: notebooks: expected mappings, got {entry!r}")
+        found = [n for n, run in enumerate(runs) if _run_key(run) == _run_key(entry)]
+        if not found:
+            if entry.get("skip"):
+                raise ParamsError(f"{path}: notebooks: skip names {_run_key(entry)!r}, which {parent_name} does not run")
+            runs.append(entry)
+        elif entry.get("skip"):
+            runs.pop(found[0])
+        else:
+            run = runs[found[0]]
+            runs[found[0]] = {**run, **{k: v for k, v in entry.items() if k != "parameters"},
+                              "parameters": {**(run.get("parameters") or {}), **(entry.get("parameters") or {})}}
+    merged["notebooks"] = runs
+    return merged
+
+
+def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()) -> Profile:
+    """Read and validate a profile; every problem is reported in one ParamsError. ``overrides`` are
+    ``--set [NOTEBOOK.]KEY=VALUE`` strings (:func:`parse_override`), validated like the file's values;
+    ``profile=NAME`` sends the run to another name (its own artifacts and report)."""
+    path = Path(path)
+    notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
+    raw = extend(_read_yaml(path), path)
+
+    prefix = f"{path}: "
+    errors: list[str] = []
+    overrides = tuple(overrides)
+    for text in overrides:
+        scope, key, value = parse_override(text)
+        if not scope and key in OVERRIDABLE_TOP_LEVEL:
+            raw = {**raw, key: value}
+    _check_mapping(raw, TOP_LEVEL_KEYS, "", errors)
+    if errors:
+        raise ParamsError(prefix + "; ".join(errors))
+    name = raw["profile"]
+    if not _SAFE_NAME.match(name):
+        raise ParamsError(f"{prefix}profile: {name!r} must be letters, digits, '_', '-' or '.'")
+    seed = raw["seed"]
+    if seed < 0:
+        raise ParamsError(f"{prefix}seed: must be a non-negative integer, got {seed}")
+    seeds = raw.get("seeds") or []
+    if any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ParamsError(f"{prefix}seeds: expected distinct non-negative integers, got {seeds!r}")
+    defaults = raw.get("defaults") or {}
+    entries = raw["notebooks"]
+    if not entries:
+        raise ParamsError(f"{prefix}notebooks: the list is empty, nothing to run")
+
+    runs: list[NotebookRun] = []
+    declared_of: dict[str, dict] = {}
+    used_defaults: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"notebooks[{index}]."
+        if not isinstance(entry, dict):
+            errors.append(f"{where[:-1]}: expected a mapping with a 'notebook' key, got {entry!r}")
+            continue
+        if entry.get("skip"):  # skipped without a parent to skip it from: nothing to run
+            continue
+        entry_errors: list[str] = []
+        _check_mapping(entry, ENTRY_KEYS, where, entry_errors)
+        if entry_errors:
+            errors.extend(entry_errors)
+            continue
+        notebook = entry["notebook"].removesuffix(".ipynb")
+        notebook_path = notebooks_dir / f"{notebook}.ipynb"
+        if not notebook_path.is_file():
+            available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
+            errors.append(
+                f"{where}notebook: no notebook {notebook!r} in {notebooks_dir}"
+                f"{_suggest(notebook, available)}"
+            )
+            continue
+        try:
+            declared = notebook_parameters(notebook_path)
+        except ValueError as error:
+            errors.append(f"{where}notebook: {error}")
+            continue
+        run_name = entry.get("name", notebook)
+        if not _SAFE_NAME.match(run_name):
+            errors.append(f"{where}name: {run_name!r} must be letters, digits, '_', '-' or '.'")
+        values: dict[str, object] = {"profile": name, "seed": seed}
+        for key, value in defaults.items():
+            if key in declared:
+                used_defaults.add(key)
+                problem = _check_parameter(declared, key, value, "defaults.", notebook)
+                if problem:
+                    errors.append(problem)
+                values[key] = value
+        for key, value in (entry.get("parameters") or {}).items():
+            if key in INJECTED:
+                errors.append(f"{where}parameters.{key}: set at the top of the file, not per notebook")
+                continue
+            problem = _check_parameter(declared, key, value, f"{where}parameters.", notebook)
+            if problem:
+                errors.append(problem)
+            values[key] = value
+        for injected in INJECTED:
+            if injected not in declared:
+                errors.append(f"{where}notebook: {notebook} does not declare the parameter {injected!r}")
+        for parameter in declared.values():
+            if parameter.required and parameter.name not in values:
+                errors.append(
+                    f"{where}parameters.{parameter.name}: required by {notebook} "
+                    f"({parameter.annotation}: {parameter.help})"
+                )
+        runs.append(NotebookRun(run_name, notebook, notebook_path, values))
+        declared_of[run_name] = declared
+
+    for key in defaults:
+        if key not in used_defaults and not any(key in e for e in errors):
+            errors.append(f"defaults.{key}: no notebook of this profile declares a parameter {key!r}")
+    names = [run.name for run in runs]
+    for duplicate in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'")
+    if not errors:
+        runs = _apply_overrides(runs, declared_of, overrides, errors)
+    if errors:
+        raise ParamsError(prefix + "; ".join(errors))
+    seeds_study = raw.get("seeds_study", "")
+    if seeds_study and not _SAFE_NAME.match(seeds_study):
+        raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
+    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study, overrides)

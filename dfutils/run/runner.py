@@ -1,0 +1,398 @@
+"""Execute a profile's notebooks with papermill and write the HTML report.
+
+``run_profile("params/demo.yaml")`` runs every notebook of the profile in
+order, each with its parameters injected, and writes into ``reports/<profile>/``
+the executed notebook, one HTML page per notebook and an ``index.html``; into
+``artifacts/<profile>/run.json`` the run record (params, versions, git
+revision, seed, timings, key figures). Both are rewritten after every notebook,
+so an interrupted run still leaves a readable record. A failing notebook stops
+the run: its partial HTML (with the error visible) is still written and
+:class:`NotebookFailed` names the notebook and the cell.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dfutils.atomic import write_text
+from dfutils.config import artifacts_dir, reports_dir
+from dfutils.errors import UserInputError
+from dfutils.progress import HEADLESS_ENV
+from dfutils.run.key_figures import FIGURES_ENV, read_figures
+from dfutils.run.params import NotebookRun, Profile, load_profile
+from dfutils.run.provenance import environment_record
+
+KERNEL_NAME = "python3"
+
+
+def _kernel_manager_class():
+    """Kernels whose messages are encrypted (CurveZMQ keys provisioned by the manager, where the
+    kernel declares support, as ipykernel 7.4 does): ipykernel warns on every start over plain TCP."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if self.has_trait("transport_encryption"):  # jupyter_client >= 8.8
+                self.transport_encryption = "auto"
+
+    return EncryptedKernelManager
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names the notebook, the cell and the error."""
+
+
+@dataclass
+class RunResult:
+    profile: Profile
+    index_html: Path
+    run_json: Path
+    record: dict
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    write_text(path, json.dumps(data, indent=2, default=str))
+
+
+def _format_figure(value: object) -> str:
+    if isinstance(value, float):
+        if math.isfinite(value) and value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def export_html(notebook_path: Path, html_path: Path) -> None:
+    """Render an executed notebook to a stand-alone HTML page (images inlined)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    html_path.write_text(body, encoding="utf-8")
+
+
+def render_index(record: dict, path: Path, template: str = "index.html.j2") -> None:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    environment.filters["figure"] = _format_figure
+    write_text(path, environment.get_template(template).render(**record))
+
+
+def _summary(artifact_dir: Path) -> list[dict]:
+    """Headline metrics of every model trained so far, also written to ``summary.csv``; a broken
+    predictions file must not stop the run."""
+    from dfutils.evaluation.results import summary_rows, write_summary
+
+    try:
+        rows = summary_rows(artifact_dir)
+        if rows:
+            write_summary(artifact_dir)
+        return rows
+    except Exception as error:  # noqa: BLE001 - the report still renders, with the reason
+        return [{"model": f"(summary unavailable: {type(error).__name__}: {error})"}]
+
+
+def _seeds_study(profile: Profile, summary: list[dict]) -> dict | None:
+    """The seeds study named by the profile (``seeds_study``), its spread added to the summary rows when it
+    has been run; None when the profile names none."""
+    if not profile.seeds_study:
+        return None
+    from dfutils.evaluation.results import add_seed_spread
+
+    seeds_csv = artifacts_dir(profile.seeds_study) / "seeds.csv"
+    study = {"profile": profile.seeds_study, "params_file": f"params/{profile.seeds_study}.yaml",
+             "report": f"../{profile.seeds_study}/index.html", "seeds": []}
+    if seeds_csv.is_file():
+        try:
+            study["seeds"] = add_seed_spread(summary, seeds_csv)
+        except Exception as error:  # noqa: BLE001 - a damaged study file must not stop the run's report
+            study["error"] = f"{seeds_csv}: {type(error).__name__}: {error}"
+    return study
+
+
+def _failure_message(run: NotebookRun, error: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        first_line = next((line for line in error.source.splitlines() if line.strip()), "")
+        cell = f"cell [{error.exec_count}]" if error.exec_count else f"cell #{error.cell_index}"
+        evalue = error.evalue.strip().splitlines()[0] if error.evalue.strip() else ""
+        return f"notebook {run.name} failed in {cell} `{first_line.strip()[:80]}`: {error.ename}: {evalue}"
+    return f"notebook {run.name} failed: {type(error).__name__}: {error}"
+
+
+def _previous_entries(run_json: Path) -> dict[str, dict]:
+    """Results of an earlier run of the same profile, for runs not repeated now (--only)."""
+    if not run_json.is_file():
+        return {}
+    try:
+        previous = json.loads(run_json.read_text())
+    except json.JSONDecodeError:
+        return {}
+    return {entry["name"]: entry for entry in previous.get("notebooks", []) if "name" in entry}
+
+
+def run_profile(
+    params_path: str | Path,
+    only: list[str] | None = None,
+    *,
+    progress: bool | None = None,
+    echo=None,
+    notebooks_dir: Path | None = None,
+    overrides: tuple[str, ...] | list = (),
+) -> RunResult:
+    """Run the profile's notebooks (all, or those named by ``only``), with ``overrides`` (``--set``) applied;
+    a profile that lists ``seeds`` runs them once per seed (:func:`run_seeds`)."""
+    if echo is None:
+        def echo(line: str) -> None:
+            print(line, flush=True)
+
+    profile = load_profile(params_path, notebooks_dir, overrides)
+    if profile.seeds:
+        return run_seeds(profile, only, progress=progress, echo=echo)
+    return _run(profile, only, progress=progress, echo=echo)
+
+
+class ProfileBusy(UserInputError):
+    """Another ``dfutils run`` of the same profile is running: its artifacts are not to be written twice."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+@contextmanager
+def profile_lock(artifact_dir: Path, name: str, echo=print):
+    """Hold ``<artifacts>/run.lock`` while a profile runs. A second run of the same profile is refused at once,
+    naming the running one (process, host, start time); a lock whose process is gone (a killed run) is
+    taken over. Different profiles have different folders, so they run side by side."""
+    import socket
+
+    path = artifact_dir / "run.lock"
+    mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+    for _ in range(3):
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text())
+            except (OSError, ValueError):
+                holder = {}
+            same_host = holder.get("host") == mine["host"]
+            if holder and (not same_host or _process_alive(int(holder.get("pid", -1)))):
+                raise ProfileBusy(f"profile {name}: already running (process {holder.get('pid')} on {holder.get('host')}, "
+                                  f"started {holder.get('started')}; lock {path}); wait for it to end, or run this one "
+                                  "under another name with --set profile=NAME") from None
+            echo(f"taking over the lock of a run that is no longer running (process {holder.get('pid', '?')}, "
+                 f"started {holder.get('started', '?')})")
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(mine))
+        break
+    else:
+        raise ProfileBusy(f"profile {name}: could not take the lock {path}")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, echo) -> RunResult:
+    """Run the profile's notebooks once, with its seed, holding the profile's lock."""
+    artifact_dir = artifacts_dir(profile.name)
+    artifact_dir.mkdir(parents=True, exist_ok=True)
+    with profile_lock(artifact_dir, profile.name, echo):
+        return _run_locked(profile, only, artifact_dir, progress=progress, echo=echo)
+
+
+def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *, progress: bool | None,
+                echo) -> RunResult:
+    import papermill
+
+    selected = profile.select(only)
+    report_dir = reports_dir(profile.name)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    run_json = artifact_dir / "run.json"
+    index_html = report_dir / "index.html"
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    previous = _previous_entries(run_json) if only else {}
+    entries = []
+    for run in profile.runs:
+        if run in selected:
+            entry = {"name": run.name, "notebook": run.notebook, "status": "pending"}
+        elif run.name in previous:
+            entry = dict(previous[run.name])  # kept from the earlier run, shown as it was
+        else:
+            entry = {"name": run.name, "notebook": run.notebook, "status": "not-run"}
+        entry.setdefault("parameters", run.parameters)
+        entry.setdefault("duration_s", None)
+        entry.setdefault("figures", {})
+        entry.setdefault("html", None)
+        entries.append(entry)
+
+    started = time.perf_counter()
+    record = {
+        "profile": profile.name,
+        "description": profile.description,
+        "params_file": str(profile.path),
+        "params": profile.raw,
+        "overrides": list(profile.overrides),
+        "seed": profile.seed,
+        "only": only or [],
+        "started": _now(),
+        "finished": None,
+        "duration_s": 0.0,
+        "status": "running",
+        "notebooks": entries,
+        "environment": environment_record(),
+        "run_json": str(run_json),
+    }
+
+    def save() -> None:
+        record["duration_s"] = time.perf_counter() - started
+        record["finished"] = _now()
+        record["summary"] = _summary(artifact_dir)
+        record["seeds_study"] = _seeds_study(profile, record["summary"])
+        _write_json(run_json, record)
+        render_index(record, index_html)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernels
+    # glibc hands tensors of more than 32 MB back to the system when freed and faults them in again
+    # at the next training step, which on a CPU costs as much system time as the step's arithmetic;
+    # kept in the heap, a step took 15x fewer page faults and ran about 15% faster here
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 32))
+    os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 34))
+    os.environ[HEADLESS_ENV] = "1"  # text progress bars in the saved reports
+    failure: str | None = None
+    failed_html: Path | None = None
+    by_name = {entry["name"]: entry for entry in entries}
+    for number, run in enumerate(selected, start=1):
+        entry = by_name[run.name]
+        label = f"[{number}/{len(selected)}] {run.name}"
+        echo(f"{label}: running ...")
+        output_notebook = report_dir / f"{run.name}.ipynb"
+        html_path = report_dir / f"{run.name}.html"
+        figures_file = artifact_dir / "figures" / f"{run.name}.json"
+        figures_file.unlink(missing_ok=True)
+        os.environ[FIGURES_ENV] = str(figures_file)
+        entry.update(status="running", started=_now())
+        save()
+        begin = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(run.path),
+                str(output_notebook),
+                parameters=run.parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(run.path.parent),
+                progress_bar=progress,
+                log_output=False,
+                kernel_manager_class=_kernel_manager_class(),
+            )
+            entry["status"] = "ok"
+        except Exception as error:  # noqa: BLE001 - any failure is reported, then stops the run
+            failure = _failure_message(run, error)
+            failed_html = html_path
+            entry.update(status="failed", error=failure)
+        finally:
+            os.environ.pop(FIGURES_ENV, None)
+        entry["duration_s"] = time.perf_counter() - begin
+        entry["figures"] = read_figures(figures_file)
+        if output_notebook.is_file():
+            try:
+                export_html(output_notebook, html_path)
+                entry["html"] = html_path.name
+            except Exception as error:  # noqa: BLE001 - a report problem must not hide results
+                entry.setdefault("error", f"HTML export failed: {error}")
+        save()
+        echo(f"{label}: {entry['status']} in {entry['duration_s']:.1f} s")
+        if failure:
+            break
+
+    for entry in entries:
+        if entry["status"] == "pending":  # left over after a failure
+            entry["status"] = "not-run"
+    record["status"] = "failed" if failure else "ok"
+    save()
+    echo(f"report: {index_html}")
+    for entry in entries:
+        duration = f"{entry['duration_s']:.1f} s" if entry.get("duration_s") is not None else "-"
+        echo(f"  {entry['name']:<40} {entry['status']:<8} {duration:>9}")
+    echo(f"  {'total':<40} {record['status']:<8} {record['duration_s']:>7.1f} s")
+    if record["summary"]:
+        echo("test-split metrics of every model (video level; details in the report):")
+        from dfutils.evaluation.results import format_summary
+
+        echo(format_summary(record["summary"]))
+    if failure:
+        raise NotebookFailed(f"{failure}; partial report: {failed_html}")
+    return RunResult(profile, index_html, run_json, record)
+
+
+def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool | None = None, echo=print) -> RunResult:
+    """A seeds study: the profile's notebooks once per seed, each into ``<profile>/seed-<seed>/``,
+    then ``artifacts/<profile>/seeds.csv`` (every model's test AUC per seed, its mean and range) and
+    ``reports/<profile>/index.html`` linking each seed's report."""
+    from dfutils.evaluation.results import seed_spread
+
+    started = time.perf_counter()
+    artifact_dir, report_dir = artifacts_dir(profile.name), reports_dir(profile.name)
+    entries, failure = [], None
+    for number, seed in enumerate(profile.seeds, start=1):
+        echo(f"seed {seed} ({number}/{len(profile.seeds)})")
+        entry = {"seed": seed, "name": f"seed-{seed}", "status": "running", "html": f"seed-{seed}/index.html"}
+        entries.append(entry)
+        try:
+            result = _run(profile.for_seed(seed), only, progress=progress, echo=echo)
+            entry.update(status="ok", duration_s=result.record["duration_s"])
+        except NotebookFailed as error:
+            entry.update(status="failed", error=str(error))
+            failure = error
+            break
+    done = {entry["seed"]: artifacts_dir(f"{profile.name}/seed-{entry['seed']}") for entry in entries}
+    spread = seed_spread(done)
+    artifact_dir.mkdir(parents=True, exist_ok=True)
+    spread.to_csv(artifact_dir / "seeds.csv", index=False, float_format="%.4f")
+    record = {
+        "profile": profile.name, "description": profile.description, "params_file": str(profile.path),
+        "params": profile.raw, "seeds": list(profile.seeds), "runs": entries, "started": None, "finished": _now(),
+        "duration_s": time.perf_counter() - started, "status": "failed" if failure else "ok",
+        "spread": spread.to_dict("records"), "seed_columns": [c for c in spread.columns if c.startswith("auc[")],
+        "environment": environment_record(),
+    }
+    _write_json(artifact_dir / "run.json", record)
+    render_index(record, report_dir / "index.html", template="seeds.html.j2")
+    echo(f"report: {report_dir / 'index.html'}")
+    if len(spread):
+        echo("test AUC over seeds (mean, min, max):")
+        echo(spread[["model", "seeds", "auc_mean", "auc_min", "auc_max"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if failure:
+        raise failure
+    return RunResult(profile, report_dir / "index.html", artifact_dir / "run.json", record)

@@ -1,0 +1,239 @@
+"""Folders of face crops: naming schemes, grouping into videos and people, packing into the crop cache.
+
+Generated trees shaped like each naming scheme, and the real FF++ and DFDC crops of
+``../shared/real-faces`` when present (skipped with the reason otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import config
+from dfutils.cli import main
+from dfutils.data import crop_folders, datasets
+from dfutils.data.crop_folders import Name, parse_name
+from dfutils.data.datasets import check_no_leak, index_faces, missing_files
+from dfutils.errors import DatasetError
+from dfutils.faces import packing
+from dfutils.faces.crop_files import ExtractionSettings, load_crops
+from dfutils.faces.packing import PackSettings, pack_crops
+
+REAL_FACES = config.PROJECT_ROOT.parent / "shared" / "real-faces"
+
+
+def write_crop(path, value: int, side: int = 40, shape=None):
+    """A crop whose mean brightness is ``value`` (so tests can see which file landed where)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = shape or (side, side)
+    cv2.imwrite(str(path), np.full((height, width, 3), value, np.uint8))
+    return path
+
+
+def ffpp_crop_tree(root, pairs=(("000", "003"), ("012", "026"), ("024", "073"), ("029", "048"), ("035", "036"),
+                                ("102", "114")), frames=3):
+    for a, b in pairs:
+        for k in range(frames):
+            write_crop(root / "real" / f"{a}_{k}.jpg", 10 + k)
+            write_crop(root / "real" / f"{b}_{k}.jpg", 10 + k)
+            write_crop(root / "manipulated" / f"{a}_{b}_{k}.jpg", 100 + k)
+            write_crop(root / "manipulated" / f"{b}_{a}_{k}.jpg", 100 + k)
+    return root
+
+
+# --------------------------------------------------------------------------- names
+@pytest.mark.parametrize("stem, label, expected", [
+    ("000_7", 0, Name("000", (7,), ("000",), "", "ffpp")),
+    ("000_003_12", 1, Name("000_003", (12,), ("000", "003"), "000", "ffpp")),
+    ("000_003", 1, Name("000_003", (0,), ("000", "003"), "000", "ffpp")),  # a fake without a frame number
+    ("id3_0005_frame_14", 0, Name("id3_0005", (14,), ("id3",), "", "celebdf")),
+    ("id3_id7_0005_frame14", 1, Name("id3_id7_0005", (14,), ("id3",), "id3_0005", "celebdf")),
+    ("id3_id7_0005_2", 1, Name("id3_id7_0005", (2,), ("id3",), "id3_0005", "celebdf")),
+    ("aabyjxwqyo_ppulbuhtsc_0", 1, Name("aabyjxwqyo", (0,), ("ppulbuhtsc",), "ppulbuhtsc", "dfdc")),
+    ("aapnvogymq-009-01", 1, Name("aapnvogymq", (9, 1), ("aapnvogymq",), "", "dfdc")),
+    ("aaapwqhxli_2", 0, Name("aaapwqhxli", (2,), ("aaapwqhxli",), "", "dfdc")),
+    ("interview_frame_0042", 0, Name("interview", (42,), (), "", "generic")),
+    ("clip-3", 1, Name("clip", (3,), (), "", "generic")),
+    ("portrait", 0, Name("portrait", (0,), (), "", "own")),  # no scheme: a video of its own
+])
+def test_each_naming_scheme_gives_video_frame_and_people(stem, label, expected):
+    assert parse_name(stem, label) == expected
+
+
+def test_a_users_pattern_comes_first():
+    pattern = re.compile(r"(?P<person>p\d+)-(?P<video>v\d+)-f(?P<frame>\d+)")
+    assert parse_name("p4-v12-f3", 1, pattern) == Name("v12", (3,), ("p4",), "", "pattern")
+    assert parse_name("000_3", 0, pattern).scheme == "ffpp"  # not matched by the pattern: the known schemes
+
+
+def test_class_folders_and_their_synonyms():
+    assert crop_folders.class_of("REAL") == (0, "real") and crop_folders.class_of("youtube") == (0, "real")
+    assert crop_folders.class_of("DeepFake") == (1, "unknown") and crop_folders.class_of("df") == (1, "unknown")
+    assert crop_folders.class_of("neuraltextures") == (1, "NeuralTextures")
+    with pytest.raises(DatasetError, match="class folder 'cats': not a known class"):
+        crop_folders.class_of("cats")
+
+
+# --------------------------------------------------------------------------- the indexer
+def test_ffpp_crops_become_one_row_per_video_grouped_by_people(tmp_path):
+    root = ffpp_crop_tree(tmp_path / "crops")
+    write_crop(root / "real" / "000_10.jpg", 30)  # frame 10 sorts after frame 2, not after 1
+    df = index_faces(root, seed=3)
+    assert len(df) == 24 and df["label"].sum() == 12
+    by_id = df.set_index("video_id")
+    family = by_id.loc[["real/000", "real/003", "manipulated/000_003", "manipulated/003_000"]]
+    assert family["group"].nunique() == 1 and family["split"].nunique() == 1
+    assert by_id.loc["manipulated/000_003", "original"] == "real/000"
+    assert df["group"].nunique() == 6
+    check_no_leak(df)
+    members = df.attrs["members"]
+    files = members[members["video_id"] == "real/000"]["file"].map(lambda f: f.rsplit("/", 1)[1]).tolist()
+    assert files == ["000_0.jpg", "000_1.jpg", "000_2.jpg", "000_10.jpg"]
+    assert members[members["video_id"] == "real/000"]["frame"].tolist() == [0, 1, 2, 3]
+    # the same seed, the same split; another seed, another
+    assert index_faces(root, seed=3)["split"].tolist() == df["split"].tolist()
+    assert any(index_faces(root, seed=s)["split"].tolist() != df["split"].tolist() for s in range(4, 9))
+
+
+def test_unreadable_crops_are_reported_and_the_rest_go_on(tmp_path):
+    root = ffpp_crop_tree(tmp_path / "crops")
+    (root / "real" / "000_1.jpg").write_bytes(b"not an image")
+    (root / "real" / "notes.txt").write_text("ignored")
+    df = index_faces(root)
+    missing = missing_files(df)
+    assert missing["path"].str.endswith("000_1.jpg").tolist() == [True]
+    assert "unreadable image" in missing["reason"].iloc[0] and missing["video_id"].iloc[0] == "real/000"
+    members = df.attrs["members"]
+    assert len(members[members["video_id"] == "real/000"]) == 2 and len(df) == 24
+
+
+def test_split_folders_are_kept_and_a_leaking_split_is_refused(tmp_path):
+    root = tmp_path / "crops"
+    for split, (a, b) in (("train", ("000", "003")), ("valid", ("012", "026")), ("test", ("024", "073"))):
+        ffpp_crop_tree(root / split, pairs=((a, b),), frames=2)
+    df = index_faces(root)
+    assert dict(zip(df["video_id"], df["split"], strict=True))["valid/manipulated/012_026"] == "val"
+    assert set(df["split"]) == {"train", "val", "test"}
+    write_crop(root / "test" / "real" / "000_0.jpg", 5)  # a person of train in test too
+    with pytest.raises(DatasetError, match="split folders put the people of faces/000 .*ignore them"):
+        index_faces(root)
+    resplit = index_faces(root, split_folders=False, seed=1)
+    check_no_leak(resplit)
+
+
+def test_other_layouts_nested_folders_dfdc_celebdf_and_clips(tmp_path):
+    root = tmp_path / "crops"
+    for k in range(3):
+        write_crop(root / "fake" / "aabyjxwqyo_ppulbuhtsc" / f"{k:03d}.png", 100 + k)  # one folder per video
+        write_crop(root / "real" / f"ppulbuhtsc_{k}.jpg", 10)
+        write_crop(root / "real" / f"id5_0003_frame_{k}.jpg", 10)
+        write_crop(root / "fake" / f"id5_id9_0003_frame_{k}.jpg", 100, shape=(50, 40))
+    (root / "fake" / "fake-asfmcylpjv.mp4").write_bytes(b"\x00")  # a face-only clip: a video of its own
+    df = index_faces(root).set_index("video_id")
+    assert df.loc["fake/aabyjxwqyo_ppulbuhtsc", "group"] == df.loc["real/ppulbuhtsc", "group"]  # the DFDC family
+    assert df.loc["fake/id5_id9_0003", "group"] == df.loc["real/id5_0003", "group"] == "faces/id5"
+    assert df.loc["fake/fake-asfmcylpjv.mp4", "compression"] == "clip"
+    assert df.loc["fake/aabyjxwqyo_ppulbuhtsc", "compression"] == "crops"
+
+
+def test_unknown_class_folder_and_empty_root_are_one_line_errors(tmp_path, capsys):
+    root = ffpp_crop_tree(tmp_path / "crops", pairs=(("000", "003"),), frames=1)
+    write_crop(root / "cats" / "x_0.jpg", 5)
+    assert main(["data", "index", "--dataset", "faces", "--root", str(root), "--out", str(tmp_path / "i.csv")]) == 2
+    assert "class folder 'cats': not a known class" in capsys.readouterr().err
+    (tmp_path / "empty" / "real").mkdir(parents=True)
+    assert main(["data", "index", "--dataset", "faces", "--root", str(tmp_path / "empty"), "--out", str(tmp_path / "i.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "no face crops or clips found" in error and "<root>/[<split>/]<class>/<file>" in error
+
+
+def test_cli_writes_the_index_and_its_crop_list(tmp_path, capsys):
+    root = ffpp_crop_tree(tmp_path / "crops")
+    out = tmp_path / "faces.csv"
+    assert main(["data", "index", "--dataset", "faces", "--root", str(root), "--out", str(out)]) == 0
+    assert "wrote 24 videos" in capsys.readouterr().out
+    index = datasets.read_index(out)
+    members = datasets.read_crop_members(out)
+    assert set(members["video_id"]) == set(index["video_id"]) and len(members) == 72
+
+
+# --------------------------------------------------------------------------- packing
+def test_packing_resizes_keeps_frame_order_records_settings_and_resumes(tmp_path):
+    root = ffpp_crop_tree(tmp_path / "crops", frames=4)
+    write_crop(root / "real" / "012_3.jpg", 200, shape=(60, 40))  # not square: its centred square is used
+    df = index_faces(root)
+    settings = {"detector": "mtcnn", "frames": 4, "size": 24, "margin": -0.1, "packed_from_crops": {"side_ratio": 0.9}}
+    table = pack_crops(df, df.attrs["members"], tmp_path / "faces", PackSettings(size=24), settings, progress=False)
+    assert (table["status"] == "ok").all() and (table["frames_sampled"] == 4).all()
+    row = table.set_index("video_id").loc["real/012"]
+    crops = load_crops(tmp_path / "faces" / row["crops"])
+    assert crops.crops.shape == (4, 24, 24, 3)
+    assert np.allclose(crops.crops.mean(axis=(1, 2, 3)), [10, 11, 12, 200], atol=2)  # frame order, JPEG-close
+    assert crops.settings == {**settings, "codec": "jpeg", "quality": 95}
+    assert ExtractionSettings.from_dict(crops.settings).margin == -0.1
+    again = pack_crops(df, df.attrs["members"], tmp_path / "faces", PackSettings(size=24), settings, progress=False)
+    assert (again["status"] == "cached").all() and again["crops"].tolist() == table["crops"].tolist()
+
+
+def test_a_video_with_an_unreadable_crop_keeps_the_others_and_says_so(tmp_path):
+    root = ffpp_crop_tree(tmp_path / "crops")
+    df = index_faces(root, check_images=False)
+    (root / "real" / "000_1.jpg").write_bytes(b"\xff\xd8 truncated")
+    table = pack_crops(df, df.attrs["members"], tmp_path / "faces", PackSettings(size=16), {}, progress=False)
+    row = table.set_index("video_id").loc["real/000"]
+    assert row["status"] == "ok" and row["frames_sampled"] == 2 and "1 of 3 crops unreadable" in row["error"]
+
+
+# --------------------------------------------------------------------------- the real crops
+@pytest.fixture
+def real_faces():
+    if not (REAL_FACES / "ffpp-256").is_dir():
+        pytest.skip(f"real face crops not found at {REAL_FACES} (they sit beside the checkout on the development "
+                    "machines; a user brings their own)")
+    return REAL_FACES
+
+
+def test_real_ffpp_crops_are_140_and_140_videos_with_no_person_on_two_sides(real_faces):
+    df = index_faces(real_faces / "ffpp-256", seed=2023, fractions={"train": 0.6, "val": 0.15, "test": 0.25})
+    assert (df["label"] == 0).sum() == 140 and (df["label"] == 1).sum() == 140
+    crops = df.attrs["members"].groupby("video_id").size()
+    assert (crops == 10).sum() >= 279 and crops.max() == 10
+    people = df.assign(person=df["video_id"].str.split("/").str[1].str.split("_")).explode("person")
+    assert (people.groupby("person")["split"].nunique() == 1).all()  # no FF++ person on two sides
+    assert df.groupby("split")["label"].mean().between(0.4, 0.6).all()  # each split about balanced
+    assert (df["split"] == "test").sum() >= 60
+
+
+def test_real_crops_geometry_gives_the_margin_that_cuts_videos_alike(real_faces):
+    df = index_faces(real_faces / "ffpp-256")
+    geometry = packing.crop_geometry(packing.sample_files(df.attrs["members"], 12, 0))
+    assert geometry["faces_found"] >= 10
+    # tight aligned crops: the face box overflows the crop (it is about 0.86 crop sides), centred
+    assert 0.75 < geometry["side_ratio"] < 0.95 and abs(geometry["offset_x"]) < 0.1 and abs(geometry["offset_y"]) < 0.1
+    matched = packing.matching_extraction(geometry, ExtractionSettings(margin=0.35))
+    assert matched.margin == pytest.approx(geometry["side_ratio"] - 1, abs=1e-3)
+
+
+def test_real_dfdc_crops_and_clips_index(real_faces):
+    crops = index_faces(real_faces / "dfdc")
+    assert len(crops) >= 60 and set(crops["label"]) == {0, 1} and (crops["compression"] == "crops").all()
+    clips = index_faces(real_faces / "dfdc-face-clips")
+    assert len(clips) == 22 and (clips["compression"] == "clip").all() and clips["label"].sum() == 20
+    assert isinstance(clips.attrs["members"], pd.DataFrame)
+
+
+def test_crops_cut_looser_than_a_models_margin_are_cut_to_match_it(tmp_path):
+    """Scoring a model on someone's crops: crops whose face box is smaller than the model's (looser crops) are
+    centre-cropped so the face fills them as in training; tighter crops cannot be widened and stay as they are."""
+    assert packing.matching_keep({"side_ratio": 1.5}, margin=0.2) == pytest.approx(0.8)
+    assert packing.matching_keep({"side_ratio": 0.71}, margin=-0.12) == 1.0
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[25:75, 25:75] = 200  # a bright centre half the side
+    path = tmp_path / "crop.png"
+    cv2.imwrite(str(path), image)
+    assert packing.read_image(path, 50).mean() == pytest.approx(50, abs=3)  # a quarter bright
+    assert packing.read_image(path, 50, keep=0.5).mean() == pytest.approx(200, abs=3)  # the centre only

@@ -1,0 +1,266 @@
+"""The detector registry and every detector's interface: fit, predict, run, save, load and score.
+
+A tiny run (24 videos, fakes with a bright square on the face) is enough to check the contract
+each detector keeps with the notebooks, ``dfutils predict`` and the results tables; whether the
+methods learn is the demo's job (its report), not a unit test's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from dataclasses import fields, is_dataclass, replace
+
+import cv2
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from dfutils import detectors, papers
+from dfutils.detectors import registry
+from dfutils.detectors.base import Detector, RunData, SharedStages
+from dfutils.detectors.frame_models import majority_vote
+from dfutils.detectors.settings import (
+    Conv3DSettings,
+    CropStatisticsSettings,
+    FrameSettings,
+    PaperASettings,
+    SelfBlendedSettings,
+    SequenceSettings,
+    TripletSettings,
+    from_parameters,
+)
+from dfutils.errors import UserInputError
+from dfutils.faces.crop_files import FaceCrops, save_crops
+from dfutils.layout import RunLayout
+from dfutils.nets import architectures
+from dfutils.nets.clips import read_clip_crops
+from dfutils.predictions import PAPERS, VIDEO_COLUMNS
+
+SIZE = 32
+EXTRACTION = {"extraction": {"detector": "mtcnn", "frames": 4, "fps": None, "size": SIZE, "margin": 0.1,
+                             "margin_px": 0, "detect_side": 160, "min_score": None, "keyframe_every": None}}
+
+
+# --------------------------------------------------------------------------- the catalogue
+def test_every_class_keeps_the_whole_contract_and_a_class_missing_a_method_cannot_be_created():
+    classes = {registry.implementation(entry.implementation) for entry in registry.ENTRIES}
+    for architecture, path in registry.ARCHITECTURES.items():  # the class that saved a file loads and scores it
+        cls = registry.implementation(path)
+        assert cls.architecture == architecture, path
+        classes.add(cls)
+    for cls in classes:
+        assert issubclass(cls, Detector) and not inspect.isabstract(cls), cls
+        assert cls.architecture in registry.ARCHITECTURES, f"{cls.__name__}: its files could not be loaded"
+        assert is_dataclass(cls.settings_class), cls
+    for entry in registry.ENTRIES:
+        assert entry.paper in PAPERS
+
+    # a copy of a detector class without one of the contract's methods cannot be created
+    for method in ("fit", "predict", "save", "load", "score_crops"):
+        members = {name: value for name, value in vars(Detector).items() if name not in ("__dict__", "__weakref__")}
+        complete = {name: (lambda *a, **k: None) for name in ("fit", "predict", "save", "score_crops")}
+        complete["load"] = classmethod(lambda cls, path, stored: None)
+        stripped = type("Stripped", (Detector,), {**{k: v for k, v in complete.items() if k != method},
+                                                  "settings_class": FrameSettings})
+        assert inspect.isabstract(stripped) and method in stripped.__abstractmethods__
+        with pytest.raises(TypeError, match=method):
+            stripped(None, FrameSettings(), 0)
+        assert members  # the base itself stays abstract
+    with pytest.raises(TypeError, match="abstract"):
+        Detector(None, FrameSettings(), 0)
+
+    assert len(registry.BY_NAME) == len(registry.ENTRIES)  # names are unique
+    assert registry.names("baseline") == ["crop statistics"] and len(registry.names("A")) == 2 * len(architectures.BACKBONES)
+    assert len({entry.folder for entry in registry.ENTRIES}) == len(registry.ENTRIES)  # and so are folders
+
+
+def test_settings_of_the_wrong_class_and_unfitted_detectors_are_clear_errors():
+    with pytest.raises(TypeError, match="settings must be a FrameSettings, got TripletSettings"):
+        detectors.create("frames", TripletSettings(), 0)
+    for name in ("frames", "frames + bagging", "3D CNN", "triplets (semi-hard) + SGD", "crop statistics"):
+        detector = detectors.create(name, {"3D CNN": Conv3DSettings(), "crop statistics": CropStatisticsSettings(),
+                                           "triplets (semi-hard) + SGD": TripletSettings()}.get(name, FrameSettings()), 0)
+        with pytest.raises(NotFittedError, match=f"{re.escape(name)}: not fitted"):
+            detector.score_crops(np.zeros((2, SIZE, SIZE, 3), np.uint8))
+        with pytest.raises(NotFittedError):
+            detector.save("never.keras")
+
+
+def test_every_row_of_paper_b_tables_has_a_detector_and_paper_a_covers_every_backbone():
+    for table in (papers.PAPER_B_TABLE1, papers.PAPER_B_TABLE2, papers.PAPER_B_TABLE3):
+        for row in table.index:
+            assert registry.models_for_row(row), f"Paper B row {row!r} has no detector"
+    assert set(registry.PAPER_A_ROWS) == set(architectures.BACKBONES)
+    for backbone, row in registry.PAPER_A_ROWS.items():
+        assert papers.PAPER_A_BACKBONES[architectures.BACKBONES[backbone].paper_backbone(backbone)] == row
+
+
+def test_unknown_names_and_mismatched_settings_are_clear_errors():
+    with pytest.raises(UserInputError, match="unknown; known detectors: time-distributed"):
+        detectors.create("frames + transformer", FrameSettings(), 0)
+    with pytest.raises(ValueError, match="use the entry of that backbone"):
+        detectors.create("time-distributed xception", PaperASettings(backbone="efficientnet_b0"), 0)
+
+
+def test_settings_come_from_a_notebooks_parameters():
+    parameters = {"conv3d_frames": 4, "conv3d_filters": [8, 16], "epochs": 99, "patience": 3}
+    settings = from_parameters(Conv3DSettings, parameters, prefix="conv3d_", patience=2)
+    assert (settings.frames, settings.filters, settings.patience) == (4, (8, 16), 2)
+    assert settings.epochs == Conv3DSettings().epochs  # 'epochs' is the frame model's, not the 3D CNN's
+    with pytest.raises(TypeError, match="no field units"):
+        from_parameters(Conv3DSettings, {}, units=3)
+    every = {field.name: field.default for field in fields(TripletSettings)}
+    assert from_parameters(TripletSettings, {**every, "trees": 7}).trees == 7
+
+
+def test_majority_vote_decides_like_maximum_voting_and_ranks_by_mean_probability():
+    scores = np.array([[0.9, 0.1, 0.6, 0.55], [0.8, 0.2, 0.4, 0.45], [0.2, 0.3, 0.7, 0.45]])
+    votes = majority_vote(scores)
+    # fake votes 2, 0, 2, 1 of 3 -> called fake exactly where most models say so
+    np.testing.assert_array_equal(votes > 0.5, [True, False, True, False])
+    np.testing.assert_allclose(votes, (np.array([2, 0, 2, 1]) + scores.mean(axis=0)) / 4)
+    # same votes: the higher mean probability ranks higher
+    assert votes[0] > votes[2]
+    generator = np.random.default_rng(0)
+    for _ in range(200):  # maximum voting holds for any 7 models
+        many = generator.uniform(size=(7, 5))
+        np.testing.assert_array_equal(majority_vote(many) > 0.5, (many > 0.5).sum(axis=0) >= 4)
+
+
+
+# --------------------------------------------------------------------------- a tiny run
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """24 videos (16 train, 4 val, 4 test; half fake) with crops and a small video file each."""
+    root = tmp_path_factory.mktemp("run")
+    generator = np.random.default_rng(0)
+    rows = []
+    for number in range(24):
+        label = number % 2
+        crops = generator.integers(60, 120, (4, SIZE, SIZE, 3)).astype(np.uint8)
+        if label:
+            crops[:, 10:22, 10:22] = 230
+        video_id = f"v{number:02d}.mp4"
+        save_crops(FaceCrops(video_id, crops, np.arange(4), np.zeros((4, 4)), np.ones(4, bool), 1, 4,
+                             {**EXTRACTION["extraction"], "codec": "raw"}), root / "faces" / "crops" / f"{video_id}.npz")
+        path = root / "videos" / video_id
+        path.parent.mkdir(exist_ok=True)
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (SIZE, SIZE))
+        for crop in crops:
+            writer.write(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+        writer.release()
+        split = "train" if number < 16 else ("val" if number < 20 else "test")
+        rows.append({"video_id": video_id, "path": str(path), "label": label, "method": "Fake" if label else "real",
+                     "compression": "c23", "split": split, "group": f"g{number}", "crops": f"crops/{video_id}.npz"})
+    return RunData(RunLayout(root, root), pd.DataFrame(rows), EXTRACTION)
+
+
+FRAME = FrameSettings(backbone="efficientnet_lite0", weights="none", size=SIZE, frames_per_video=2, epochs=1,
+                      batch_size=8, learning_rate=1e-3, bagging_parts=2, bagging_epochs=1)
+BLENDED = SelfBlendedSettings(backbone="efficientnet_lite0", weights="none", size=SIZE, frames_per_video=2, epochs=1,
+                              batch_size=8)
+TRIPLET = TripletSettings(facenet_model="keras-facenet-128", frames_per_video=2, hidden_units=16, embedding_dim=8,
+                          epochs=2, batch_size=16, trees=10)
+
+
+def _trained(name: str, data: RunData) -> Detector:
+    """A registered detector trained and run on the tiny run (the LSTM/GRU on a trained frame classifier)."""
+    keras.utils.set_random_seed(0)
+    if name.startswith("time-distributed"):
+        settings = PaperASettings(backbone="efficientnet_lite0", weights="none", frames=2, size=SIZE, lstm_units=4,
+                                  dense_units=4, epochs=1, batch_size=4)
+        return _run(detectors.create(name, settings, 0), data)
+    if name in ("frames + LSTM", "frames + GRU"):
+        frames = detectors.create("frames", FRAME, 0).fit(data)
+        return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
+    if name.startswith("self-blended"):
+        return _run(detectors.create(name, BLENDED, 0), data)
+    settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
+                "3D CNN": Conv3DSettings(frames=2, size=SIZE, filters=(4, 8), epochs=1, batch_size=4)}.get(name, TRIPLET)
+    return _run(detectors.create(name, settings, 0), data)
+
+
+def _run(detector: Detector, data: RunData) -> Detector:
+    detector.predictions_made = detector.run(data)
+    return detector
+
+
+SMOKE = ["time-distributed efficientnet_lite0, from scratch", "frames", "frames + bagging", "frames + LSTM",
+         "frames + GRU", "3D CNN", "triplets (semi-hard) + RF", "triplets (random) + SGD", "FaceNet + RF",
+         "crop statistics", "self-blended (efficientnet_lite0)"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SMOKE)
+def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, tiny_run):
+    """Every family of the catalogue: run() writes the prediction table and info the results read, and the
+    model file alone (what dfutils predict loads) gives the same score for a test video."""
+    detector = _trained(name, tiny_run)
+    table = detector.predictions_made
+    assert list(table.columns[:len(VIDEO_COLUMNS)]) == VIDEO_COLUMNS
+    assert sorted(table["video_id"]) == sorted(tiny_run.clips.loc[tiny_run.clips["split"].isin(["val", "test"]), "video_id"])
+    assert table["score"].between(0, 1).all() and table["score"].notna().all()
+    folder = tiny_run.layout.model_dir(detector.folder)
+    written = pd.read_csv(folder / "predictions.csv", keep_default_na=False)
+    assert set(written["model"]) == {name}
+    info = json.loads((folder / "info.json").read_text())
+    assert (info["model"], info["paper"]) == (name, registry.entry(name).paper)
+
+    loaded = detectors.load(folder / "model.keras")
+    assert type(loaded) is type(detector) and loaded.name == name
+    assert loaded.settings == detector.settings  # the settings dataclass itself, rebuilt from the file
+    video = tiny_run.split("test").iloc[0]
+    expected = float(table.set_index("video_id").loc[video["video_id"], "score"])
+    for scorer in (loaded, detector):  # from its file, and as fitted
+        if scorer.input == "video":
+            score, per_frame = scorer.score_video(video["path"])
+        else:
+            score, per_frame = scorer.score_crops(read_clip_crops(tiny_run.faces / video["crops"], 4))
+        assert score == pytest.approx(expected, abs=1e-4), scorer
+        assert len(per_frame) >= 1
+
+    # predict reads the data it is given: two of the test videos, in reverse order, in a new run's data
+    part = tiny_run.split("test").iloc[[3, 1]]
+    other = RunData(tiny_run.layout, pd.concat([part, tiny_run.split("train")]), tiny_run.extraction, SharedStages())
+    again = detector.predict(other, "test")
+    assert again["video_id"].tolist() == part["video_id"].tolist()
+    assert again["score"].to_numpy() == pytest.approx(
+        table.set_index("video_id").loc[part["video_id"], "score"].to_numpy(), abs=1e-4)
+
+
+@pytest.mark.slow
+def test_the_self_blended_detector_reads_no_fake_video_and_the_lever_adds_blended_fakes(tiny_run, monkeypatch):
+    """Self-blending trains from reals alone: during fit no crop file of a fake video (of any split) is read;
+    as a lever of the frame classifier, each training batch gains share x its size of blended fakes."""
+    import dfutils.nets.clips as clips
+
+    read = []
+    original = clips.read_clip_crops
+    monkeypatch.setattr(clips, "read_clip_crops", lambda path, frames: read.append(str(path)) or original(path, frames))
+    detector = detectors.create("self-blended (efficientnet_lite0)", BLENDED, 0)
+    detector.fit(tiny_run)
+    fakes = {str(tiny_run.faces / crops) for crops in tiny_run.clips.loc[tiny_run.clips["label"] == 1, "crops"]}
+    reals = {str(tiny_run.faces / crops) for crops in tiny_run.clips.loc[
+        (tiny_run.clips["label"] == 0) & tiny_run.clips["split"].isin(["train", "val"]), "crops"]}
+    assert read and not (set(read) & fakes) and set(read) <= reals
+    batch, labels = detector.blended_data(tiny_run, "train", True)[0]
+    assert len(batch) == 2 * (BLENDED.batch_size // 2) and labels.tolist() == [0.0] * 4 + [1.0] * 4
+
+    lever = detectors.create("frames", replace(FRAME, self_blended_share=0.5), 0)
+    images, labels = lever.frame_data(tiny_run, tiny_run.split("train"), shuffle=True)[0]
+    assert len(images) == FRAME.batch_size + 4 and labels[FRAME.batch_size:].tolist() == [1.0] * 4
+    plain = detectors.create("frames", FRAME, 0).frame_data(tiny_run, tiny_run.split("train"), shuffle=True)[0][0]
+    assert np.array_equal(images[:FRAME.batch_size], plain)  # the papers' batch, with the blended fakes added
+    scored = lever.frame_data(tiny_run, tiny_run.split("val"))[0][0]
+    assert len(scored) == FRAME.batch_size  # never in the batches that are scored
+
+
+def test_a_model_file_without_a_known_architecture_is_refused(tmp_path):
+    bare = tmp_path / "bare.keras"
+    architectures.build_sequence_classifier("gru", 3, 8).save(bare)
+    with pytest.raises(UserInputError, match="architecture None cannot score"):
+        detectors.load(bare)

@@ -1,0 +1,120 @@
+"""``dfutils evaluate``: saved model files scored on a dataset, with the metrics a notebook gives for the same split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import detectors
+from dfutils.cli import main
+from dfutils.data.datasets import index_faces, write_index
+from dfutils.detectors.settings import CropStatisticsSettings
+from dfutils.errors import UserInputError
+from dfutils.evaluation import cross_dataset
+from dfutils.evaluation.metrics import auc_interval, video_metrics
+from dfutils.faces.crop_files import ExtractionSettings
+from dfutils.faces.extract import faces_of_index
+from dfutils.layout import RunLayout
+
+from ..data.test_crop_folders import write_crop
+
+PAIRS = [(f"{a:03d}", f"{a + 1:03d}") for a in range(0, 40, 2)]
+
+
+def crop_tree(root, seed=0):
+    """FF++-named crops; fakes are brighter on average, with noise, so a baseline ranks them imperfectly."""
+    generator = np.random.default_rng(seed)
+    for a, b in PAIRS:
+        for video, label in ((a, 0), (b, 0), (f"{a}_{b}", 1), (f"{b}_{a}", 1)):
+            level = int(generator.normal(90 + 25 * label, 20))
+            for k in range(3):
+                write_crop(root / ("manipulated" if label else "real") / f"{video}_{k}.jpg", np.clip(level + k, 0, 255))
+    return root
+
+
+@pytest.fixture
+def trained_run(tmp_path, isolated_outputs):
+    """A run on a folder of crops, as notebooks 01 and 02 make it, and the crop-statistics baseline trained on it."""
+    root = crop_tree(tmp_path / "crops")
+    layout = RunLayout.of("tiny")
+    index = index_faces(root, seed=1)
+    write_index(index, layout.index)
+    settings = ExtractionSettings(frames=3, size=24)
+    faces_of_index(index, layout.faces, settings, members=index.attrs["members"], match_crops=False, progress=False)
+    detector = detectors.create("crop statistics", CropStatisticsSettings(frames=3, source="crops"), 1)
+    predictions = detector.run(detectors.RunData.load(layout))
+    return root, layout, predictions
+
+
+def test_evaluate_on_the_runs_own_test_split_gives_the_notebooks_metrics(trained_run, tmp_path):
+    root, layout, predictions = trained_run
+    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    metrics, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("tiny crops", "faces", str(root), "test"),
+                                        tmp_path / "eval", seed=1, progress=False)
+    test = predictions[predictions["split"] == "test"].sort_values("video_id")
+    ours = scored.sort_values("video_id")
+    assert ours["video_id"].tolist() == test["video_id"].tolist() and (ours["error"] == "").all()
+    assert np.allclose(ours["score"], test["score"], atol=1e-9)
+    expected = video_metrics(test["label"], test["score"])
+    row = metrics.set_index("method").loc["all"]
+    assert row["model"] == "crop statistics" and row["dataset"] == "tiny crops" and row["videos"] == len(test)
+    assert row["auc"] == pytest.approx(expected["auc"]) and row["accuracy"] == pytest.approx(expected["accuracy"])
+    assert (row["auc_low"], row["auc_high"]) == pytest.approx(auc_interval(test["label"], test["score"], seed=1))
+    assert list(metrics.columns) == cross_dataset.METRICS_COLUMNS
+    on_disk = pd.read_csv(tmp_path / "eval" / "metrics.csv")
+    assert on_disk["auc"].iloc[0] == pytest.approx(expected["auc"])
+    assert 0.5 < expected["auc"] < 1.0  # the test can tell a wrong score from a right one
+
+
+def test_split_all_scores_every_video_and_per_method_rows_appear(trained_run, tmp_path):
+    root, layout, _ = trained_run
+    for path in (root / "manipulated").glob("00[0-3]_*"):  # two methods among the fakes
+        (root / "Deepfakes").mkdir(exist_ok=True)
+        path.rename(root / "Deepfakes" / path.name)
+    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    metrics, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("all", "faces", str(root), "all"),
+                                        tmp_path / "eval", progress=False)
+    assert len(scored) == 4 * len(PAIRS)
+    assert set(metrics["method"]) == {"all", "Deepfakes", "unknown"}
+    deepfakes = metrics.set_index("method").loc["Deepfakes"]
+    assert deepfakes["fake"] == 4 and deepfakes["real"] == 2 * len(PAIRS)  # 000_001, 001_000, 002_003, 003_002
+
+
+def test_a_video_that_cannot_be_scored_is_its_row_and_the_rest_go_on(trained_run, tmp_path):
+    root, layout, _ = trained_run
+    (root / "real" / "notes.mp4").write_bytes(b"not a video")  # a clip: extracted, fails
+    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    _, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("x", "faces", str(root), "all"), tmp_path / "eval",
+                                  progress=False)
+    failed = scored[scored["error"] != ""]
+    assert failed["video_id"].tolist() == ["real/notes.mp4"] and np.isnan(failed["score"]).all()
+    assert (scored["error"] == "").sum() == 4 * len(PAIRS)
+
+
+def test_cli_evaluate_prints_the_table_and_bad_input_is_one_line(trained_run, tmp_path, capsys):
+    root, layout, _ = trained_run
+    model_file = str(layout.model_dir("crop-statistics") / "model.keras")
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--model", model_file, "--dataset", "faces", "--root", str(root), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "crop statistics" in printed and (out / "metrics.csv").is_file() and (out / "predictions.csv").is_file()
+    assert main(["evaluate", "--model", str(tmp_path / "none.keras"), "--dataset", "faces", "--root", str(root),
+                 "--out", str(out)]) == 2
+    assert "none.keras: model file not found" in capsys.readouterr().err
+    assert main(["evaluate", "--model", model_file, "--dataset", "ffpp", "--root", str(tmp_path / "absent"),
+                 "--out", str(out)]) == 2
+    assert "root folder not found" in capsys.readouterr().err
+
+
+def test_targets_come_from_parameters_and_the_matrix_has_the_targets_as_columns():
+    with pytest.raises(UserInputError, match="target 'x': expected keys dataset, root"):
+        cross_dataset.Target.from_parameters("x", {"dataset": "ffpp", "folder": "/data"})
+    target = cross_dataset.Target.from_parameters("c40", {"dataset": "ffpp", "root": "/d", "compressions": ["c40"]})
+    assert target.compressions == ("c40",) and target.split == "test"
+    rows = pd.DataFrame([{"model": m, "dataset": d, "method": "all", "auc": a}
+                         for m, d, a in (("frames", "own", 0.9), ("frames", "c40", 0.7), ("3D CNN", "own", 0.6))])
+    matrix = cross_dataset.auc_matrix(rows)
+    assert list(matrix.columns) == ["own", "c40"] and matrix.loc["frames", "c40"] == 0.7
+    assert np.isnan(matrix.loc["3D CNN", "c40"])
+    assert cross_dataset.slug("FF++ c40 videos") == "ff-c40-videos"

@@ -1,0 +1,307 @@
+"""Frame sampling, tracking, crops, the crop cache, and extraction on Dask (killed and resumed)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils.data.video import even_indices, rate_indices, sample_frames
+from dfutils.errors import UserInputError
+from dfutils.faces.crop_files import (
+    ExtractionSettings,
+    box_iou,
+    load_crops,
+    square_crop,
+    track_main_face,
+    video_cache_key,
+)
+from dfutils.faces.extract import extract_index
+
+
+def write_video(path: Path, frames: int, size=(96, 64), grey=False, fourcc="MJPG") -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, size, not grey)
+    for n in range(frames):
+        frame = np.full((size[1], size[0]) if grey else (size[1], size[0], 3), n * 3 % 256, np.uint8)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+# ----------------------------------------------------------------- sampling
+@pytest.mark.parametrize("total", [1, 2, 7, 30, 31, 300, 751])
+@pytest.mark.parametrize("count", [1, 5, 30])
+def test_even_indices_spread_over_the_whole_video(total, count):
+    indices = even_indices(total, count)
+    assert len(indices) == min(total, count) and len(set(indices)) == len(indices)
+    assert indices.min() >= 0 and indices.max() <= total - 1
+    if count > 1 and total > 1:
+        assert indices[0] == 0 and indices[-1] == total - 1  # truly spread, not the first N
+        gaps = np.diff(indices)
+        assert gaps.max() - gaps.min() <= 1
+
+
+def test_rate_indices_take_one_frame_per_period():
+    np.testing.assert_array_equal(rate_indices(100, 25.0, 1.0), [0, 25, 50, 75])
+    np.testing.assert_array_equal(rate_indices(30, 30.0, 5.0), [0, 6, 12, 18, 24])
+
+
+def test_sampling_reads_the_right_frames(tmp_path):
+    path = write_video(tmp_path / "v.avi", 40)
+    sampled = sample_frames(path, frames=5)
+    np.testing.assert_array_equal(sampled.indices, even_indices(40, 5))
+    # the frame's grey level encodes its number (MJPG is lossy: compare roughly)
+    assert np.allclose(sampled.frames.mean(axis=(1, 2, 3)), sampled.indices * 3 % 256, atol=3)
+
+
+def test_short_video_gives_what_it_has_with_a_warning(tmp_path):
+    path = write_video(tmp_path / "short.avi", 4)
+    with pytest.warns(UserWarning, match="only 4 frames"):
+        sampled = sample_frames(path, frames=30)
+    assert len(sampled.indices) == 4
+
+
+def test_grey_video_becomes_rgb(tmp_path):
+    path = write_video(tmp_path / "grey.avi", 6, grey=True)
+    assert sample_frames(path, frames=3).frames.shape[-1] == 3
+
+
+def test_header_that_lies_is_corrected(tmp_path):
+    path = write_video(tmp_path / "long.avi", 60)
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.avi"
+    truncated.write_bytes(data[: len(data) // 2])  # the header still says 60 frames
+    header = int(cv2.VideoCapture(str(truncated)).get(cv2.CAP_PROP_FRAME_COUNT))
+    sampled = sample_frames(truncated, frames=10)
+    assert sampled.total_frames < 60 and header == 60 or sampled.total_frames < header
+    assert sampled.indices.max() == sampled.total_frames - 1  # spread over what really is there
+    assert len(sampled.indices) == 10
+
+
+def test_unreadable_and_missing_files_are_named(tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(os.urandom(2000))
+    with pytest.raises(UserInputError, match="broken.mp4: cannot open"):
+        sample_frames(broken, frames=3)
+    with pytest.raises(UserInputError, match="not found"):
+        sample_frames(tmp_path / "nope.mp4", frames=3)
+
+
+# ----------------------------------------------------------------- tracking and crops
+def face(x0, y0, x1, y1, score=0.99):
+    return {"box": (x0, y0, x1, y1), "score": score}
+
+
+def test_the_face_that_stays_wins_over_a_bigger_glimpse():
+    steady = [face(100 + t, 100, 150 + t, 160) for t in range(6)]
+    detections = [[steady[t]] for t in range(6)]
+    detections[2].append(face(300, 0, 500, 220))  # a big face seen once
+    detections[4] = []  # the steady face missed once
+    boxes, detected = track_main_face(detections)
+    assert detected.tolist() == [True, True, True, True, False, True]
+    assert box_iou(boxes[2], steady[2]["box"]) == 1.0
+    assert tuple(boxes[4]) in (steady[3]["box"], steady[5]["box"])  # borrowed from a neighbour
+
+
+def test_a_face_leaning_into_the_camera_stays_on_its_track():
+    detections = [[face(100, 100, 150, 160), face(300, 300, 340, 350)],
+                  [face(40, 20, 260, 300), face(300, 300, 340, 350)],  # contains the old box
+                  [face(100, 100, 150, 160), face(300, 300, 340, 350)]]
+    boxes, detected = track_main_face(detections)
+    assert detected.all() and tuple(boxes[1]) == (40, 20, 260, 300)
+
+
+def test_no_face_at_all_is_an_error():
+    with pytest.raises(ValueError, match="no face found in 3 sampled frames"):
+        track_main_face([[], [], []])
+
+
+def test_square_crop_margin_clamp_and_pad():
+    frame = np.zeros((100, 200, 3), np.uint8)
+    frame[40:60, 90:110] = 255
+    crop = square_crop(frame, (90, 40, 110, 60), margin=1.0, margin_px=0, size=40)
+    assert crop.shape == (40, 40, 3)
+    assert crop[15:25, 15:25].min() == 255 and crop[:5, :5].max() == 0  # face centred, margin around it
+    near_edge = square_crop(frame, (0, 0, 20, 20), margin=1.0, margin_px=0, size=40)
+    assert near_edge[:20, :20].min() == 0 and near_edge.shape == (40, 40, 3)  # slid inside: no padding used
+    huge = square_crop(frame, (0, 0, 200, 100), margin=0.5, margin_px=0, size=30)
+    assert huge.shape == (30, 30, 3)
+
+
+def test_cache_key_changes_with_settings_and_file(tmp_path):
+    path = write_video(tmp_path / "v.avi", 5)
+    base = ExtractionSettings()
+    key = video_cache_key(path, base)
+    assert video_cache_key(path, base) == key
+    assert video_cache_key(path, ExtractionSettings(size=128)) != key
+    assert video_cache_key(path, ExtractionSettings(detector="ssd")) != key
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert video_cache_key(path, base) != key
+
+
+@pytest.mark.parametrize("bad", [{"detector": "yolo"}, {"frames": 0}, {"frames": None, "fps": None}, {"window_side": 16},
+                                 {"frames": 5, "fps": 1.0}, {"margin": -0.6}, {"margin_px": -1}])
+def test_bad_settings_are_named(bad):
+    with pytest.raises(UserInputError):
+        ExtractionSettings(**bad)
+
+
+def test_a_negative_margin_cuts_inside_the_face_box_as_tight_crops_cut_by_others_are():
+    """Crops packed from a folder cut tighter than the detector's box (FF++'s aligned crops: about 0.86 of
+    MTCNN's box) are matched by a negative margin; the settings and a crop's geometry both allow it."""
+    assert ExtractionSettings(margin=-0.12).margin == -0.12
+    frame = np.zeros((200, 200, 3), np.uint8)
+    frame[50:150, 50:150] = 255  # the face box exactly
+    frame[95:105, 95:105] = 128  # its centre
+    crop = square_crop(frame, (50, 50, 150, 150), margin=-0.2, margin_px=0, size=80)
+    assert crop.min() > 100  # an 80-px square inside the box: no background
+    assert (crop[38:42, 38:42] == 128).all()  # centred
+
+
+# ----------------------------------------------------------------- Dask, cache, kill and resume
+@pytest.fixture(scope="module")
+def synth_videos(tmp_path_factory):
+    from dfutils.data.datasets import index_ffpp
+    from dfutils.data.synthdf.generator import SynthConfig, build_synthdf
+
+    root = tmp_path_factory.mktemp("extract-synth") / "synthdf"
+    config = SynthConfig(identities=("elton_john", "madonna", "friends_3", "friends_2", "faceapi4_1", "carphone"),
+                         clips_per_identity=2, seconds=1.0, compressions=("c23",))
+    build_synthdf(root, size="tiny", seed=1, workers=2, progress=False, config=config)
+    index = index_ffpp(root)
+    return index.groupby("method").head(3).reset_index(drop=True)  # 15 videos
+
+
+SMALL = ExtractionSettings(detector="mtcnn", frames=6, size=64)
+
+
+@pytest.mark.slow
+def test_extraction_on_a_local_dask_cluster_caches_and_reports_failures(synth_videos, tmp_path):
+    index = pd.concat([synth_videos.head(4), pd.DataFrame([{"video_id": "gone.mp4", "path": str(tmp_path / "gone.mp4")}])])
+    table = extract_index(index, tmp_path / "out", SMALL, workers=2, progress=False)
+    assert list(table["video_id"]) == list(index["video_id"])
+    assert (table["status"].iloc[:4] == "ok").all() and table["status"].iloc[4] == "failed"
+    assert "gone.mp4: video file not found" in table["error"].iloc[4]
+    # a face in at least half the frames of each fake (a pasted face at 1 s / 6 frames is missed now and then; the
+    # others borrow the nearest box); detection quality is measured on the real samples below
+    assert (table["frames_with_face"].iloc[:4] >= 3).all()
+    crops = load_crops(tmp_path / "out" / table["crops"].iloc[0])
+    assert crops.crops.shape == (6, 64, 64, 3) and crops.crops.dtype == np.uint8
+    again = extract_index(index, tmp_path / "out", SMALL, workers=1, progress=False)
+    assert (again["status"].iloc[:4] == "cached").all()
+    assert (tmp_path / "out" / "faces.csv").is_file()
+
+
+@pytest.mark.slow
+def test_killed_extraction_resumes_to_identical_crops(synth_videos, tmp_path):
+    index_path = tmp_path / "index.csv"
+    synth_videos.to_csv(index_path, index=False)
+    command = [sys.executable, "-m", "dfutils", "extract", "--index", str(index_path), "--detector", "mtcnn",
+               "--frames", "6", "--size", "64", "--workers", "1"]
+    reference = subprocess.run(command + ["--out", str(tmp_path / "reference")], capture_output=True, text=True)
+    assert reference.returncode == 0, reference.stderr[-2000:]
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list((out / "crops").glob("*.npz"))) < 3:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # a real signal to the whole process group, workers included
+    process.wait()
+    done_before = len(list((out / "crops").glob("*.npz")))
+    assert 3 <= done_before < len(synth_videos), "the kill must land midway"
+    assert not (out / "faces.csv").exists()
+
+    resumed = subprocess.run(command + ["--out", str(out)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    table = pd.read_csv(out / "faces.csv", keep_default_na=False)
+    assert (table["status"] == "cached").sum() >= done_before  # finished videos were not redone
+    reference_table = pd.read_csv(tmp_path / "reference" / "faces.csv", keep_default_na=False)
+    assert list(table["video_id"]) == list(reference_table["video_id"])
+    for ours, theirs in zip(table["crops"], reference_table["crops"], strict=True):
+        a, b = load_crops(out / ours), load_crops(tmp_path / "reference" / theirs)
+        assert np.array_equal(a.crops, b.crops) and np.array_equal(a.frame_indices, b.frame_indices)
+    assert not list((out / "crops").glob(".*.tmp"))
+
+
+# ----------------------------------------------------------------- the real samples
+@pytest.mark.slow
+@pytest.mark.real_samples
+def test_both_detectors_find_and_agree_on_the_main_face_of_every_real_video(real_samples):
+    from dfutils.faces.crop_files import extract_video
+
+    videos = sorted(real_samples.rglob("*.mp4"))
+    assert len(videos) == 10
+    results = {}
+    for detector in ("mtcnn", "ssd"):
+        settings = ExtractionSettings(detector=detector, frames=30, size=96)
+        for video in videos:
+            crops = extract_video(video, video.name, settings)
+            assert crops.detected.mean() >= 0.95, (detector, video.name, crops.detected.mean())
+            results[detector, video] = crops
+    portrait = next(v for v in videos if v.name == "brtujopkby.mp4")
+    assert sample_frames(portrait, frames=1).frames.shape[1:3] == (1920, 1080)  # read upright, portrait
+    for detector in ("mtcnn", "ssd"):
+        boxes = results[detector, portrait].boxes
+        assert boxes[:, 2].max() <= 1080 and boxes[:, 3].max() <= 1920
+    agreements = [np.mean([box_iou(a, b) >= 0.5 for a, b in zip(results["mtcnn", v].boxes, results["ssd", v].boxes, strict=True)])
+                  for v in videos]
+    assert min(agreements) >= 0.8 and np.mean(agreements) >= 0.95
+
+
+@pytest.mark.slow
+def test_bench_extract_prints_both_rates_and_their_ratio(synth_videos, capsys):
+    from dfutils.cli import main
+
+    video = synth_videos["path"].iloc[0]
+    assert main(["bench", "extract", video, "--frames", "6", "--naive-frames", "3"]) == 0
+    import json
+
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["ours_fps"] > 0 and figures["naive_fps"] > 0
+    assert figures["speedup"] == pytest.approx(figures["ours_fps"] / figures["naive_fps"], rel=0.02)
+    assert 0 <= figures["agreement_iou50"] <= 1
+    assert figures["dask_1_workers_fps"] > 0 and figures["dask_2_workers_fps"] > 0
+    assert 0 < figures["stored_bytes_per_video"] < figures["raw_bytes_per_video"] == 6 * 240 * 240 * 3
+
+
+@pytest.mark.slow
+def test_bench_codec_prints_every_codec_beside_the_raw_size(synth_videos, capsys):
+    import json
+
+    from dfutils.cli import main
+
+    assert main(["bench", "codec", synth_videos["path"].iloc[0], "--frames", "4"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    raw = figures["raw_bytes_per_video"]
+    assert raw == 4 * 240 * 240 * 3
+    for label in ("png", "jpeg_q95", "jpeg_q90", "webp_q95", "webp_q90"):
+        assert 0 < figures[label]["bytes_per_video"] < raw and figures[label]["decode_ms_per_video"] > 0
+    assert figures["png"]["psnr_db"] is None  # lossless
+    assert figures["jpeg_q90"]["bytes_per_video"] < figures["jpeg_q95"]["bytes_per_video"]
+    assert 35 < figures["jpeg_q90"]["psnr_db"] < figures["jpeg_q95"]["psnr_db"]
+
+
+@pytest.mark.slow
+def test_compiled_mtcnn_finds_the_same_faces_as_the_eager_one(synth_videos):
+    from dfutils.data.video import read_frames
+    from dfutils.faces.crop_files import MTCNNDetector
+
+    frames = [frame for video in synth_videos["path"][:3] for frame in read_frames(video)[::10]]
+    frames += [frames[0][40:200, 40:200]]  # another input size: a traced graph must not be reused wrongly
+    eager, compiled = MTCNNDetector(compiled=False).detect(frames), MTCNNDetector().detect(frames)
+    assert sum(map(len, eager)) >= len(frames) // 2  # enough faces that the comparison is not vacuous
+    for one, other in zip(eager, compiled, strict=True):
+        assert len(one) == len(other)
+        for a, b in zip(one, other, strict=True):
+            np.testing.assert_allclose(a["box"], b["box"], atol=0.5)
+            assert a["score"] == pytest.approx(b["score"], abs=1e-4)

@@ -1,0 +1,185 @@
+"""Notebook-execution tier: the smoke profile end to end, as CI and a newcomer run it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils import config
+from dfutils.cli import main
+from dfutils.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """One run of params/smoke.yaml into a temporary artifacts/ and reports/."""
+    root = tmp_path_factory.mktemp("smoke-run")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "ARTIFACTS_DIR", root / "artifacts")
+        patch.setattr(config, "REPORTS_DIR", root / "reports")
+        patch.setenv("DFUTILS_ARTIFACTS", str(root / "artifacts"))  # the kernels read these
+        patch.setenv("DFUTILS_REPORTS", str(root / "reports"))
+        status = main(["run", str(PROJECT_ROOT / "params" / "smoke.yaml")])
+    return status, root / "artifacts" / "smoke", root / "reports" / "smoke"
+
+
+def test_smoke_profile_runs_every_notebook_and_writes_a_linked_report(smoke_run):
+    status, artifacts, reports = smoke_run
+    assert status == 0
+    record = json.loads((artifacts / "run.json").read_text())
+    assert record["status"] == "ok"
+    assert all(entry["status"] == "ok" for entry in record["notebooks"])
+    index = (reports / "index.html").read_text()
+    links = re.findall(r'href="([^"]+)"', index)
+    assert {f"{entry['name']}.html" for entry in record["notebooks"]} <= set(links)
+    for link in links:
+        assert (reports / link).is_file(), link
+    data = next(entry for entry in record["notebooks"] if entry["notebook"] == "01_data")
+    assert data["figures"]["videos"] == 80 and data["figures"]["fake"] == 64
+    assert (artifacts / "index.csv").is_file()
+
+
+def test_every_image_in_the_report_is_embedded(smoke_run):
+    """The HTML pages must stand alone: no image refers to a file that is not there."""
+    _, _, reports = smoke_run
+    for page in reports.glob("*.html"):
+        for source in re.findall(r'<img[^>]+src="([^"]+)"', page.read_text()):
+            assert source.startswith("data:image/") or (reports / source).is_file(), (page.name, source[:60])
+    assert re.search(r'<img[^>]+src="data:image/png', (reports / "01_data.html").read_text())
+
+
+def test_smoke_run_trains_every_model_and_the_report_opens_with_their_metrics(smoke_run):
+    status, artifacts, reports = smoke_run
+    assert status == 0
+    expected = {"time-distributed efficientnet_lite0", "frames", "frames + bagging", "frames + LSTM", "frames + GRU",
+                "3D CNN", "triplets (semi-hard) + RF", "triplets (semi-hard) + SGD", "triplets (random) + RF",
+                "triplets (random) + SGD", "FaceNet + RF", "crop statistics"}
+    record = json.loads((artifacts / "run.json").read_text())
+    assert {row["model"] for row in record["summary"]} == expected
+    summary = pd.read_csv(artifacts / "summary.csv")
+    assert set(summary["model"]) == expected and set(summary["paper"]) == {"A", "B", "baseline"}
+    index = (reports / "index.html").read_text()
+    assert index.index("Summary: every model") < index.index("<h2>Notebooks</h2>")
+    for model in expected:
+        assert f"<td>{model}</td>" in index
+    triplet = next(entry for entry in record["notebooks"] if entry["notebook"] == "05_triplet")
+    assert {"silhouette_before", "silhouette_after"} <= set(triplet["figures"])
+    results_page = (reports / "06_results.html").read_text()
+    assert "Table 2" in results_page and "Table III" in results_page and " / 92.85" in results_page
+
+
+def test_cross_dataset_notebook_rescoring_the_runs_own_test_videos_gives_the_notebooks_scores(smoke_run):
+    """08 scores every model file on the smoke run's test videos, cut again with each file's own
+    extraction settings: the same scores as the training notebooks' prediction tables, and the same AUC."""
+    status, artifacts, reports = smoke_run
+    assert status == 0
+    rescored = pd.read_csv(artifacts / "cross_dataset" / "synthdf-test" / "predictions.csv", keep_default_na=False)
+    assert (rescored["error"] == "").all() and rescored["model"].nunique() == 12
+    own = pd.concat(pd.read_csv(path) for path in (artifacts / "models").glob("*/predictions.csv"))
+    own = own[own["split"] == "test"]
+    merged = rescored.merge(own[["model", "video_id", "score"]], on=["model", "video_id"], suffixes=("", "_notebook"))
+    assert len(merged) == len(rescored)
+    assert np.allclose(merged["score"].astype(float), merged["score_notebook"], atol=1e-4)
+    metrics = pd.read_csv(artifacts / "cross_dataset" / "metrics.csv")
+    assert {"own test split", "SynthDF test"} == set(metrics["dataset"])
+    assert "AUC: trained on this run" in (reports / "08_cross_dataset.html").read_text()
+
+
+@pytest.mark.real_samples
+def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_corrupt_file(smoke_run, real_samples, tmp_path):
+    import pandas as pd
+
+    _, artifacts, _ = smoke_run
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00" * 4096)
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", "--model", str(artifacts / "models" / "frames-xception" / "model.keras"),
+                 str(real_samples), str(corrupt), "--out", str(out)]) == 0
+    table = pd.read_csv(out, keep_default_na=False)
+    videos = table[table["path"].str.endswith(".mp4")]
+    scored = videos[videos["error"] == ""]
+    assert len(scored) >= 9 and scored["score"].astype(float).between(0, 1).all()
+    assert "corrupt.mp4" in table.loc[table["path"] == str(corrupt), "error"].iloc[0]
+    assert (table[~table["path"].str.endswith(".mp4")]["error"].str.contains("not a video or image file")).all()
+
+
+def test_every_notebook_opened_as_it_is_runs_the_demos_settings():
+    """A student who opens a notebook and runs it top to bottom gets the demo (offline, minutes on a
+    CPU): the parameters cell holds what the demo profile gives that notebook (its first run)."""
+    from dfutils.run.notebook_params import notebook_parameters
+    from dfutils.run.params import load_profile
+
+    demo = load_profile(PROJECT_ROOT / "params" / "demo.yaml")
+    first_runs = {}
+    for run in demo.runs:
+        first_runs.setdefault(run.notebook, run)
+    assert {"01_data", "02_faces", "03_time_distributed", "04_frame_baselines", "05_triplet", "06_results"} <= set(first_runs)
+    for notebook, run in first_runs.items():
+        defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
+        assert defaults["profile"] == "demo" and defaults["seed"] == demo.seed
+        given = {k: v for k, v in run.parameters.items() if k not in ("profile", "seed")}
+        assert given == {k: defaults[k] for k in given}, notebook
+
+
+def test_the_seeds_study_trains_every_demo_model_with_the_demos_parameters():
+    from dfutils.run.params import load_profile
+
+    demo = {run.name: run.parameters for run in load_profile(PROJECT_ROOT / "params" / "demo.yaml").runs}
+    seeds = load_profile(PROJECT_ROOT / "params" / "seeds.yaml")
+    assert len(seeds.seeds) >= 3
+    trained_in_demo = {name for name in demo if name.split("-")[0][:2] in ("03", "04", "05")}
+    assert {run.name for run in seeds.runs} == trained_in_demo
+    for run in seeds.runs:
+        ignored = {"profile", "seed", "data_profile", "identity_check"}  # where and how, not what is trained
+        ours = {k: v for k, v in run.parameters.items() if k not in ignored}
+        theirs = {k: v for k, v in demo[run.name].items() if k not in ignored}
+        assert ours == theirs, run.name
+        assert run.parameters["data_profile"] == "demo"
+
+
+@pytest.mark.real_samples
+def test_the_real_ffpp_profile_runs_on_a_slice_of_the_real_crops(tmp_path, monkeypatch):
+    """params/ffpp_real.yaml on 8 groups of FF++ people (32 videos), its shape kept (face-crop index split
+    by people, crops packed with the matching margin, Paper A, the self-blended detector, cross-dataset
+    scoring of real FF++ videos), epochs and sizes shrunk with --set."""
+    import shutil
+
+    from ..data.test_crop_folders import REAL_FACES
+
+    if not (REAL_FACES / "ffpp-256").is_dir() or not (config.REAL_SAMPLES_DIR / "ffpp").is_dir():
+        pytest.skip(f"real face crops or samples not found at {REAL_FACES} / {config.REAL_SAMPLES_DIR}")
+    monkeypatch.setattr(config, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    monkeypatch.setenv("DFUTILS_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("DFUTILS_REPORTS", str(tmp_path / "reports"))
+    pairs = ["000_003", "012_026", "024_073", "029_048", "035_036", "102_114", "138_142", "141_161"]
+    for pair in pairs:
+        a, b = pair.split("_")
+        for video, folder in ((a, "real"), (b, "real"), (f"{a}_{b}", "manipulated"), (f"{b}_{a}", "manipulated")):
+            for crop in (REAL_FACES / "ffpp-256" / folder).glob(f"{video}_[0-9].jpg"):
+                (tmp_path / "slice" / folder).mkdir(parents=True, exist_ok=True)
+                shutil.copy(crop, tmp_path / "slice" / folder / crop.name)
+    target = "{FF++ c23: {dataset: ffpp, root: %s, split: all}}" % (config.REAL_SAMPLES_DIR / "ffpp")
+    only = ["01_data", "02_faces", "03_time_distributed-efficientnet_lite0", "09_self_blended", "08_cross_dataset"]
+    overrides = [f"01_data.dataset_root={tmp_path / 'slice'}", "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}",
+                 "size=48", "frames=3", "epochs=1", "batch_size=8", "02_faces.baseline_frames=3",
+                 "09_self_blended.frames_per_video=2", f"08_cross_dataset.targets={target}"]
+    argv = ["run", str(PROJECT_ROOT / "params" / "ffpp_real.yaml")] + [a for o in only for a in ("--only", o)]
+    assert main(argv + [a for o in overrides for a in ("--set", o)]) == 0
+    artifacts = tmp_path / "artifacts" / "ffpp_real"
+    index = pd.read_csv(artifacts / "index.csv")
+    assert len(index) == 32 and index.groupby("group")["split"].nunique().max() == 1
+    record = json.loads((artifacts / "run.json").read_text())
+    faces = next(n for n in record["notebooks"] if n["name"] == "02_faces")["figures"]
+    assert -0.25 < faces["margin"] < -0.05  # the tight FF++ crops, matched
+    metrics = pd.read_csv(artifacts / "cross_dataset" / "metrics.csv")
+    scored = metrics[(metrics["dataset"] == "FF++ c23") & (metrics["method"] == "all")]
+    assert set(scored["model"]) >= {"time-distributed efficientnet_lite0", "self-blended (efficientnet_lite0)",
+                                    "crop statistics"}
+    assert (scored["videos"] >= 6).all() and scored["auc"].notna().all()

@@ -1,0 +1,227 @@
+"""The papermill runner: real kernels executing tiny notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfutils.cli import main
+from dfutils.run.runner import NotebookFailed, run_profile
+
+from ..conftest import write_notebook, write_yaml
+
+pytestmark = pytest.mark.slow
+
+HEADER = 'profile: str = "x"  # profile\nseed: int = 0  # seed\n'
+
+
+@pytest.fixture
+def notebooks(tmp_path):
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder, "passes", HEADER + "scale: float = 1.0  # multiplier\n",
+        "import numpy as np\nfrom dfutils.seeding import seed_everything\nfrom dfutils.run.key_figures import record_figures\n"
+        "seed_everything(seed, keras=False)",
+        "draw = float(np.random.rand()) * scale\nrecord_figures(draw=draw, profile_seen=profile)\nprint('drawn', draw)",
+    )
+    write_notebook(
+        folder, "raises", HEADER,
+        "x = 1",
+        "values = {}\nvalues['missing_key_for_test']",
+    )
+    return folder
+
+
+PROFILE = """profile: tiny
+seed: 7
+notebooks:
+  - notebook: passes
+    parameters: {scale: 2.0}
+  - notebook: raises
+  - notebook: passes
+    name: passes-again
+"""
+
+
+def test_passing_notebook_writes_report_record_and_figures(tmp_path, notebooks, isolated_outputs):
+    params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n    parameters: {scale: 2.0}\n")
+    lines = []
+    result = run_profile(params, notebooks_dir=notebooks, echo=lines.append)
+    reports = isolated_outputs / "reports" / "tiny"
+    assert (reports / "passes.ipynb").is_file()
+    html = (reports / "passes.html").read_text()
+    assert "drawn" in html  # the executed output is in the page
+    index = (reports / "index.html").read_text()
+    assert 'href="passes.html"' in index and ">ok<" in index and "draw" in index
+    record = json.loads(result.run_json.read_text())
+    assert record["status"] == "ok" and record["seed"] == 7
+    assert record["params"]["notebooks"][0]["parameters"] == {"scale": 2.0}
+    assert record["environment"]["packages"]["papermill"]
+    assert "commit" in record["environment"]["git"]
+    entry = record["notebooks"][0]
+    assert entry["parameters"] == {"profile": "tiny", "seed": 7, "scale": 2.0}
+    assert entry["figures"]["profile_seen"] == "tiny" and 0 <= entry["figures"]["draw"] <= 2
+    assert entry["duration_s"] > 0
+    assert any(re.search(r"\[1/1\] passes: ok in \d+\.\d s", line) for line in lines)
+
+
+def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(tmp_path, notebooks, isolated_outputs):
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    with pytest.raises(NotebookFailed) as raised:
+        run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
+    message = str(raised.value)
+    assert "notebook raises failed in cell [4]" in message
+    assert "KeyError" in message and "missing_key_for_test" in message
+    reports = isolated_outputs / "reports" / "tiny"
+    assert "missing_key_for_test" in (reports / "raises.html").read_text()  # error visible in partial HTML
+    assert not (reports / "passes-again.ipynb").exists()  # the run stopped
+    record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+    assert [n["status"] for n in record["notebooks"]] == ["ok", "failed", "not-run"]
+    assert record["status"] == "failed"
+
+
+def test_cli_exits_nonzero_on_failure_and_only_runs_the_named_notebook(tmp_path, notebooks, isolated_outputs, monkeypatch, capsys):
+    from dfutils import config
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    assert main(["run", str(params), "--only", "passes-again"]) == 0
+    reports = isolated_outputs / "reports" / "tiny"
+    assert (reports / "passes-again.html").is_file() and not (reports / "raises.ipynb").exists()
+    assert main(["run", str(params), "--only", "raises"]) == 1
+    err = capsys.readouterr().err
+    assert "notebook raises failed in cell [4]" in err
+    record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+    statuses = {n["name"]: n["status"] for n in record["notebooks"]}
+    assert statuses == {"passes": "not-run", "raises": "failed", "passes-again": "ok"}  # earlier result kept
+
+
+def test_same_seed_gives_same_figures_and_other_seed_differs(tmp_path, notebooks, isolated_outputs):
+    def draw(seed: int) -> float:
+        params = write_yaml(tmp_path / f"s{seed}.yaml", f"profile: s\nseed: {seed}\nnotebooks:\n  - notebook: passes\n")
+        return run_profile(params, notebooks_dir=notebooks, echo=lambda line: None).record["notebooks"][0]["figures"]["draw"]
+
+    first, again, other = draw(11), draw(11), draw(12)
+    assert first == again
+    assert first != other
+
+
+def test_reports_and_console_carry_genuine_warnings_but_no_start_up_noise(tmp_path, isolated_outputs, capfd):
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder, "keras", HEADER,
+        "import warnings\nimport keras\nimport numpy as np\n"
+        "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+        "print(model.predict(np.zeros((1, 3)), verbose=0).shape)",
+        "warnings.warn('a genuine warning for the reader')",
+    )
+    params = write_yaml(tmp_path / "k.yaml", "profile: k\nseed: 1\nnotebooks:\n  - notebook: keras\n")
+    run_profile(params, notebooks_dir=folder, echo=print)
+    console = capfd.readouterr()
+    assert "Kernel is running over TCP" not in console.out + console.err  # kernels run encrypted
+    html = (isolated_outputs / "reports" / "k" / "keras.html").read_text()
+    assert "a genuine warning for the reader" in html
+    for noise in ("cpu_feature_guard", "absl::InitializeLog", "oneDNN custom operations"):
+        assert noise not in html
+
+
+def test_a_seeds_study_runs_every_notebook_per_seed_and_reports_the_spread(tmp_path, isolated_outputs):
+    folder = tmp_path / "notebooks"
+    write_notebook(
+        folder, "scores", HEADER,
+        "import numpy as np\nimport pandas as pd\nfrom dfutils import config\nfrom dfutils.predictions import write_predictions\n"
+        "labels = np.arange(40) % 2\n"
+        "noise = np.random.default_rng(seed).normal(0, 0.3, 40)\n"
+        "table = pd.DataFrame({'video_id': [f'v{k}' for k in range(40)], 'label': labels, 'split': 'test', "
+        "'method': np.where(labels == 1, 'Deepfakes', 'real'), 'score': np.clip(0.3 + 0.4 * labels + noise, 0, 1)})\n"
+        "write_predictions(table, config.artifacts_dir(profile) / 'models' / 'm', 'model m', paper='B')",
+    )
+    params = write_yaml(tmp_path / "s.yaml", "profile: study\nseed: 1\nseeds: [3, 4, 5]\nnotebooks:\n  - notebook: scores\n")
+    lines = []
+    run_profile(params, notebooks_dir=folder, echo=lines.append)
+    artifacts = isolated_outputs / "artifacts" / "study"
+    spread = pd.read_csv(artifacts / "seeds.csv")
+    assert spread["model"].tolist() == ["model m"] and spread.loc[0, "seeds"] == 3
+    per_seed = [spread.loc[0, f"auc[{seed}]"] for seed in (3, 4, 5)]
+    assert len(set(per_seed)) == 3  # each seed its own draw
+    assert spread.loc[0, "auc_min"] == min(per_seed) and spread.loc[0, "auc_max"] == max(per_seed)
+    assert spread.loc[0, "auc_mean"] == pytest.approx(np.mean(per_seed), abs=1e-4)  # seeds.csv keeps 4 decimals
+    for seed in (3, 4, 5):  # every seed's run is a whole run of its own
+        assert json.loads((artifacts / f"seed-{seed}" / "run.json").read_text())["seed"] == seed
+    index = (isolated_outputs / "reports" / "study" / "index.html").read_text()
+    assert 'href="seed-4/index.html"' in index and "model m" in index and "auc[5]" in index
+    assert any(line.startswith("test AUC over seeds") for line in lines)
+
+    # the single-seed run that names the study quotes each model's spread beside its own figure
+    single = write_yaml(tmp_path / "one.yaml", "profile: one\nseed: 9\nseeds_study: study\nnotebooks:\n  - notebook: scores\n")
+    run_profile(single, notebooks_dir=folder, echo=lines.append)
+    index = (isolated_outputs / "reports" / "one" / "index.html").read_text()
+    quoted = f"{spread.loc[0, 'auc_mean']:.3f} ({spread.loc[0, 'auc_min']:.3f} &ndash; {spread.loc[0, 'auc_max']:.3f}), 3 seeds"
+    assert "AUC over seeds" in index and quoted in index and 'href="../study/index.html"' in index
+    # without the study's results the report says how to get them
+    (artifacts / "seeds.csv").unlink()
+    run_profile(single, notebooks_dir=folder, echo=lines.append)
+    index = (isolated_outputs / "reports" / "one" / "index.html").read_text()
+    assert "single-seed figures" in index and "dfutils run params/study.yaml" in index and "3 seeds" not in index
+
+
+def test_seeds_must_be_distinct_non_negative_integers(tmp_path, notebooks):
+    from dfutils.errors import ParamsError
+    from dfutils.run.params import load_profile
+
+    for bad in ("[1, 1]", "[-2]", "[a]"):
+        params = write_yaml(tmp_path / "bad.yaml", f"profile: b\nseed: 1\nseeds: {bad}\nnotebooks:\n  - notebook: passes\n")
+        with pytest.raises(ParamsError, match="seeds: expected distinct non-negative integers"):
+            load_profile(params, notebooks)
+
+
+def test_set_overrides_a_parameter_for_one_run_is_recorded_and_can_rename_the_run(tmp_path, notebooks, isolated_outputs,
+                                                                                   monkeypatch, capsys):
+    from dfutils import config
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    assert main(["run", str(params), "--only", "passes", "--set", "passes.scale=0.0", "--set", "profile=tiny-trial"]) == 0
+    trial = json.loads((isolated_outputs / "artifacts" / "tiny-trial" / "run.json").read_text())
+    assert trial["overrides"] == ["passes.scale=0.0", "profile=tiny-trial"]
+    first = next(n for n in trial["notebooks"] if n["name"] == "passes")
+    assert first["parameters"]["scale"] == 0.0 and first["figures"]["draw"] == 0.0
+    assert first["figures"]["profile_seen"] == "tiny-trial"
+    assert not (isolated_outputs / "artifacts" / "tiny").exists()  # the real run's artifacts untouched
+    capsys.readouterr()
+    assert main(["run", str(params), "--set", "passes.scale=much"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "--set passes.scale: expected float, got str 'much'" in error and len(error.splitlines()) == 1
+    assert main(["run", str(params), "--set", "speed=3"]) == 2
+    assert "no notebook of this profile declares 'speed'" in capsys.readouterr().err
+
+
+def test_a_second_run_of_a_profile_is_refused_and_a_dead_runs_lock_is_taken_over(tmp_path, notebooks, isolated_outputs,
+                                                                                    monkeypatch, capsys):
+    import os
+    import socket
+    import subprocess
+
+    from dfutils import config
+
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
+    lock = isolated_outputs / "artifacts" / "tiny" / "run.lock"
+    lock.parent.mkdir(parents=True)
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        lock.write_text(json.dumps({"pid": running.pid, "host": socket.gethostname(), "started": "2026-01-01T00:00:00"}))
+        assert main(["run", str(params), "--only", "passes"]) == 2
+        error = capsys.readouterr().err
+        assert f"profile tiny: already running (process {running.pid}" in error and "2026-01-01" in error
+        assert main(["run", str(params), "--only", "passes", "--set", "profile=other"]) == 0  # other profiles run
+    finally:
+        running.kill()
+        running.wait()
+    assert main(["run", str(params), "--only", "passes"]) == 0  # the killed run's lock is taken over
+    assert "taking over the lock of a run that is no longer running" in capsys.readouterr().out
+    assert not lock.exists() and os.getpid()
