@@ -10,35 +10,35 @@ from dataclasses import dataclass, replace
 class PaperASettings:
     """Paper A: a backbone on every frame, an LSTM over the frames, dense layers."""
 
-    backbone: str = "efficientnet_b1"
-    weights: str = "imagenet"
-    frames: int = 30
-    size: int = 240
-    lstm_units: int = 128
-    dense_units: int = 64
-    dropout_rate: float = 0.3
-    epochs: int = 20
-    patience: int = 5
-    batch_size: int = 2
-    learning_rate: float = 1e-4
-    augment: bool = False
+    backbone: str = "efficientnet_b1"  # Paper A's best (Table 2)
+    weights: str = "imagenet"  # Paper A: ImageNet
+    frames: int = 30  # Paper A: 30 frames taken evenly over the video
+    size: int = 240  # Paper A: crops resized to 240 px
+    lstm_units: int = 128  # not given; inferred from Paper A's parameter counts
+    dense_units: int = 64  # not given; inferred from Paper A's parameter counts
+    dropout_rate: float = 0.3  # not given
+    epochs: int = 20  # not given
+    patience: int = 5  # not given: early stopping on validation AUC
+    batch_size: int = 2  # Paper A: 2 (memory)
+    learning_rate: float = 1e-4  # Paper A: Adam 1e-4, betas 0.9 and 0.999
+    augment: bool = False  # Paper A: none
 
 
 @dataclass(frozen=True)
 class FrameSettings:
     """Paper B's frame classifier (frames only, bagging, and the embeddings of LSTM/GRU)."""
 
-    backbone: str = "xception"
-    weights: str = "imagenet"
-    size: int = 299
-    frames_per_video: int = 25
-    epochs: int = 30
-    patience: int = 5
-    batch_size: int = 32
-    learning_rate: float = 0.002
-    schedule_decay: float = 0.004
-    bagging_parts: int = 7
-    bagging_epochs: int = 30
+    backbone: str = "xception"  # Paper B: ImageNet XceptionNet, all layers trainable
+    weights: str = "imagenet"  # Paper B: ImageNet
+    size: int = 299  # Xception's input side
+    frames_per_video: int = 25  # Paper B: 10 to 25 frames per video
+    epochs: int = 30  # Paper B: 30 to 50
+    patience: int = 5  # not given: early stopping on validation AUC
+    batch_size: int = 32  # not given
+    learning_rate: float = 0.002  # Paper B: Nadam lr 0.002
+    schedule_decay: float = 0.004  # Paper B: Nadam schedule decay 0.004
+    bagging_parts: int = 7  # Paper B: the data split into 7 equal parts
+    bagging_epochs: int = 30  # Paper B: as the frames-only model
     self_blended_share: float = 0.0  # a lever, off in the papers: self-blended fakes added per batch, x the batch size
 
 
@@ -61,40 +61,40 @@ class SelfBlendedSettings:
 class SequenceSettings:
     """Paper B's frames + LSTM/GRU: a recurrent layer over the frame classifier's embeddings."""
 
-    frames: int = 25
-    units: int = 32
-    epochs: int = 50
-    patience: int = 10
-    batch_size: int = 32
-    learning_rate: float = 1e-3
+    frames: int = 25  # Paper B: 25 frames per video (also 16 and 32)
+    units: int = 32  # Paper B: a single recurrent layer of 32 units
+    epochs: int = 50  # not given
+    patience: int = 10  # not given: early stopping on validation AUC
+    batch_size: int = 32  # not given
+    learning_rate: float = 1e-3  # not given: Adam
 
 
 @dataclass(frozen=True)
 class Conv3DSettings:
     """Paper B's 3D CNN, trained from scratch."""
 
-    frames: int = 32
-    size: int = 112
-    filters: tuple = (64, 128, 256, 256, 512, 512)
-    epochs: int = 30
-    patience: int = 5
-    batch_size: int = 4
-    learning_rate: float = 1e-4
+    frames: int = 32  # Paper B: 32 frames per video
+    size: int = 112  # not given
+    filters: tuple = (64, 128, 256, 256, 512, 512)  # Paper B: 3x3x3 kernels, 2x2x2 max pooling
+    epochs: int = 30  # not given
+    patience: int = 5  # not given: early stopping on validation AUC
+    batch_size: int = 4  # not given
+    learning_rate: float = 1e-4  # not given: Adam
 
 
 @dataclass(frozen=True)
 class TripletSettings:
     """Paper B's proposal: FaceNet embeddings, a triplet network, a Random Forest or SGD classifier."""
 
-    facenet_model: str = "20180402-114759"
-    frames_per_video: int = 25
-    margin: float = 0.2
-    hidden_units: int = 256
-    embedding_dim: int = 64
-    epochs: int = 30
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    trees: int = 200
+    facenet_model: str = "20180402-114759"  # Paper B: FaceNet (Inception-ResNet-v1), 512-d
+    frames_per_video: int = 25  # Paper B: 10 to 25 frames per video
+    margin: float = 0.2  # not given: FaceNet's triplet margin
+    hidden_units: int = 256  # not given
+    embedding_dim: int = 64  # not given
+    epochs: int = 30  # not given
+    batch_size: int = 256  # not given: semi-hard triplets are mined inside each batch
+    learning_rate: float = 1e-3  # not given: Adam
+    trees: int = 200  # not given: the Random Forest's size
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class CropStatisticsSettings:
     """The trivial-cue baseline: colour, sharpness and motion of the central crop of raw frames (or of the
     face crops, for a dataset of crops that has no frames)."""
 
-    frames: int = 8
+    frames: int = 8  # frames (or crops) per video
     source: str = "video"  # "video": raw frames; "crops": the run's face crops
 
 
