@@ -91,6 +91,31 @@ def test_cross_dataset_notebook_rescoring_the_runs_own_test_videos_gives_the_not
     assert "AUC: trained on this run" in (reports / "08_cross_dataset.html").read_text()
 
 
+def test_the_levers_study_retrains_the_runs_own_frame_classifier_through_the_registry(smoke_run):
+    """07 on the smoke run's crops, with the smoke seed: its "demo setting" variant is the registry's
+    frames detector with the settings read from the smoke run's model file, so it gives the smoke
+    frame model's scores again; the self-blending lever adds a variant."""
+    status, artifacts, _ = smoke_run
+    assert status == 0
+    root = artifacts.parent
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "ARTIFACTS_DIR", root)
+        patch.setattr(config, "REPORTS_DIR", root.parent / "reports")
+        patch.setenv("DFUTILS_ARTIFACTS", str(root))
+        patch.setenv("DFUTILS_REPORTS", str(root.parent / "reports"))
+        seed = json.loads((artifacts / "run.json").read_text())["seed"]
+        assert main(["run", str(PROJECT_ROOT / "params" / "levers.yaml"), "--only", "07_levers",
+                     "--set", "profile=levers-smoke", "--set", f"seed={seed}", "--set", "data_profile=smoke",
+                     "--set", "frames_model=frames-xception", "--set", "few_identities=0",
+                     "--set", "epoch_levels=[]", "--set", "size_levels=[]"]) == 0
+    variants = {path.parent.name: pd.read_csv(path) for path in (root / "levers-smoke" / "models").glob("*/predictions.csv")}
+    assert len(variants) == 2  # the smoke frame model is from scratch: no pretraining lever
+    demo_setting = next(table for table in variants.values() if "all identities" in table["model"].iloc[0])
+    frames = pd.read_csv(artifacts / "models" / "frames-xception" / "predictions.csv")
+    merged = demo_setting.merge(frames, on="video_id", suffixes=("", "_frames"))
+    assert len(merged) == len(frames) and np.allclose(merged["score"], merged["score_frames"], atol=1e-6)
+
+
 @pytest.mark.real_samples
 def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_corrupt_file(smoke_run, real_samples, tmp_path):
     import pandas as pd
