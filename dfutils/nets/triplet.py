@@ -187,13 +187,17 @@ def tsne_map(vectors: np.ndarray, seed: int, perplexity: float = 30.0) -> np.nda
     """2-D t-SNE (scikit-learn) of ``vectors``, seeded."""
     from sklearn.manifold import TSNE
 
-    perplexity = min(perplexity, max(2.0, (len(vectors) - 1) / 3))
+    perplexity = min(perplexity, max(1.0, (len(vectors) - 1) / 3))  # below the sample count, as t-SNE needs
     return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(vectors)
 
 
 def separation(vectors: np.ndarray, labels) -> float:
     """Silhouette score of the real/fake labels in the embedding space itself (not in the
-    t-SNE map): 1 = tight separate classes, 0 = overlapping, < 0 = mixed."""
+    t-SNE map): 1 = tight separate classes, 0 = overlapping, < 0 = mixed. NaN where it is not
+    defined: a single class (a small split of reals only), or no more frames than classes."""
     from sklearn.metrics import silhouette_score
 
-    return float(silhouette_score(vectors, np.asarray(labels), metric="euclidean"))
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) < 2 or len(labels) <= len(np.unique(labels)):
+        return float("nan")
+    return float(silhouette_score(vectors, labels, metric="euclidean"))

@@ -93,3 +93,10 @@ def test_video_scores_are_the_mean_of_frame_probabilities():
     np.testing.assert_allclose(triplet.video_scores(classifier, videos), expected)
     x, y = triplet.frames_of(videos, labels)
     assert x.shape == (30, 4) and list(y[:6]) == [0, 0, 0, 1, 1, 1]
+
+
+def test_separation_is_nan_where_a_silhouette_is_not_defined():
+    vectors = np.random.default_rng(0).normal(size=(6, 4))
+    assert np.isnan(triplet.separation(vectors, [0] * 6))  # a split with reals only
+    assert np.isnan(triplet.separation(vectors[:2], [0, 1]))  # as many frames as classes
+    assert -1 <= triplet.separation(vectors, [0, 1] * 3) <= 1
