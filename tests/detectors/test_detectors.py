@@ -131,7 +131,6 @@ def test_majority_vote_decides_like_maximum_voting_and_ranks_by_mean_probability
         np.testing.assert_array_equal(majority_vote(many) > 0.5, (many > 0.5).sum(axis=0) >= 4)
 
 
-
 # --------------------------------------------------------------------------- a tiny run
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
