@@ -38,8 +38,8 @@ import numpy as np
 from dfutils.seeding import rng, seed_everything
 seed_everything(int(sys.argv[1]))
 import keras
-from dfutils import models, training
-model = models.build_frame_classifier("efficientnet_lite0", size=32, weights=None, embedding_units=16)
+from dfutils.nets import architectures, training
+model = architectures.build_frame_classifier("efficientnet_lite0", size=32, weights=None, embedding_units=16)
 training.compile_model(model, keras.optimizers.Adam(1e-3))
 draw = rng(int(sys.argv[1]), "data")
 x = draw.integers(0, 256, (48, 32, 32, 3)).astype("float32")
