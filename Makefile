@@ -7,7 +7,7 @@ PROFILE ?= demo
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup reproduce smoke test test-fast lab lint clean clean-artifacts
+.PHONY: help setup reproduce smoke test test-fast test-paper-profiles lab lint clean clean-artifacts
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,8 +27,11 @@ reproduce: setup ## run the demo profile end to end; report in reports/demo/inde
 smoke: setup ## run the tiny CI profile end to end
 	$(BIN)/dfutils run params/smoke.yaml
 
-test: setup ## run the whole test suite (what CI runs)
-	$(BIN)/python -m pytest
+test: setup ## run the test suite (what CI runs): everything but the paper-profile tier
+	$(BIN)/python -m pytest -m "not paper_profiles"
+
+test-paper-profiles: setup ## the three paper profiles end to end on real layouts (about 12 minutes)
+	$(BIN)/python -m pytest -m paper_profiles
 
 test-fast: setup ## run the tests that take seconds, not minutes
 	$(BIN)/python -m pytest -m "not slow"

@@ -9,6 +9,9 @@ frame counts; the two downloads offline runs cannot make are swapped for what sh
 packages, and said so (ImageNet weights for Paper A's and Paper B's backbones: from scratch;
 FaceNet's 512-d model: the 128-d one; their download paths are tested in tests/nets/test_downloads.py).
 Every notebook must run and the report render. Skips, with the reason, where the videos are absent.
+
+About 12 minutes on 2 cores: ``make test-paper-profiles`` runs it; ``make test`` (CI) leaves it out,
+to stay within CI's 30 minutes.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dfutils import config
 from dfutils.cli import main
 from dfutils.config import PROJECT_ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.real_samples]
+pytestmark = [pytest.mark.slow, pytest.mark.real_samples, pytest.mark.paper_profiles]
 
 REAL_VIDEOS = config.REAL_SAMPLES_DIR.parent / "real-videos"
 OFFLINE_B = ["04_frame_baselines.weights=none", "05_triplet.facenet_model=keras-facenet-128",
