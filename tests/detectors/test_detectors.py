@@ -263,3 +263,15 @@ def test_a_model_file_without_a_known_architecture_is_refused(tmp_path):
     architectures.build_sequence_classifier("gru", 3, 8).save(bare)
     with pytest.raises(UserInputError, match="architecture None cannot score"):
         detectors.load(bare)
+
+
+@pytest.mark.slow
+def test_the_rf_and_sgd_heads_of_a_mining_read_one_triplet_embedding_trained_once(tiny_run):
+    """Paper B's Table III compares the two heads on one embedding: the second head reuses the first's."""
+    data = RunData(tiny_run.layout, tiny_run.clips, tiny_run.extraction)  # fresh shared stages
+    rf = detectors.create("triplets (semi-hard) + RF", TRIPLET, 0).fit(data)
+    sgd = detectors.create("triplets (semi-hard) + SGD", TRIPLET, 0).fit(data)
+    assert rf.network is sgd.network and len(data.shared.triplet_embeddings) == 1
+    other = detectors.create("triplets (random) + RF", TRIPLET, 0).fit(data)
+    assert other.network is not rf.network and len(data.shared.triplet_embeddings) == 2
+    assert rf.history.equals(sgd.history) and set(other.history["mining"]) == {"random"}
