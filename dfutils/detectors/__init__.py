@@ -1,10 +1,14 @@
-"""The detectors of both papers and the baseline as registered components with one interface.
+"""The detectors of both papers, the baseline and the self-blended detector as registered components
+that keep one contract.
 
 - :mod:`.registry`: the catalogue (name, paper, table rows, model folder, class), read by the
   notebooks, ``dfutils predict``, the results tables and the tests;
-- :mod:`.base`: the interface (fit, predict, save, load, score) and :class:`RunData`, a run's clips;
-- :mod:`.settings`: each family's hyperparameters as a dataclass;
-- :mod:`.clip_models`, :mod:`.frame_models`, :mod:`.embedding_models`, :mod:`.crop_statistics`: the classes.
+- :mod:`.base`: the contract (an abstract base: fit, predict, score_crops, save, load) and
+  :class:`RunData`, a run's clips with the stages its detectors share;
+- :mod:`.settings`: each family's hyperparameters as a dataclass, the papers' values as defaults;
+- :mod:`.clip_models`, :mod:`.frame_models`, :mod:`.embedding_models`, :mod:`.crop_statistics`: the classes;
+- :mod:`.model_files`: one model file per detector, loaded without running code from it;
+  :mod:`.baselines`: the crop-statistics features.
 
 Typical use in a notebook::
 
