@@ -61,7 +61,6 @@ def test_every_class_keeps_the_whole_contract_and_a_class_missing_a_method_canno
 
     # a copy of a detector class without one of the contract's methods cannot be created
     for method in ("fit", "predict", "save", "load", "score_crops"):
-        members = {name: value for name, value in vars(Detector).items() if name not in ("__dict__", "__weakref__")}
         complete = {name: (lambda *a, **k: None) for name in ("fit", "predict", "save", "score_crops")}
         complete["load"] = classmethod(lambda cls, path, stored: None)
         stripped = type("Stripped", (Detector,), {**{k: v for k, v in complete.items() if k != method},
@@ -69,7 +68,6 @@ def test_every_class_keeps_the_whole_contract_and_a_class_missing_a_method_canno
         assert inspect.isabstract(stripped) and method in stripped.__abstractmethods__
         with pytest.raises(TypeError, match=method):
             stripped(None, FrameSettings(), 0)
-        assert members  # the base itself stays abstract
     with pytest.raises(TypeError, match="abstract"):
         Detector(None, FrameSettings(), 0)
 

@@ -20,6 +20,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dfutils import config
@@ -118,8 +119,6 @@ def test_kumar2020_celebdf_runs_on_a_celebdf_tree_of_real_videos(tmp_path, monke
     record, artifacts = _run("kumar2020_celebdf", root, OFFLINE_B + PAPER_B_SMALL, monkeypatch, tmp_path)
     _assert_paper_b_shape(record, artifacts)
     assert _parameters(record, "01_data")["celebdf_protocol"] == "official"
-    import pandas as pd
-
     index = pd.read_csv(artifacts / "index.csv")
     assert (index["split"] == "test").sum() == len(listed) + 1  # exactly the official list
 
