@@ -27,14 +27,17 @@ reproduce: setup ## run the demo profile end to end; report in reports/demo/inde
 smoke: setup ## run the tiny CI profile end to end
 	$(BIN)/dfutils run params/smoke.yaml
 
-test: setup ## run the test suite (what CI runs): everything but the paper-profile tier
-	$(BIN)/python -m pytest -m "not paper_profiles"
+# a worker per core (at most 4), the tests that share a fixture on one worker (tests/conftest.py)
+PARALLEL := -n auto --maxprocesses 4 --dist loadgroup
 
-test-paper-profiles: setup ## the three paper profiles end to end on real layouts (about 12 minutes)
-	$(BIN)/python -m pytest -m paper_profiles
+test: setup ## run the whole test suite (what CI runs), the paper profiles on real layouts included
+	$(BIN)/python -m pytest $(PARALLEL)
+
+test-paper-profiles: setup ## only the three paper profiles end to end on real layouts
+	$(BIN)/python -m pytest $(PARALLEL) -m paper_profiles
 
 test-fast: setup ## run the tests that take seconds, not minutes
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 lab: setup ## open the notebooks in JupyterLab on the project's kernel
 	$(BIN)/jupyter lab notebooks/

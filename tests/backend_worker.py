@@ -2,12 +2,12 @@
 
     python tests/backend_worker.py train FOLDER      every detector: built small, two training steps,
                                                      saved to FOLDER/<detector>.keras, scores on fixed
-                                                     inputs in FOLDER/<detector>.scores.npy
+                                                     inputs in FOLDER/<detector>.scores.npy; and
+                                                     FaceNet-128 embeddings of fixed crops
     python tests/backend_worker.py predict FOLDER... loads those files, scores the same inputs into
                                                      FOLDER/<detector>.<backend>.npy
-    python tests/backend_worker.py facenet FOLDER    FaceNet-128 embeddings of fixed crops
-    python tests/backend_worker.py parallel FOLDER N one model trained data-parallel on N devices,
-                                                     its losses in FOLDER/losses-<N>.npy
+    python tests/backend_worker.py parallel FOLDER N... one model trained data-parallel on each N
+                                                     devices in turn, its losses in FOLDER/losses-<N>.npy
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def train(folder: Path) -> None:
                    classifier=classifier)
         np.save(folder / f"{detector}.scores.npy", scores(detector, model, classifier))
         np.save(folder / f"{detector}.losses.npy", np.array(losses))
+    facenet(folder)  # in the same process: a fresh one costs more than the embeddings
 
 
 def predict(*folders: Path) -> None:
@@ -106,6 +107,7 @@ def parallel(folder: Path, devices: int) -> None:
     from dfutils.nets.training import use_devices
     from dfutils.seeding import seed_everything
 
+    keras.distribution.set_distribution(None)  # one process trains on each device count in turn
     used = use_devices(devices)
     if used > 1:  # the batches really are split: Keras holds a data-parallel layout over that many devices
         assert isinstance(keras.distribution.distribution(), keras.distribution.DataParallel)
@@ -126,8 +128,9 @@ def parallel(folder: Path, devices: int) -> None:
 if __name__ == "__main__":
     action, folder = sys.argv[1], Path(sys.argv[2])
     if action == "parallel":
-        parallel(folder, int(sys.argv[3]))
+        for devices in sys.argv[3:]:
+            parallel(folder, int(devices))
     elif action == "predict":
         predict(*map(Path, sys.argv[2:]))
     else:
-        {"train": train, "facenet": facenet}[action](folder)
+        train(folder)

@@ -84,3 +84,21 @@ def crop_cache(tmp_path):
                              {"detector": "mtcnn", "size": 32}), tmp_path / name)
         rows.append({"video_id": f"v{n}", "label": label, "crops": name, "split": "train" if n < 16 else "val"})
     return tmp_path, pd.DataFrame(rows)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    """For pytest-xdist (``make test`` runs a worker per core, ``--dist loadgroup``): the tests that
+    share a module- or session-scoped fixture of this suite go to one worker, so each such fixture (a
+    smoke run, a tiny trained run) is built once; and the slow tests are handed out first, so that
+    no worker is left with a long test at the end while the other idles."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        shared = sorted(f"{definitions[-1].baseid}::{name}"
+                        for name, definitions in item._fixtureinfo.name2fixturedefs.items()
+                        if definitions[-1].baseid.startswith("tests") and definitions[-1].scope != "function")
+        if shared:
+            item.add_marker(pytest.mark.xdist_group("+".join(shared)))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order otherwise
+

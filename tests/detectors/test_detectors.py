@@ -164,7 +164,14 @@ TRIPLET = TripletSettings(facenet_model="keras-facenet-128", frames_per_video=2,
                           epochs=2, batch_size=16, trees=10)
 
 
-def _trained(name: str, data: RunData) -> Detector:
+@pytest.fixture(scope="module")
+def frame_classifier(tiny_run) -> Detector:
+    """The frame classifier the LSTM and the GRU run on, trained once for both."""
+    keras.utils.set_random_seed(0)
+    return detectors.create("frames", FRAME, 0).fit(tiny_run)
+
+
+def _trained(name: str, data: RunData, request) -> Detector:
     """A registered detector trained and run on the tiny run (the LSTM/GRU on a trained frame classifier)."""
     keras.utils.set_random_seed(0)
     if name.startswith("time-distributed"):
@@ -172,7 +179,7 @@ def _trained(name: str, data: RunData) -> Detector:
                                   dense_units=4, epochs=1, batch_size=4)
         return _run(detectors.create(name, settings, 0), data)
     if name in ("frames + LSTM", "frames + GRU"):
-        frames = detectors.create("frames", FRAME, 0).fit(data)
+        frames = request.getfixturevalue("frame_classifier")
         return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
     if name.startswith("self-blended"):
         return _run(detectors.create(name, BLENDED, 0), data)
@@ -193,10 +200,10 @@ SMOKE = ["time-distributed efficientnet_lite0, from scratch", "frames", "frames 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SMOKE)
-def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, tiny_run):
+def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, tiny_run, request):
     """Every family of the catalogue: run() writes the prediction table and info the results read, and the
     model file alone (what dfutils predict loads) gives the same score for a test video."""
-    detector = _trained(name, tiny_run)
+    detector = _trained(name, tiny_run, request)
     table = detector.predictions_made
     assert list(table.columns[:len(VIDEO_COLUMNS)]) == VIDEO_COLUMNS
     assert sorted(table["video_id"]) == sorted(tiny_run.clips.loc[tiny_run.clips["split"].isin(["val", "test"]), "video_id"])

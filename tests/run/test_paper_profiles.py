@@ -10,8 +10,8 @@ packages, and said so (ImageNet weights for Paper A's and Paper B's backbones: f
 FaceNet's 512-d model: the 128-d one; their download paths are tested in tests/nets/test_downloads.py).
 Every notebook must run and the report render. Skips, with the reason, where the videos are absent.
 
-About 12 minutes on 2 cores: ``make test-paper-profiles`` runs it; ``make test`` (CI) leaves it out,
-to stay within CI's 30 minutes.
+Part of ``make test`` (CI), where the three run beside the other tests on a worker per core; alone:
+``make test-paper-profiles`` (about 12 minutes of one core).
 """
 
 from __future__ import annotations

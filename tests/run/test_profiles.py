@@ -106,12 +106,12 @@ def test_the_levers_study_retrains_the_runs_own_frame_classifier_through_the_reg
         seed = json.loads((artifacts / "run.json").read_text())["seed"]
         assert main(["run", str(PROJECT_ROOT / "params" / "levers.yaml"), "--only", "07_levers",
                      "--set", "profile=levers-smoke", "--set", f"seed={seed}", "--set", "data_profile=smoke",
-                     "--set", "frames_model=frames-xception", "--set", "few_identities=0",
+                     "--set", "frames_model=frames-efficientnet_lite0", "--set", "few_identities=0",
                      "--set", "epoch_levels=[]", "--set", "size_levels=[]"]) == 0
     variants = {path.parent.name: pd.read_csv(path) for path in (root / "levers-smoke" / "models").glob("*/predictions.csv")}
     assert len(variants) == 2  # the smoke frame model is from scratch: no pretraining lever
     demo_setting = next(table for table in variants.values() if "all identities" in table["model"].iloc[0])
-    frames = pd.read_csv(artifacts / "models" / "frames-xception" / "predictions.csv")
+    frames = pd.read_csv(artifacts / "models" / "frames-efficientnet_lite0" / "predictions.csv")
     merged = demo_setting.merge(frames, on="video_id", suffixes=("", "_frames"))
     assert len(merged) == len(frames) and np.allclose(merged["score"], merged["score_frames"], atol=1e-6)
 
@@ -124,7 +124,7 @@ def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_co
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"\x00" * 4096)
     out = tmp_path / "predictions.csv"
-    assert main(["predict", "--model", str(artifacts / "models" / "frames-xception" / "model.keras"),
+    assert main(["predict", "--model", str(artifacts / "models" / "frames-efficientnet_lite0" / "model.keras"),
                  str(real_samples), str(corrupt), "--out", str(out)]) == 0
     table = pd.read_csv(out, keep_default_na=False)
     videos = table[table["path"].str.endswith(".mp4")]
