@@ -101,6 +101,7 @@ class TimeDistributed(KerasClipModel):
                                  augmentation=augmentation, seed=self.seed),
             "val": ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size),
         }
+        keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
         self.model = architectures.build_time_distributed(s.backbone, s.frames, s.size, weights=s.weights,
                                                    lstm_units=s.lstm_units, dense_units=s.dense_units,
                                                    dropout_rate=s.dropout_rate)

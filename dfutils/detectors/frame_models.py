@@ -55,6 +55,7 @@ class FrameClassifier(Detector):
                             class_weight=training.balanced_class_weight(table["label"]), checkpoint=checkpoint)
 
     def fit(self, data: RunData) -> FrameClassifier:
+        keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
         self.model = self.new_model()
         self.extraction = data.extraction
         self.history = self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
@@ -148,6 +149,7 @@ class SelfBlended(FrameClassifier):
                                  augmentation=augmentation)
 
     def fit(self, data: RunData) -> SelfBlended:
+        keras.utils.set_random_seed(self.seed)
         self.model = self.new_model()
         self.extraction = data.extraction
         # classes are balanced by construction: one self-blended copy per real crop

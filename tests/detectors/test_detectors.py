@@ -280,3 +280,15 @@ def test_the_rf_and_sgd_heads_of_a_mining_read_one_triplet_embedding_trained_onc
     other = detectors.create("triplets (random) + RF", TRIPLET, 0).fit(data)
     assert other.network is not rf.network and len(data.shared.triplet_embeddings) == 2
     assert rf.history.equals(sgd.history) and set(other.history["mining"]) == {"random"}
+
+
+@pytest.mark.slow
+def test_a_seeded_detector_trains_the_same_model_whatever_ran_before_in_the_process(tiny_run):
+    """fit seeds Keras itself: random draws made before it (another test, another detector in the same
+    notebook) change neither the initial weights nor the dropout masks."""
+    first = detectors.create("frames", FRAME, 3).fit(tiny_run).predict(tiny_run, "test")
+    keras.random.uniform((5,))
+    np.random.default_rng().random()
+    keras.utils.set_random_seed(99)
+    again = detectors.create("frames", FRAME, 3).fit(tiny_run).predict(tiny_run, "test")
+    np.testing.assert_array_equal(again["score"].to_numpy(), first["score"].to_numpy())
