@@ -101,4 +101,3 @@ def pytest_collection_modifyitems(config, items):
         if shared:
             item.add_marker(pytest.mark.xdist_group("+".join(shared)))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order otherwise
-

@@ -167,7 +167,6 @@ TRIPLET = TripletSettings(facenet_model="keras-facenet-128", frames_per_video=2,
 @pytest.fixture(scope="module")
 def frame_classifier(tiny_run) -> Detector:
     """The frame classifier the LSTM and the GRU run on, trained once for both."""
-    keras.utils.set_random_seed(0)
     return detectors.create("frames", FRAME, 0).fit(tiny_run)
 
 
