@@ -208,7 +208,7 @@ class Bagging(FrameClassifier):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
             keras.utils.set_random_seed(self.seed + number)
-            part_model = retrainer.restart(architectures.build_frame_classifier(s.backbone, s.size, s.weights).get_weights())
+            part_model = retrainer.restart(architectures.build_frame_classifier(s.backbone, s.size, s.weights))
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
             self.part_weights.append(part_model.get_weights())

@@ -42,10 +42,7 @@ def save_model(model, path: str | Path, settings: dict, classifier=None) -> Path
     """Write ``model`` (without optimizer state), its settings and an optional classifier, atomically."""
 
     path = Path(path)
-    # an uncompiled copy: the file holds the network, not the optimizer state (a third of the size);
-    # rebuilt from its config, as keras.models.clone_model compiles the clone like the original
-    plain = model.__class__.from_config(model.get_config())
-    plain.set_weights(model.get_weights())
+    plain = _without_optimizer(model)
     if getattr(plain, "optimizer", None) is not None:
         raise RuntimeError("save_model: the copy to save still carries an optimizer")
     with atomic_path(path, keep_suffix=True) as tmp:
@@ -57,6 +54,21 @@ def save_model(model, path: str | Path, settings: dict, classifier=None) -> Path
 
                 bundle.writestr(CLASSIFIER_MEMBER, skops.io.dumps(classifier))
     return path
+
+
+def _without_optimizer(model):
+    """The network to write: the file holds it, not the optimizer state (a third of the size)."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    if getattr(model, "optimizer", None) is None:
+        return model
+    if type(model) is Functional:  # a new, uncompiled model over the same layers: nothing is rebuilt
+        return keras.Model(model.input, model.output, name=model.name)
+    # else rebuilt from its config (keras.models.clone_model would compile the clone like the original)
+    plain = model.__class__.from_config(model.get_config())
+    plain.set_weights(model.get_weights())
+    return plain
 
 
 def save_classifier_file(classifier, path: str | Path, settings: dict) -> Path:

@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers, ops
 
 from dfutils.nets.layers import L2Normalize
+from dfutils.nets.training import build_optimizer
 
 
 def pairwise_squared_distances(embeddings):
@@ -137,6 +138,7 @@ def train_embedding_network(train_x: np.ndarray, train_y: np.ndarray, val_x: np.
 
     model = build_embedding_network(train_x.shape[1], hidden_units, embedding_dim)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=TripletLoss(margin, mining, seed=seed))
+    build_optimizer(model)
     history = model.fit(train_x.astype(np.float32), train_y.astype(np.float32),
                         validation_data=(val_x.astype(np.float32), val_y.astype(np.float32)),
                         epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)

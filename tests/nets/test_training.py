@@ -80,6 +80,38 @@ def test_interrupted_training_resumes_from_its_last_epoch(crop_cache, monkeypatc
     assert list(history["epoch"]) == [0, 1, 2, 3]  # epochs 0-1 before the interruption, 2-3 after
 
 
+def test_a_backup_is_written_after_every_epoch_but_the_last(crop_cache, monkeypatch):
+    """The last epoch's backup would be deleted as training ends: it is not written at all."""
+    folder, table = crop_cache
+    written = []
+    monkeypatch.setattr(keras.callbacks.BackupAndRestore, "_save_model", lambda self: written.append(self.backup_dir))
+    _train(folder, table, folder / "three-epochs", epochs=3)
+    assert len(written) == 2
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="counts TensorFlow's graph traces")
+def test_a_compiled_model_traces_its_training_step_once():
+    """Optimizer variables created inside the first step's trace make TensorFlow trace it twice."""
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    traces = []
+    original = TensorFlowTrainer.train_step
+
+    def counted(self, data):
+        traces.append(self.name)
+        return original(self, data)
+
+    model = training.compile_model(tiny_clip_model(), keras.optimizers.Adam(1e-3))
+    assert model.optimizer.built
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TensorFlowTrainer, "train_step", counted)
+        for _ in range(2):
+            model.train_on_batch(np.zeros((2, 3, 32, 32, 3), "float32"), np.array([0.0, 1.0]))
+    assert len(traces) == 1
+    with pytest.raises(ValueError, match="not compiled"):
+        training.build_optimizer(tiny_clip_model())
+
+
 def test_paper_b_nadam_decays_the_learning_rate_per_step():
     optimizer = training.paper_b_nadam(0.002, 0.004)
     assert isinstance(optimizer, keras.optimizers.Nadam)
@@ -96,28 +128,32 @@ def test_class_weights_balance_and_refuse_a_single_class():
 
 
 def test_retrainer_restart_trains_like_a_new_model(crop_cache, tmp_path):
+    """Weights, optimizer state and the dropout's random numbers all start again as in a new model."""
     folder, table = crop_cache
 
     def tiny():
         inputs = keras.Input((32, 32, 3))
         x = keras.layers.Conv2D(4, 3, activation="relu")(keras.layers.Rescaling(1 / 255)(inputs))
-        x = keras.layers.Dense(1, activation="sigmoid", name="out")(keras.layers.GlobalAveragePooling2D()(x))
+        x = keras.layers.Dropout(0.5)(keras.layers.GlobalAveragePooling2D()(x))
+        x = keras.layers.Dense(1, activation="sigmoid", name="out")(x)
         return training.compile_model(keras.Model(inputs, x), training.paper_b_nadam(0.01, 0.004))
 
     def data():
         return clips.FrameDataset(table, folder, 2, 32, 8, shuffle=True, seed=3)
 
     keras.utils.set_random_seed(5)
-    start = tiny().get_weights()
     fresh = tiny()
-    fresh.set_weights(start)
     fresh.fit(data(), epochs=2, verbose=0, shuffle=False)
+    keras.utils.set_random_seed(5)
+    initial = tiny()  # the same new model, untrained
     reused = tiny()
     retrainer = training.Retrainer(reused)
-    reused.fit(data(), epochs=1, verbose=0, shuffle=False)  # some other training first: weights and optimizer move
-    retrainer.restart(start).fit(data(), epochs=2, verbose=0, shuffle=False)
+    reused.fit(data(), epochs=1, verbose=0, shuffle=False)  # some other training first: every state moves
+    retrainer.restart(initial).fit(data(), epochs=2, verbose=0, shuffle=False)
     for a, b in zip(fresh.get_weights(), reused.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="architecture"):
+        retrainer.restart(tiny_clip_model())
 
 
 def test_frame_predict_table_is_the_mean_of_frame_scores_beside_the_video_columns(crop_cache):
