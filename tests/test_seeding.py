@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dfutils.seeding import rng, seed_everything
+from dfutils.seeding import rng, seed_everything, seed_keras
 
 
 def test_seed_everything_makes_numpy_python_and_keras_repeat():
@@ -18,6 +18,32 @@ def test_seed_everything_makes_numpy_python_and_keras_repeat():
     assert draws() == first
     seed_everything(6)
     assert draws() != first
+
+
+def test_seed_keras_builds_the_model_keras_own_seeding_builds_and_keeps_tensorflows_caches(monkeypatch):
+    """Initial weights and dropout states as after keras.utils.set_random_seed, without the call to
+    tf.random.set_seed that makes every traced model compile again."""
+    import keras
+
+    def model_state():
+        inputs = keras.Input((6,))
+        x = keras.layers.Dropout(0.5)(keras.layers.Dense(4)(inputs))
+        model = keras.Model(inputs, keras.layers.Dense(1)(x))
+        draws = keras.ops.convert_to_numpy(keras.random.uniform((3,)))
+        return [keras.ops.convert_to_numpy(v) for v in model.variables] + [draws]
+
+    keras.utils.set_random_seed(8)
+    expected = model_state()
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        monkeypatch.setattr(tf.random, "set_seed", lambda seed: pytest.fail("seed_keras set TensorFlow's seed"))
+    keras.random.uniform((5,))  # draws in between
+    seed_keras(8)
+    for a, b in zip(model_state(), expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    seed_keras(9)
+    assert not np.array_equal(model_state()[0], expected[0])
 
 
 def test_named_streams_are_independent_and_repeatable():

@@ -17,6 +17,7 @@ from dfutils.detectors.settings import FrameSettings, SelfBlendedSettings, Seque
 from dfutils.nets import architectures, training
 from dfutils.nets.clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
 from dfutils.predictions import video_columns
+from dfutils.seeding import seed_keras
 
 SCORING_BATCH = 8  # clips per batch when scoring
 
@@ -207,7 +208,7 @@ class Bagging(FrameClassifier):
         for number, part in enumerate(parts, start=1):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
-            keras.utils.set_random_seed(self.seed + number)
+            seed_keras(self.seed + number)  # the part's new model (TensorFlow's caches kept: no new compilation)
             part_model = retrainer.restart(architectures.build_frame_classifier(s.backbone, s.size, s.weights))
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
