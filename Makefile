@@ -27,8 +27,9 @@ reproduce: setup ## run the demo profile end to end; report in reports/demo/inde
 smoke: setup ## run the tiny CI profile end to end
 	$(BIN)/dfutils run params/smoke.yaml
 
-# a worker per core (at most 4), the tests that share a fixture on one worker (tests/conftest.py)
-PARALLEL := -n auto --maxprocesses 4 --dist loadgroup
+# a worker per core (at most 4), the tests that share a fixture on one worker, handed out in the
+# order tests/conftest.py sets (xdist would otherwise put the groups with the most tests first)
+PARALLEL := -n auto --maxprocesses 4 --dist loadgroup --no-loadscope-reorder
 
 test: setup ## run the whole test suite (what CI runs), the paper profiles on real layouts included
 	$(BIN)/python -m pytest $(PARALLEL)

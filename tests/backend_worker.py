@@ -58,6 +58,7 @@ def train(folder: Path) -> None:
     import keras
 
     from dfutils.detectors.model_files import save_model
+    from dfutils.nets.training import build_optimizer
     from dfutils.nets.triplet import TripletLoss, make_classifier
     from dfutils.seeding import seed_everything
 
@@ -68,6 +69,7 @@ def train(folder: Path) -> None:
         y = (np.arange(8) % 2).astype("float32")
         loss = TripletLoss(0.2, "semi-hard") if detector == "triplet" else "binary_crossentropy"
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss)
+        build_optimizer(model)  # as training does (TensorFlow traces the first step once)
         losses = [float(np.asarray(model.train_on_batch(x, y))) for _ in range(2)]
         assert all(np.isfinite(losses)), (detector, losses)
         classifier = None

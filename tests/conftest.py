@@ -91,7 +91,9 @@ def pytest_collection_modifyitems(config, items):
     """For pytest-xdist (``make test`` runs a worker per core, ``--dist loadgroup``): the tests that
     share a module- or session-scoped fixture of this suite go to one worker, so each such fixture (a
     smoke run, a tiny trained run) is built once; and the slow tests are handed out first, so that
-    no worker is left with a long test at the end while the other idles."""
+    no worker is left with a long one at the end while the other idles: first the modules marked
+    ``minutes(n)``, longest first, then the other slow tests, then the rest. (xdist keeps up to two
+    more tests queued on each worker, so a long test handed out late could wait behind another.)"""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
@@ -100,4 +102,9 @@ def pytest_collection_modifyitems(config, items):
                         if definitions[-1].baseid.startswith("tests") and definitions[-1].scope != "function")
         if shared:
             item.add_marker(pytest.mark.xdist_group("+".join(shared)))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order otherwise
+
+    def rank(item) -> tuple[bool, float]:
+        minutes = item.get_closest_marker("minutes")
+        return item.get_closest_marker("slow") is None, -(minutes.args[0] if minutes else 0)
+
+    items.sort(key=rank)  # stable: file order otherwise

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("jax", reason="the JAX backend tests need jax[cpu] (make setup installs it)")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.minutes(4)]
 
 WORKER = Path(__file__).with_name("backend_worker.py")
 DETECTORS = ("time_distributed", "frames", "lstm", "gru", "conv3d", "triplet")

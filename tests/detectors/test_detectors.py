@@ -40,6 +40,7 @@ from dfutils.nets import architectures
 from dfutils.nets.clips import read_clip_crops
 from dfutils.predictions import PAPERS, VIDEO_COLUMNS
 
+pytestmark = pytest.mark.minutes(8)  # every detector trained on the tiny run, on one worker
 SIZE = 32
 EXTRACTION = {"extraction": {"detector": "mtcnn", "frames": 4, "fps": None, "size": SIZE, "margin": 0.1,
                              "margin_px": 0, "detect_side": 160, "min_score": None, "keyframe_every": None}}

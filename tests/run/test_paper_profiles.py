@@ -27,7 +27,7 @@ from dfutils import config
 from dfutils.cli import main
 from dfutils.config import PROJECT_ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.real_samples, pytest.mark.paper_profiles]
+pytestmark = [pytest.mark.slow, pytest.mark.real_samples, pytest.mark.paper_profiles, pytest.mark.minutes(4)]  # each
 
 REAL_VIDEOS = config.REAL_SAMPLES_DIR.parent / "real-videos"
 OFFLINE_B = ["04_frame_baselines.weights=none", "05_triplet.facenet_model=keras-facenet-128",

@@ -13,7 +13,7 @@ from dfutils import config
 from dfutils.cli import main
 from dfutils.config import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.minutes(7)]  # the smoke run and the tests that read it
 
 
 @pytest.fixture(scope="module")
