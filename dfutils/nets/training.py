@@ -55,9 +55,7 @@ class Retrainer:
     """
 
     def __init__(self, model: keras.Model):
-        if getattr(model, "optimizer", None) is None:
-            raise ValueError("Retrainer needs a compiled model")
-        self.model = build_optimizer(model)
+        self.model = build_optimizer(model)  # raises for a model that is not compiled
         self._optimizer_state = [np.array(variable) for variable in model.optimizer.variables]
 
     def restart(self, initial: keras.Model) -> keras.Model:

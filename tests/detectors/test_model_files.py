@@ -133,7 +133,8 @@ def test_a_lambda_layer_is_refused_in_a_fresh_process(tmp_path):
     assert marker.exists()
 
 
-def test_a_model_file_holds_the_network_without_the_optimizer_state(tmp_path):
+@pytest.mark.parametrize("kind", ["functional", "sequential"])  # wrapped as it is / rebuilt from its config
+def test_a_model_file_holds_the_network_without_the_optimizer_state(kind, tmp_path):
     """The file a user shares is the network: a trained model's optimizer moments would triple it."""
     import zipfile
 
@@ -141,7 +142,11 @@ def test_a_model_file_holds_the_network_without_the_optimizer_state(tmp_path):
     import keras
     import numpy as np
 
-    model = architectures.build_conv3d(4, 32, (4, 8))
+    if kind == "functional":
+        model = architectures.build_conv3d(4, 32, (4, 8))
+    else:
+        model = keras.Sequential([keras.Input((4, 32, 32, 3)), keras.layers.Conv3D(4, 3, activation="relu"),
+                                  keras.layers.GlobalAveragePooling3D(), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
     model.fit(np.zeros((4, 4, 32, 32, 3)), np.array([0, 1, 0, 1.0]), verbose=0)
     path = model_files.save_model(model, tmp_path / "conv3d.keras", {"architecture": "conv3d"})
