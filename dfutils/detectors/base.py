@@ -39,11 +39,10 @@ EVALUATED_SPLITS = ("val", "test")
 @dataclass
 class SharedStages:
     """What several detectors of one run compute once and share, each kind in its own typed table:
-    FaceNet (loaded once) and its embeddings of the run's frames, the triplet embedding of each mining
+    FaceNet's embeddings of the run's frames, the triplet embedding of each mining
     strategy (Paper B's RF and SGD heads read the same one, as its Table III compares them), and a
     frame classifier's per-frame embeddings (read by the LSTM and the GRU)."""
 
-    facenet: dict[str, Any] = field(default_factory=dict)  # FaceNet model name -> FaceNetEmbedder
     facenet_embeddings: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (model, frames)
     triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)  # (settings, mining, seed) -> TripletEmbedding
     frame_embeddings: dict[tuple[int, str, int], np.ndarray] = field(default_factory=dict)  # (model id, split, frames)

@@ -20,19 +20,12 @@ from dfutils.nets.clips import fit_clip
 from dfutils.predictions import video_columns
 
 
-def facenet_embedder(data: RunData, model: str) -> facenet.FaceNetEmbedder:
-    """The run's FaceNet (loaded once per run)."""
-    if model not in data.shared.facenet:
-        data.shared.facenet[model] = facenet.FaceNetEmbedder(model)
-    return data.shared.facenet[model]
-
-
 def facenet_embeddings(data: RunData, settings: TripletSettings, progress: bool = True) -> np.ndarray:
     """FaceNet embeddings of ``frames_per_video`` crops of every video of the run, (videos, frames, d):
     computed once per run (kept in ``data.shared`` and on disk, resumable)."""
     key = (settings.facenet_model, settings.frames_per_video)
     if key not in data.shared.facenet_embeddings:
-        embedder = facenet_embedder(data, settings.facenet_model)
+        embedder = facenet.shared_embedder(settings.facenet_model)
         cache_file = data.layout.embedding_cache(settings.facenet_model, settings.frames_per_video)
         data.shared.facenet_embeddings[key] = facenet.embed_videos(embedder, data.clips, data.faces,
                                                                    settings.frames_per_video, cache_file,
@@ -95,7 +88,6 @@ class EmbeddingClassifier(Detector):
         self.mining, self.classifier_kind = mining, classifier
         self.network: keras.Model | None = None
         self.classifier = None
-        self._embedder: facenet.FaceNetEmbedder | None = None
 
     def vectors(self, embeddings: np.ndarray) -> np.ndarray:
         """What the classifier reads: the triplet network's output, or FaceNet's embeddings."""
@@ -103,7 +95,6 @@ class EmbeddingClassifier(Detector):
 
     def fit(self, data: RunData) -> EmbeddingClassifier:
         embeddings = facenet_embeddings(data, self.settings)
-        self._embedder = facenet_embedder(data, self.settings.facenet_model)
         self.history = None
         if self.mining is not None:
             shared = triplet_embedding(data, self.settings, self.mining, self.seed)
@@ -143,10 +134,8 @@ class EmbeddingClassifier(Detector):
 
     @property
     def embedder(self) -> facenet.FaceNetEmbedder:
-        """FaceNet, as fit used it (a loaded file's: loaded on first use)."""
-        if self._embedder is None:
-            self._embedder = facenet.FaceNetEmbedder(self.settings.facenet_model)
-        return self._embedder
+        """FaceNet, as fit used it (built on first use, once per process)."""
+        return facenet.shared_embedder(self.settings.facenet_model)
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """FaceNet, the network and the classifier on every frame; the video is the mean (Paper B)."""

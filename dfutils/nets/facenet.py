@@ -17,6 +17,7 @@ for the 512-d model (as ``keras-facenet`` does), per-image whitening for the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,14 @@ class FaceNetEmbedder:
         embeddings = np.concatenate([np.asarray(self.model.predict_on_batch(inputs[i:i + batch_size]))
                                      for i in range(0, len(inputs), batch_size)])
         return l2_normalise(embeddings.astype(np.float32))
+
+
+@functools.cache
+def shared_embedder(name: str = "keras-facenet-128") -> FaceNetEmbedder:
+    """The process's one :class:`FaceNetEmbedder` of ``name``: FaceNet is never trained here, so every
+    detector that reads it (a run's, or each model file scored in turn) can share it; building and
+    tracing it takes seconds each time."""
+    return FaceNetEmbedder(name)
 
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:

@@ -112,7 +112,7 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
     # the same chain by hand: crops -> FaceNet -> triplet network -> classifier, mean over frames
     crops = extract_video(video, video.name, ExtractionSettings(**EXTRACTION)).crops
     clip = clips.fit_clip(crops, 3, 64).astype(np.uint8)
-    projected = network.predict(facenet.FaceNetEmbedder("keras-facenet-128").embed(clip), verbose=0)
+    projected = network.predict(facenet.shared_embedder("keras-facenet-128").embed(clip), verbose=0)
     assert row.score == pytest.approx(classifier.predict_proba(projected)[:, 1].mean(), abs=1e-5)
     # a fresh process, as a user runs it: the custom layers and loss must register themselves
     import subprocess

@@ -11,7 +11,14 @@ from dfutils.nets import facenet
 
 @pytest.fixture(scope="module")
 def embedder():
-    return facenet.FaceNetEmbedder("keras-facenet-128")
+    return facenet.shared_embedder("keras-facenet-128")
+
+
+def test_a_process_builds_each_facenet_once_and_an_unknown_name_is_never_kept(embedder):
+    assert facenet.shared_embedder("keras-facenet-128") is embedder
+    for _ in range(2):  # the error each time: a failure is not what later callers get
+        with pytest.raises(UserInputError, match="facenet_model: unknown 'vggface'"):
+            facenet.shared_embedder("vggface")
 
 
 @pytest.mark.slow

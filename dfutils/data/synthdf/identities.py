@@ -252,7 +252,7 @@ def build_catalogue(threshold: float | None = None, progress: bool = True) -> Ca
     from sklearn.cluster import AgglomerativeClustering
 
     from dfutils.faces.crop_files import square_crop
-    from dfutils.nets.facenet import FaceNetEmbedder
+    from dfutils.nets.facenet import shared_embedder
     from dfutils.progress import progress_bar
 
     detector = MTCNN()
@@ -273,7 +273,7 @@ def build_catalogue(threshold: float | None = None, progress: bool = True) -> Ca
             candidates.append((image, source, landmarks, box, float(face["confidence"]), region,
                                eye_brightness(pixels, landmarks)))
             crops.append(square_crop(pixels, box, 0.1, 0, 160))
-    embeddings = FaceNetEmbedder("keras-facenet-128").embed(np.stack(crops))
+    embeddings = shared_embedder("keras-facenet-128").embed(np.stack(crops))
     clusters = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
                                        linkage="average").fit_predict(embeddings)
     names = _name_clusters(clusters, candidates)
