@@ -22,8 +22,11 @@ WORKER = Path(__file__).with_name("backend_worker.py")
 DETECTORS = ("time_distributed", "frames", "lstm", "gru", "conv3d", "triplet")
 
 
-def work(backend: str, *args, devices: int | None = None) -> None:
+def work(backend: str, *args, cache: Path, devices: int | None = None) -> None:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if backend == "jax":  # compiled once for all this module's JAX processes (they build the same networks)
+        env.update(JAX_COMPILATION_CACHE_DIR=str(cache), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
     if devices:
         env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     done = subprocess.run([sys.executable, str(WORKER), *map(str, args)], env=env, capture_output=True, text=True,
@@ -32,15 +35,21 @@ def work(backend: str, *args, devices: int | None = None) -> None:
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
+def compilations(tmp_path_factory) -> Path:
+    """JAX's persistent compilation cache for this module's processes."""
+    return tmp_path_factory.mktemp("jax-compilations")
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, compilations):
     """Every detector trained and saved under each backend, then loaded and scored in a fresh
     process of each backend."""
     folders = {}
     for backend in ("jax", "tensorflow"):
         folders[backend] = tmp_path_factory.mktemp(f"saved-{backend}")
-        work(backend, "train", folders[backend])
+        work(backend, "train", folders[backend], cache=compilations)
     for backend in ("jax", "tensorflow"):
-        work(backend, "predict", *folders.values())
+        work(backend, "predict", *folders.values(), cache=compilations)
     return folders
 
 
@@ -73,8 +82,8 @@ def test_facenet_embeds_the_same_faces_alike_under_both_backends(saved):
     np.testing.assert_allclose(jax_embeddings, tf_embeddings, atol=1e-3)
 
 
-def test_data_parallel_training_on_two_devices_follows_the_one_device_loss_curve(tmp_path):
-    work("jax", "parallel", tmp_path, 1, 2, devices=2)
+def test_data_parallel_training_on_two_devices_follows_the_one_device_loss_curve(tmp_path, compilations):
+    work("jax", "parallel", tmp_path, 1, 2, cache=compilations, devices=2)
     one, two = np.load(tmp_path / "losses-1.npy"), np.load(tmp_path / "losses-2.npy")
     assert len(one) == len(two) == 2 and one[1] < one[0]  # it learns
     np.testing.assert_allclose(two, one, rtol=1e-4)
