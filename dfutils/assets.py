@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -201,13 +202,13 @@ _VERIFIED: dict[Path, tuple[int, int]] = {}
 def _holds(path: Path, sha256: str) -> bool:
     """Whether ``path`` is a file with this checksum."""
     try:
-        stat = path.stat()
+        info = path.stat()
     except OSError:
         return False
-    state = (stat.st_size, stat.st_mtime_ns)
+    state = (info.st_size, info.st_mtime_ns)
     if _VERIFIED.get(path) == state:
         return True
-    if not path.is_file() or sha256_of(path) != sha256:
+    if not stat.S_ISREG(info.st_mode) or sha256_of(path) != sha256:
         return False
     _VERIFIED[path] = state
     return True

@@ -132,17 +132,12 @@ class EmbeddingClassifier(Detector):
         detector.extraction = {"extraction": stored["extraction"]}
         return detector
 
-    @property
-    def embedder(self) -> facenet.FaceNetEmbedder:
-        """FaceNet, as fit used it (built on first use, once per process)."""
-        return facenet.shared_embedder(self.settings.facenet_model)
-
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """FaceNet, the network and the classifier on every frame; the video is the mean (Paper B)."""
         self.check_fitted()
         size = int(self.extraction["extraction"]["size"])
         clip = fit_clip(crops, self.settings.frames_per_video, size).astype(np.uint8)
-        embedded = self.embedder.embed(clip)
+        embedded = facenet.shared_embedder(self.settings.facenet_model).embed(clip)  # FaceNet, as fit used it
         # FaceNet + RF as fitted reads FaceNet's embedding as it is (its file holds an identity network)
         projected = embedded if self.network is None else np.asarray(self.network.predict_on_batch(embedded))
         per_frame = self.classifier.predict_proba(projected)[:, 1]
