@@ -6,8 +6,10 @@ video: ``<root>/[<split>/]<class>/<video>/<file>``). This module
 
 - names each class folder's label (and FF++ method) from the usual synonyms (:func:`class_of`);
 - groups crops into their **source video** by the known naming schemes (:data:`SCHEMES`: FF++
-  ``NNN_k`` / ``TTT_SSS_k``, Celeb-DF ``idX_NNNN`` / ``idX_idY_NNNN`` with ``_frame_k``, DFDC's
-  ten-letter ids, a generic ``<video>_<k>``) or a user's own pattern, in frame order;
+  ``NNN_k`` / ``TTT_SSS_k``, Celeb-DF ``idX_NNNN`` / ``idX_idY_NNNN`` / YouTube-real ``NNNNN`` with
+  ``_frame_k``, DFDC's ten-letter ids, a generic ``<video>_<k>``) or a user's own pattern, in frame
+  order; any of them may end in ``_face_j`` (face ``j`` of that frame, :data:`FACE_SUFFIX`), and a
+  video's clip takes **one face per frame**, the lowest-numbered (see :func:`one_face_per_frame`);
 - finds the **people** of each video, so that the leak-free group of a video is every video that
   shares a person with it (FF++: ``000``, ``003``, ``000_003`` and ``003_000`` are one group, as the
   official FF++ splits keep them);
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -57,25 +59,32 @@ def class_of(folder: str) -> tuple[int, str]:
 # --------------------------------------------------------------------------- naming schemes
 @dataclass(frozen=True)
 class Name:
-    """What a file name says: its video, its position in the video, and the people in the video."""
+    """What a file name says: its video, its position in the video, the people in the video, and which
+    face of its frame the crop shows (0 unless the name ends in ``_face_j``)."""
 
     video: str
     frame: tuple = (0,)
     people: tuple[str, ...] = ()
     original: str = ""  # the real video a fake was made from, where the name says it
     scheme: str = ""
+    face: int = 0
 
 
 def _frame_key(text: str | None) -> tuple:
     return tuple(int(part) for part in re.findall(r"\d+", text)) if text else (0,)
 
 
+# ``<anything>_face_<j>``: crop tools that keep every face of a frame number them (Celeb-DF crops are
+# ``<video>_frame_<k>_face_<j>``); the face is split off before the schemes below read the rest
+FACE_SUFFIX = re.compile(r"(?P<rest>.+?)[_-]face[_-]?(?P<face>\d+)")
 # (name, applies to real / fake / both, pattern); tried in order, the first match wins
 SCHEMES = (
     ("ffpp", "fake", re.compile(r"(?P<target>\d{3})_(?P<source>\d{3})(?:_(?P<frame>\d+))?")),
     ("ffpp", "real", re.compile(r"(?P<video>\d{3})(?:_(?P<frame>\d+))?")),
     ("celebdf", "fake", re.compile(r"(?P<target>id\d+)_(?P<source>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?")),
     ("celebdf", "real", re.compile(r"(?P<person>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?")),
+    # Celeb-DF's YouTube-real videos: five digits, nobody named (each video is its own group)
+    ("celebdf", "real", re.compile(r"(?P<video>\d{5})(?:_(?:frame_?)?(?P<frame>\d+))?")),
     ("dfdc", "both", re.compile(r"(?P<video>[a-z]{10})(?:_(?P<original>[a-z]{10}))?(?:[_-](?P<frame>\d+(?:-\d+)*))?")),
     ("generic", "both", re.compile(r"(?P<video>.+?)[_-](?:frame[_-]?)?(?P<frame>\d+)")),
 )
@@ -84,8 +93,9 @@ SCHEMES = (
 def parse_name(stem: str, label: int, pattern: re.Pattern | None = None) -> Name:
     """The :class:`Name` of a crop's file stem (no suffix) in a real (0) or fake (1) folder.
 
-    A user's ``pattern`` (a regular expression with a ``video`` group, optionally ``frame`` and
-    ``person``) is tried first. A stem that no scheme matches is a video of its own.
+    A user's ``pattern`` (a regular expression with a ``video`` group, optionally ``frame``, ``person``
+    and ``face``) is tried first. A trailing ``_face_j`` is read as the crop's face and the rest by the
+    schemes. A stem that no scheme matches is a video of its own.
     """
     if pattern is not None:
         match = pattern.fullmatch(stem)
@@ -93,7 +103,16 @@ def parse_name(stem: str, label: int, pattern: re.Pattern | None = None) -> Name
             groups = match.groupdict()
             video = groups.get("video") or stem
             person = groups.get("person")
-            return Name(video, _frame_key(groups.get("frame")), (person,) if person else (), "", "pattern")
+            return Name(video, _frame_key(groups.get("frame")), (person,) if person else (), "", "pattern",
+                        int(groups.get("face") or 0))
+    face_match = FACE_SUFFIX.fullmatch(stem)
+    if face_match:
+        name = _parse_scheme(face_match.group("rest"), label)
+        return replace(name, face=int(face_match.group("face")))
+    return _parse_scheme(stem, label)
+
+
+def _parse_scheme(stem: str, label: int) -> Name:
     kind = "fake" if label else "real"
     for scheme, applies, regex in SCHEMES:
         if applies not in (kind, "both"):
@@ -111,6 +130,8 @@ def parse_name(stem: str, label: int, pattern: re.Pattern | None = None) -> Name
             # the target's video with another face: grouped by the target, as the Celeb-DF indexer does
             return Name(f"{g['target']}_{g['source']}_{g['number']}", frame, (g["target"],),
                         f"{g['target']}_{g['number']}", scheme)
+        if scheme == "celebdf" and g.get("video"):  # YouTube-real
+            return Name(g["video"], frame, (), "", scheme)
         if scheme == "celebdf":
             return Name(f"{g['person']}_{g['number']}", frame, (g["person"],), "", scheme)
         if scheme == "dfdc":
@@ -128,6 +149,7 @@ class Scan:
     videos: pd.DataFrame  # video_id, path, label, method, original, people, split_folder, kind ("crops" or "video")
     members: pd.DataFrame  # video_id, file, frame (position in the video)
     unusable: list[dict] = field(default_factory=list)  # video_id, path, reason
+    other_faces: int = 0  # crops of a frame's second (third...) face, left out of the clips (one_face_per_frame)
 
 
 def _readable(path: Path) -> str:
@@ -207,15 +229,31 @@ def scan(root: str | Path, pattern: str | None = None, check_images: bool = True
                 "scheme": name.scheme,
             })
             entry["people"].update(name.people)
-            members[video_id].append((name.frame, path.name, path))
+            members[video_id].append((name.frame, name.face, path.name, path))
     rows = list(videos.values())
     table = pd.DataFrame(rows, columns=["video_id", "path", "label", "method", "original", "people", "split_folder",
                                         "kind", "scheme"])
-    member_rows = []
+    member_rows, other_faces = [], 0
     for video_id, files in members.items():
-        for position, (_, _, path) in enumerate(sorted(files, key=lambda item: (item[0], item[1]))):
+        kept = one_face_per_frame(files)
+        other_faces += len(files) - len(kept)
+        for position, (*_, path) in enumerate(kept):
             member_rows.append({"video_id": video_id, "file": str(path), "frame": position})
-    return Scan(table, pd.DataFrame(member_rows, columns=MEMBER_COLUMNS), unusable)
+    return Scan(table, pd.DataFrame(member_rows, columns=MEMBER_COLUMNS), unusable, other_faces)
+
+
+def one_face_per_frame(files: list[tuple]) -> list[tuple]:
+    """A video's crops ``(frame, face, file name, path)`` in frame order, one per frame: the lowest-numbered
+    face of each frame.
+
+    A clip is one person's face over time, as the papers' single-face extraction gives it. Tools that
+    keep every face number them by the detector's order (``face_0`` the first, most often the most
+    confident); in a Celeb-DF fake a second face may be a person who was not swapped (a real face under a
+    fake label), so the other faces are left out rather than mixed into the clip."""
+    chosen: dict[tuple, tuple] = {}
+    for item in sorted(files, key=lambda item: (item[0], item[1], item[2])):
+        chosen.setdefault(item[0], item)
+    return list(chosen.values())
 
 
 def people_groups(videos: pd.DataFrame, namespace: str = "faces") -> pd.Series:

@@ -555,6 +555,9 @@ def index_faces(
     df.attrs["members"] = found.members[found.members["video_id"].isin(df["video_id"])].reset_index(drop=True)
     df.attrs["notes"] = [f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
                          f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people"]
+    if found.other_faces:
+        df.attrs["notes"].append(f"{found.other_faces} crops of a frame's second face left out: a clip takes the "
+                                 "lowest-numbered face (face_0) of each frame")
     check_no_leak(df)
     return df
 

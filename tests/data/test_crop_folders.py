@@ -59,6 +59,17 @@ def ffpp_crop_tree(root, pairs=(("000", "003"), ("012", "026"), ("024", "073"), 
     ("interview_frame_0042", 0, Name("interview", (42,), (), "", "generic")),
     ("clip-3", 1, Name("clip", (3,), (), "", "generic")),
     ("portrait", 0, Name("portrait", (0,), (), "", "own")),  # no scheme: a video of its own
+    # every scheme with a trailing face number (<video>_frame_<k>_face_<j> and <video>_<k>_face_<j>)
+    ("000_7_face_1", 0, Name("000", (7,), ("000",), "", "ffpp", 1)),
+    ("000_003_12_face_0", 1, Name("000_003", (12,), ("000", "003"), "000", "ffpp", 0)),
+    ("id0_id16_0001_frame_10_face_0", 1, Name("id0_id16_0001", (10,), ("id0",), "id0_0001", "celebdf", 0)),
+    ("id3_0005_frame_14_face_1", 0, Name("id3_0005", (14,), ("id3",), "", "celebdf", 1)),
+    ("id3_0005_4_face_0", 0, Name("id3_0005", (4,), ("id3",), "", "celebdf", 0)),
+    ("00006_frame_3_face_2", 0, Name("00006", (3,), (), "", "celebdf", 2)),  # YouTube-real: nobody named
+    ("00006_frame_3", 0, Name("00006", (3,), (), "", "celebdf")),
+    ("aabyjxwqyo_ppulbuhtsc_5_face_1", 1, Name("aabyjxwqyo", (5,), ("ppulbuhtsc",), "ppulbuhtsc", "dfdc", 1)),
+    ("interview_frame_0042_face_3", 0, Name("interview", (42,), (), "", "generic", 3)),
+    ("portrait_face_1", 0, Name("portrait", (0,), (), "", "own", 1)),
 ])
 def test_each_naming_scheme_gives_video_frame_and_people(stem, label, expected):
     assert parse_name(stem, label) == expected
@@ -140,6 +151,34 @@ def test_other_layouts_nested_folders_dfdc_celebdf_and_clips(tmp_path):
     assert df.loc["fake/aabyjxwqyo_ppulbuhtsc", "compression"] == "crops"
 
 
+def test_celebdf_crops_group_a_fake_with_its_target_and_keep_one_face_per_frame(tmp_path):
+    """Celeb-DF crops as published (<video>_frame_<k>_face_<j>): each crop file is a frame of its video, a
+    fake idA_idB_NNNN sits with its target person idA (whose scene it is) and never with idB, a YouTube-real
+    video is its own group, and a frame's second face is left out of the clip."""
+    root = tmp_path / "celebdf"
+    for k in (3, 12, 7):
+        write_crop(root / "real" / f"id1_0004_frame_{k}_face_0.jpg", 10 + k)
+        write_crop(root / "real" / f"id2_0001_frame_{k}_face_0.jpg", 10)
+        write_crop(root / "real" / f"00123_frame_{k}_face_0.jpg", 20)
+        write_crop(root / "fake" / f"id1_id2_0004_frame_{k}_face_0.jpg", 100 + k)
+    write_crop(root / "fake" / "id1_id2_0004_frame_7_face_1.jpg", 250)  # a second face in frame 7
+    write_crop(root / "fake" / "id2_id1_0001_frame_5_face_1.jpg", 90)  # only face 1 in that frame: used
+    df = index_faces(root, seed=1)
+    assert sorted(df["video_id"]) == ["fake/id1_id2_0004", "fake/id2_id1_0001", "real/00123", "real/id1_0004",
+                                      "real/id2_0001"]
+    group = df.set_index("video_id")["group"]
+    assert group["fake/id1_id2_0004"] == group["real/id1_0004"] == "faces/id1"
+    assert group["fake/id2_id1_0001"] == group["real/id2_0001"] == "faces/id2" != group["real/id1_0004"]
+    assert group["real/00123"] not in {"faces/id1", "faces/id2"}
+    assert df.set_index("video_id").loc["fake/id1_id2_0004", "original"] == "real/id1_0004"
+    members = df.attrs["members"]
+    fake = members[members["video_id"] == "fake/id1_id2_0004"]["file"].map(lambda f: f.rsplit("/", 1)[1]).tolist()
+    assert fake == ["id1_id2_0004_frame_3_face_0.jpg", "id1_id2_0004_frame_7_face_0.jpg",
+                    "id1_id2_0004_frame_12_face_0.jpg"]
+    assert len(members[members["video_id"] == "fake/id2_id1_0001"]) == 1
+    assert any("1 crops of a frame's second face left out" in note for note in df.attrs["notes"])
+
+
 def test_unknown_class_folder_and_empty_root_are_one_line_errors(tmp_path, capsys):
     root = ffpp_crop_tree(tmp_path / "crops", pairs=(("000", "003"),), frames=1)
     write_crop(root / "cats" / "x_0.jpg", 5)
@@ -216,6 +255,17 @@ def test_real_crops_geometry_gives_the_margin_that_cuts_videos_alike(real_faces)
     assert 0.75 < geometry["side_ratio"] < 0.95 and abs(geometry["offset_x"]) < 0.1 and abs(geometry["offset_y"]) < 0.1
     matched = packing.matching_extraction(geometry, ExtractionSettings(margin=0.35))
     assert matched.margin == pytest.approx(geometry["side_ratio"] - 1, abs=1e-3)
+
+
+def test_real_celebdf_crops_are_626_videos_with_no_person_on_two_sides(real_faces):
+    if not (real_faces / "celebdf").is_dir():
+        pytest.skip(f"the Celeb-DF crops are not at {real_faces / 'celebdf'}")
+    df = index_faces(real_faces / "celebdf", seed=5, fractions={"train": 0.6, "val": 0.15, "test": 0.25})
+    assert len(df) == 626 and (df["label"] == 0).sum() == 87
+    person = df["video_id"].str.extract(r"/(id\d+)_", expand=False)  # the target (or real) person, where named
+    assert (df.assign(person=person).dropna().groupby("person")["split"].nunique() == 1).all()
+    crops = df.attrs["members"].groupby("video_id").size()
+    assert crops[df.loc[df["label"] == 0, "video_id"]].median() > 20 > 5 > crops[df.loc[df["label"] == 1, "video_id"]].median()
 
 
 def test_real_dfdc_crops_and_clips_index(real_faces):
