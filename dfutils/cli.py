@@ -58,7 +58,8 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dfutils.evaluation.cross_dataset import Target, evaluate
 
-    target = Target(args.name or args.dataset, args.dataset, args.root, args.split, tuple(args.compression or ()))
+    target = Target(args.name or args.dataset, args.dataset, args.root, args.split, tuple(args.compression or ()),
+                    crf=args.crf, crf_face_side=args.crf_face_side)
     metrics, predictions = evaluate(args.model, target, args.out, seed=args.seed, workers=args.workers)
     shown = metrics[metrics["method"] == "all"][["model", "videos", "auc", "auc_low", "auc_high", "accuracy", "eer",
                                                   "failed"]]
@@ -100,6 +101,12 @@ def _cmd_data_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compression_arguments(command: argparse.ArgumentParser, crf_help: str) -> None:
+    command.add_argument("--crf", type=int, default=0, help=crf_help)
+    command.add_argument("--crf-face-side", type=int, default=0,
+                         help="with --crf: encode as if the face box had this side in pixels (default: its own size)")
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from dfutils.data.datasets import read_index
     from dfutils.faces.crop_files import ExtractionSettings
@@ -110,7 +117,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     settings = ExtractionSettings(
         detector=args.detector, frames=None if args.fps is not None else (args.frames or 30), fps=args.fps,
         size=args.size, margin=args.margin, margin_px=args.margin_px, detect_side=args.detect_side,
-        window_side=args.window_side, codec=args.codec, quality=args.quality,
+        window_side=args.window_side, codec=args.codec, quality=args.quality, crf=args.crf,
+        crf_face_side=args.crf_face_side,
     )
     index = read_index(args.index)
     table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler)
@@ -234,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--codec", choices=("jpeg", "webp", "png", "raw"), default="jpeg",
                          help="how crops are stored (default jpeg; see `dfutils bench codec`)")
     extract.add_argument("--quality", type=int, default=95, help="quality of a lossy codec (default 95)")
+    _compression_arguments(extract, "re-encode each video's crops as one H.264 clip at this CRF, as FF++ made "
+                                     "c23 (23) and c40 (40); default 0: off")
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
     extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
     extract.set_defaults(handler=_cmd_extract)
@@ -256,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--out", required=True, help="folder for metrics.csv, predictions.csv and the crop cache")
     evaluation.add_argument("--compression", action="append", choices=("raw", "c0", "c23", "c40"),
                             help="ffpp: compression level(s) to score (repeatable; default all found)")
+    _compression_arguments(evaluation, "re-encode the dataset's crops as H.264 at this CRF before scoring (FF++ c40: "
+                                        "40); a model's own training re-encoding is not applied; default 0: off")
     evaluation.add_argument("--name", default=None, help="the dataset's name in metrics.csv (default: --dataset)")
     evaluation.add_argument("--seed", type=int, default=0, help="seed of the dataset's split and the AUC interval")
     evaluation.add_argument("--workers", type=int, default=2, help="local Dask worker processes for extraction")

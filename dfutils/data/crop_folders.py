@@ -282,3 +282,14 @@ def people_groups(videos: pd.DataFrame, namespace: str = "faces") -> pd.Series:
         members[find(key)].append(key)
     name_of = {root: sorted(keys)[0].split("/", 1)[1] for root, keys in members.items()}
     return videos.apply(lambda row: f"{namespace}/{name_of[find(person_keys(row)[0])]}", axis=1)
+
+
+def people_of(video_id: str, label: int) -> frozenset[str]:
+    """The people a video shows, read from its name by the schemes (``ffpp:000``, ``celebdf:id3``, ``dfdc:<id>``):
+    the same person under the same key in a face-crop index and in an index of the videos themselves
+    (``real/000`` and ``original_sequences/youtube/c40/videos/000.mp4``). A name no scheme reads names nobody."""
+    stem = video_id.rstrip("/").rsplit("/", 1)[-1]
+    if stem.lower().endswith(VIDEO_SUFFIXES):
+        stem = stem.rsplit(".", 1)[0]
+    name = parse_name(stem, label)
+    return frozenset(f"{name.scheme}:{person}" for person in name.people)

@@ -112,6 +112,39 @@ def grouped_split(
     return assignment
 
 
+def follow_split(df: pd.DataFrame, reference: pd.DataFrame, seed: int,
+                 fractions: dict[str, float] | None = None) -> pd.DataFrame:
+    """``df`` split as ``reference`` is for the people both show, the rest by a seeded split of whole groups.
+
+    Two runs over the same people (the same FF++ videos at two compressions, say) can then be scored on
+    each other's test splits without testing anyone a model trained on. People are read from the video
+    names (:func:`dfutils.data.crop_folders.people_of`); a group whose people the reference put on several
+    sides goes to the first of test, val and train among them (counted in ``attrs["notes"]``).
+    """
+    from dfutils.data.crop_folders import people_of
+
+    side_of: dict[str, set[str]] = {}
+    for video_id, label, split in zip(reference["video_id"], reference["label"], reference["split"], strict=True):
+        for person in people_of(video_id, int(label)):
+            side_of.setdefault(person, set()).add(split)
+    sides: dict[str, set[str]] = {}
+    for video_id, label, group in zip(df["video_id"], df["label"], df["group"], strict=True):
+        found = sides.setdefault(group, set())
+        for person in people_of(video_id, int(label)):
+            found |= side_of.get(person, set())
+    followed = {group: next(s for s in ("test", "val", "train") if s in found) for group, found in sides.items() if found}
+    rest = [group for group in sides if group not in followed]
+    df = df.copy()
+    df["split"] = df["group"].map({**grouped_split(rest, seed, fractions), **followed} if rest else followed)
+    conflicts = sum(len(found) > 1 for found in sides.values())
+    df.attrs["notes"] = [*df.attrs.get("notes", []),
+                         f"{len(followed)} of {len(sides)} groups share people with the reference split and follow it"
+                         + (f" ({conflicts} touch several of its sides: put on the first of test, val, train)"
+                            if conflicts else "")]
+    check_no_leak(df)
+    return df
+
+
 def check_no_leak(df: pd.DataFrame) -> None:
     """Raise ValueError if any video or group appears in more than one split."""
     for column in ("video_id", "group"):

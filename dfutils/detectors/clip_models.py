@@ -95,7 +95,8 @@ class TimeDistributed(KerasClipModel):
         """The training data (:meth:`training_table`) and the compiled model (shown before training)."""
         s = self.settings
         train_table = self.training_table(data)
-        augmentation = Augmentation(flip=True, brightness_contrast=0.2, jpeg_quality=40) if s.augment else None
+        augmentation = Augmentation(flip=s.augment, brightness_contrast=0.2 if s.augment else 0.0,
+                                    jpeg_quality=40 if s.augment else 0, crf_range=s.crf_augment)
         self.datasets = {
             "train": ClipDataset(train_table, data.faces, s.frames, s.size, s.batch_size, shuffle=True,
                                  augmentation=augmentation, seed=self.seed),

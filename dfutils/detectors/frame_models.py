@@ -46,7 +46,10 @@ class FrameClassifier(Detector):
         if shuffle and share > 0:  # the self-blending lever: training batches only, never the scored ones
             return SelfBlendedFrames(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=True,
                                      seed=self.seed, share=share, margin=crop_margin(data))
-        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed)
+        # training batches only: compression augmentation (off unless crf_augment names a range)
+        augmentation = Augmentation(crf_range=s.crf_augment) if shuffle and getattr(s, "crf_augment", ()) else None
+        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed,
+                            augmentation=augmentation)
 
     def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
               checkpoint: bool = True) -> pd.DataFrame:

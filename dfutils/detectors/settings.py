@@ -3,7 +3,7 @@ fill them; a detector reads nothing else). Defaults are the papers' values where
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class PaperASettings:
     batch_size: int = 2  # Paper A: 2 (memory)
     learning_rate: float = 1e-4  # Paper A: Adam 1e-4, betas 0.9 and 0.999
     augment: bool = False  # Paper A: none
+    crf_augment: tuple = ()  # beyond the paper, off: each training clip re-encoded as H.264 at a random CRF in [low, high]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class FrameSettings:
     bagging_parts: int = 7  # Paper B: the data split into 7 equal parts
     bagging_epochs: int = 30  # Paper B: as the frames-only model
     self_blended_share: float = 0.0  # a lever, off in the papers: self-blended fakes added per batch, x the batch size
+    crf_augment: tuple = ()  # beyond the paper, off: each training video's frames re-encoded as H.264 at a random
+    # CRF in [low, high] (FF++ c23 = 23, c40 = 40), a new one every epoch
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,5 @@ def from_parameters(settings_class, parameters: dict, prefix: str = "", **values
     unknown = set(values) - {field_.name for field_ in fields(settings_class)}
     if unknown:
         raise TypeError(f"{settings_class.__name__}: no field {', '.join(sorted(unknown))}")
-    value = settings_class(**chosen)
-    if "filters" in chosen:  # a YAML list becomes a tuple: settings are frozen and hashable
-        value = replace(value, filters=tuple(chosen["filters"]))
-    return value
+    # a YAML list becomes a tuple: settings are frozen and hashable
+    return settings_class(**{name: tuple(value) if isinstance(value, list) else value for name, value in chosen.items()})

@@ -34,24 +34,39 @@ SPLIT_CHOICES = ("test", "all")
 
 @dataclass(frozen=True)
 class Target:
-    """A dataset to score models on: its indexer (``dataset``), folder, split (``test`` or ``all``) and,
-    for FF++ layouts, the compression levels."""
+    """A dataset to score models on: its indexer (``dataset``), folder, split (``test`` or ``all``), for FF++
+    layouts the compression levels, and a re-encoding of its crops (``crf``, ``crf_face_side``: see
+    :mod:`dfutils.faces.compression`; the target's own, never the model's, since a model's ``crf`` says how its
+    training data was made). Or another run's videos (``run``: its index, split and crops' re-encoding)."""
 
     name: str
-    dataset: str
-    root: str
+    dataset: str = ""
+    root: str = ""
     split: str = "test"
     compressions: tuple = field(default_factory=tuple)
+    crf: int = 0
+    crf_face_side: int = 0
+    run: str = ""
 
     @classmethod
     def from_parameters(cls, name: str, values: dict) -> Target:
-        known = {"dataset", "root", "split", "compressions"}
-        unknown = set(values) - known
-        if unknown or not {"dataset", "root"} <= set(values):
-            raise UserInputError(f"target {name!r}: expected keys dataset, root and optionally split, compressions; "
-                                 f"got {', '.join(sorted(values))}")
-        return cls(name, values["dataset"], str(values["root"]), values.get("split", "test"),
-                   tuple(values.get("compressions", ())))
+        optional = {"split", "compressions", "crf", "crf_face_side"}
+        required = {"run"} if "run" in values else {"dataset", "root"}
+        unknown = set(values) - required - optional
+        if unknown or not required <= set(values):
+            raise UserInputError(f"target {name!r}: expected keys dataset, root (or run: another profile's "
+                                 f"videos) and optionally {', '.join(sorted(optional))}; got {', '.join(sorted(values))}")
+        return cls(name, values.get("dataset", ""), str(values.get("root", "")), values.get("split", "test"),
+                   tuple(values.get("compressions", ())), int(values.get("crf", 0)), int(values.get("crf_face_side", 0)),
+                   str(values.get("run", "")))
+
+    @property
+    def source(self) -> Path:
+        """The folder the target reads: the dataset root, or the other run's artifacts."""
+        from dfutils import config
+        from dfutils.data.datasets import data_root
+
+        return config.artifacts_dir(self.run) if self.run else data_root(self.root)
 
 
 def index_target(target: Target, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -60,18 +75,66 @@ def index_target(target: Target, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFr
 
     if target.split not in SPLIT_CHOICES:
         raise UserInputError(f"split: expected one of {', '.join(SPLIT_CHOICES)}, got {target.split!r}")
-    options: dict = {"seed": seed}
-    if target.compressions:
-        if target.dataset != "ffpp":
-            raise UserInputError(f"compressions apply to the ffpp layout only, not {target.dataset!r}")
-        options["compressions"] = list(target.compressions)
-    index = index_dataset(target.dataset, data_root(target.root), **options)
-    members = index.attrs.get("members")
+    if target.run:
+        index, members = run_videos(target.run)
+    else:
+        options: dict = {"seed": seed}
+        if target.compressions:
+            if target.dataset != "ffpp":
+                raise UserInputError(f"compressions apply to the ffpp layout only, not {target.dataset!r}")
+            options["compressions"] = list(target.compressions)
+        index = index_dataset(target.dataset, data_root(target.root), **options)
+        members = index.attrs.get("members")
     if target.split == "test":
         index = index[index["split"] == "test"]
         if index.empty:
-            raise UserInputError(f"{target.root}: the {target.dataset} index has no test video (try split all)")
+            raise UserInputError(f"{target.run or target.root}: the index has no test video (try split all)")
     return index.reset_index(drop=True), members
+
+
+def run_videos(run: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Another run's index (its videos and their split) and, for a run on face crops, their crop files."""
+    from dfutils.data.datasets import read_crop_members, read_index
+    from dfutils.layout import RunLayout
+
+    layout = RunLayout.of(run)
+    if not layout.index.is_file():
+        raise UserInputError(f"run {run!r}: {layout.index} is absent; run its profile first")
+    return read_index(layout.index), read_crop_members(layout.index)
+
+
+def run_target(name: str, values: dict) -> Target:
+    """A ``run`` target with the re-encoding the run's own crops had (recorded in its crop cache), so its
+    videos are cut and re-encoded for every model as they were for the run's own models."""
+    from dataclasses import replace
+
+    from dfutils.layout import RunLayout
+    from dfutils.nets.clips import extraction_settings
+
+    target = Target.from_parameters(name, values)
+    faces = RunLayout.of(target.run).faces
+    if not target.run or "crf" in values or not (faces / "faces.csv").is_file():
+        return target
+    recorded = extraction_settings(faces, pd.read_csv(faces / "faces.csv", keep_default_na=False))["extraction"]
+    return replace(target, crf=int(recorded.get("crf", 0)), crf_face_side=int(recorded.get("crf_face_side", 0)))
+
+
+def trained_people(index: pd.DataFrame) -> frozenset[str]:
+    """Everyone a run's models trained on (or stopped early by): the people of its train and val videos."""
+    from dfutils.data.crop_folders import people_of
+
+    seen = index[index["split"].isin(("train", "val"))]
+    return frozenset().union(*(people_of(video, int(label)) for video, label in zip(seen["video_id"], seen["label"],
+                                                                                   strict=True)))
+
+
+def leave_out_people(index: pd.DataFrame, people: frozenset[str]) -> tuple[pd.DataFrame, int]:
+    """``index`` without the videos that show one of ``people``, and how many were left out."""
+    from dfutils.data.crop_folders import people_of
+
+    shown = [bool(people_of(video, int(label)) & people) for video, label in zip(index["video_id"], index["label"],
+                                                                                 strict=True)]
+    return index[~np.array(shown, bool)].reset_index(drop=True), int(sum(shown))
 
 
 @dataclass
@@ -166,15 +229,21 @@ def model_metrics(table: pd.DataFrame, dataset: str, file: str, seed: int = 0) -
 
 
 def evaluate(model_paths: list[str | Path], target: Target, out: str | Path, seed: int = 0, workers: int = 2,
-             progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+             progress: bool = True, leave_out: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every model file on ``target``; writes and returns ``(metrics, predictions)`` (see the module
-    docstring). Crops are cached in ``out/faces/<settings key>/``, so a second call extracts nothing."""
+    docstring). Crops are cached in ``out/faces/<settings key>/``, so a second call extracts nothing. Videos
+    showing one of the people ``leave_out`` are not scored (``predictions.attrs["left_out"]`` counts them)."""
+    from dataclasses import replace
+
     from dfutils.atomic import write_csv
     from dfutils.faces.extract import faces_of_index
 
     out = Path(out)
     models = load_models(model_paths)
     index, members = index_target(target, seed)
+    index, left_out = leave_out_people(index, leave_out) if leave_out else (index, 0)
+    if index.empty:
+        raise UserInputError(f"target {target.name!r}: every video shows someone the models trained on")
     faces_by_key: dict[str, tuple[Path, pd.DataFrame]] = {}
     tables, metric_rows = [], []
     for model in models:
@@ -183,6 +252,8 @@ def evaluate(model_paths: list[str | Path], target: Target, out: str | Path, see
         if model.detector.input != "video":
             if extraction is None:
                 raise UserInputError(f"{model.path}: the model file lacks its extraction settings")
+            # the model's crops as it saw them, re-encoded as the target is (its crf says how its training data was made)
+            extraction = replace(extraction, crf=target.crf, crf_face_side=target.crf_face_side)
             key = extraction.key()
             if key not in faces_by_key:
                 folder = out / "faces" / key
@@ -197,6 +268,7 @@ def evaluate(model_paths: list[str | Path], target: Target, out: str | Path, see
     metrics = pd.DataFrame(metric_rows, columns=METRICS_COLUMNS)
     write_csv(predictions, out / "predictions.csv")
     write_csv(metrics, out / "metrics.csv")
+    predictions.attrs["left_out"] = left_out
     return metrics, predictions
 
 
@@ -233,24 +305,30 @@ def own_test_metrics(predictions: pd.DataFrame, dataset: str, seed: int = 0) -> 
 
 
 def cross_dataset(models_dir: str | Path, targets: dict[str, dict], out: str | Path, seed: int = 0, workers: int = 2,
-                  names: list[str] | None = None, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Every model of a run on every target whose folder exists: ``(metrics, predictions, skipped)``, each
-    target's results also in ``out/<target>/`` (a target whose folder is absent is skipped with a reason)."""
-    from dfutils.data.datasets import data_root
-
+                  names: list[str] | None = None, progress: bool = True,
+                  trained_on: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every model of a run on every target whose folder exists: ``(metrics, predictions, notes)``, each
+    target's results also in ``out/<target>/``. A target whose folder (or run) is absent is skipped; the
+    videos of another run (``run`` targets) that show people of ``trained_on``'s train and val videos (the
+    scoring run's index) are left out. ``notes`` says both, a line each ("skipped ..." / "left out ...")."""
     files = run_models(models_dir, names)
-    metrics, predictions, skipped = [], [], []
+    people = trained_people(trained_on) if trained_on is not None else frozenset()
+    metrics, predictions, notes = [], [], []
     for name, values in targets.items():
-        target = Target.from_parameters(name, values)
-        if not data_root(target.root).is_dir():
-            skipped.append(f"{name}: {data_root(target.root)} is absent")
+        target = run_target(name, values) if "run" in values else Target.from_parameters(name, values)
+        absent = not (target.source / "index.csv").is_file() if target.run else not target.source.is_dir()
+        if absent:
+            notes.append(f"skipped {name}: {target.source / 'index.csv' if target.run else target.source} is absent")
             continue
-        found, scored = evaluate(files, target, Path(out) / slug(name), seed=seed, workers=workers, progress=progress)
+        found, scored = evaluate(files, target, Path(out) / slug(name), seed=seed, workers=workers, progress=progress,
+                                 leave_out=people if target.run else frozenset())
+        if scored.attrs.get("left_out"):
+            notes.append(f"left out {scored.attrs['left_out']} videos of {name}: they show people the models trained on")
         metrics.append(found)
         predictions.append(scored.assign(dataset=name))
     if not metrics:
-        return pd.DataFrame(columns=METRICS_COLUMNS), pd.DataFrame(columns=PREDICTION_COLUMNS + ["dataset"]), skipped
-    return pd.concat(metrics, ignore_index=True), pd.concat(predictions, ignore_index=True), skipped
+        return pd.DataFrame(columns=METRICS_COLUMNS), pd.DataFrame(columns=PREDICTION_COLUMNS + ["dataset"]), notes
+    return pd.concat(metrics, ignore_index=True), pd.concat(predictions, ignore_index=True), notes
 
 
 def slug(name: str) -> str:

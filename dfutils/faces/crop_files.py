@@ -30,6 +30,7 @@ import numpy as np
 from dfutils.atomic import atomic_path
 from dfutils.data.video import sample_frames
 from dfutils.errors import UserInputError
+from dfutils.faces.compression import check_crf, h264_roundtrip, resize_crops
 from dfutils.faces.crop_codec import check_codec, decode_crops, encode_crops
 
 DETECTORS = ("mtcnn", "ssd")
@@ -63,6 +64,9 @@ class ExtractionSettings:
     window_side: int = 160  # near the track, the detector looks at a window (2.2x the face box) scaled to this side
     codec: str = "jpeg"  # how crops are stored (dfutils.faces.crop_codec; chosen by `dfutils bench codec`) ...
     quality: int = 95  # ... and the quality of a lossy codec
+    crf: int = 0  # re-encode each video's crops as H.264 at this CRF, as FF++ made c23 (23) and c40 (40); 0: off
+    crf_face_side: int = 0  # ... at this face box side in pixels (0: the face's own size in its video, or a
+    # packed crop's own pixels), dfutils.faces.compression
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -84,6 +88,9 @@ class ExtractionSettings:
             raise UserInputError(f"margin must be at least -0.5 and margin_px not negative, got {self.margin} "
                                  f"and {self.margin_px}")
         check_codec(self.codec, self.quality)
+        check_crf(self.crf)
+        if self.crf_face_side < 0:
+            raise UserInputError(f"crf_face_side: a face box side in pixels, or 0 for the face's own; got {self.crf_face_side}")
 
     @classmethod
     def from_dict(cls, values: dict) -> ExtractionSettings:
@@ -101,8 +108,15 @@ class ExtractionSettings:
         return self.min_score if self.min_score is not None else DEFAULT_MIN_SCORE[self.detector]
 
     def key(self) -> str:
-        text = json.dumps({"format": CACHE_FORMAT, **asdict(self)}, sort_keys=True)
+        values = asdict(self)
+        if not self.crf:  # no re-encoding: the same crops, and the same key, as before the setting existed
+            del values["crf"], values["crf_face_side"]
+        text = json.dumps({"format": CACHE_FORMAT, **values}, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+    def crop_side_in_video(self, face_side: float) -> float:
+        """The side a crop of a face box of ``face_side`` pixels has in its frame, before resizing."""
+        return face_side * (1 + self.margin) + 2 * self.margin_px
 
 
 # --------------------------------------------------------------------------- detectors
@@ -414,6 +428,22 @@ def as_cached(crops: np.ndarray, codec: str, quality: int) -> tuple[np.ndarray, 
     return decode_crops(*encoded, codec, crops.shape[1:]), encoded
 
 
+def cut_crops(frames: np.ndarray, boxes: np.ndarray, settings: ExtractionSettings) -> np.ndarray:
+    """The crops of ``boxes`` in ``frames`` at ``settings.size``; with ``settings.crf`` cut at the crop's side in
+    the video (the median over frames, or that of a face of ``crf_face_side``), re-encoded as one H.264 clip
+    there (:func:`dfutils.faces.compression.h264_roundtrip`), then resized."""
+    side = settings.size
+    if settings.crf:
+        face_side = settings.crf_face_side or float(np.median(np.maximum(boxes[:, 2] - boxes[:, 0],
+                                                                         boxes[:, 3] - boxes[:, 1])))
+        side = max(16, 2 * round(settings.crop_side_in_video(face_side) / 2))
+    crops = np.stack([square_crop(frame, box, settings.margin, settings.margin_px, side)
+                      for frame, box in zip(frames, boxes, strict=True)])
+    if settings.crf:
+        crops = resize_crops(h264_roundtrip(crops, settings.crf), settings.size)
+    return crops
+
+
 def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings, detector=None) -> FaceCrops:
     """Sample, detect, track and crop one video (no cache)."""
     path = Path(path)
@@ -443,8 +473,7 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     todo = np.flatnonzero(~detected)  # a second, closer look at what is still missing
     boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=2 * settings.window_side)
     detected[todo] = found
-    crops = np.stack([square_crop(frame, box, settings.margin, settings.margin_px, settings.size)
-                      for frame, box in zip(sampled.frames, boxes, strict=True)])
+    crops = cut_crops(sampled.frames, boxes, settings)
     crops, encoded = as_cached(crops, settings.codec, settings.quality)
     faces_seen = max((len(detections[t]) for t in keyframes), default=0)  # counted on full-frame detections
     return FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,

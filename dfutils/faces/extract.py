@@ -179,7 +179,8 @@ def faces_of_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSet
     tables = []
     if is_crops.any():
         recorded = {**asdict(settings), "packed_from_crops": {**geometry, "keep": keep}}
-        pack = packing.PackSettings(size=settings.size, codec=settings.codec, quality=settings.quality, keep=keep)
+        pack = packing.PackSettings(size=settings.size, codec=settings.codec, quality=settings.quality, keep=keep,
+                                    crf=settings.crf, crf_side=packing.source_side(geometry, settings, keep))
         tables.append(packing.pack_crops(index[is_crops], members, out, pack, recorded, progress=progress))
     if (~is_crops).any():
         tables.append(extract_index(index[~is_crops], out, settings, workers=workers, scheduler=scheduler,

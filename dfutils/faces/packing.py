@@ -28,14 +28,19 @@ class PackSettings:
     codec: str = "jpeg"
     quality: int = 95
     keep: float = 1.0  # the centred share of each crop's side kept: crops cut looser than a model's are cut to match
+    crf: int = 0  # re-encode a video's crops as one H.264 clip at this CRF (dfutils.faces.compression); 0: off
+    crf_side: int = 0  # ... at this side in pixels (the crop's size in its source video); 0: the crops' own
 
     def key(self) -> str:
-        return hashlib.sha1(json.dumps({"pack": 1, **asdict(self)}, sort_keys=True).encode()).hexdigest()[:12]
+        values = asdict(self)
+        if not self.crf:  # not re-encoded: the key of the crops packed before the setting existed
+            del values["crf"], values["crf_side"]
+        return hashlib.sha1(json.dumps({"pack": 1, **values}, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def read_image(path: str | Path, size: int, keep: float = 1.0) -> np.ndarray:
+def read_image(path: str | Path, size: int | None, keep: float = 1.0) -> np.ndarray:
     """An image file as an RGB ``size`` x ``size`` crop: the centred square of a non-square image (only the
-    centred ``keep`` share of its side), resized."""
+    centred ``keep`` share of its side), resized (``size`` None: at its own pixels)."""
     import cv2
 
     pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -45,7 +50,7 @@ def read_image(path: str | Path, size: int, keep: float = 1.0) -> np.ndarray:
     side = max(1, round(min(height, width) * min(keep, 1.0)))
     top, left = (height - side) // 2, (width - side) // 2
     square = cv2.cvtColor(pixels[top:top + side, left:left + side], cv2.COLOR_BGR2RGB)
-    if side == size:
+    if size is None or side == size:
         return square
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
@@ -72,13 +77,14 @@ def pack_video(video_id: str, files: list[str], out: Path, settings: PackSetting
         crops, errors, used = [], [], []
         for position, file in enumerate(files):
             try:
-                crops.append(read_image(file, settings.size, settings.keep))
+                crops.append(read_image(file, None if settings.crf else settings.size, settings.keep))
                 used.append(position)
             except UserInputError as error:
                 errors.append(str(error))
         if not crops:
             return {**row, "error": f"no readable crop: {errors[0] if errors else 'no files'}"}
-        stack, encoded = as_cached(np.stack(crops), settings.codec, settings.quality)
+        stack, encoded = as_cached(reencoded(crops, settings) if settings.crf else np.stack(crops), settings.codec,
+                                   settings.quality)
         count = len(stack)
         recorded = {**extraction, "codec": settings.codec, "quality": settings.quality}  # how the file is encoded
         result = FaceCrops(video_id, stack, np.array(used), np.tile([0.0, 0.0, settings.size, settings.size], (count, 1)),
@@ -88,6 +94,16 @@ def pack_video(video_id: str, files: list[str], out: Path, settings: PackSetting
         return {**row, **result.summary(), "status": "ok", "error": error, "crops": target.relative_to(out).as_posix()}
     except Exception as error:  # noqa: BLE001 - one bad video must not end the run
         return {**row, "error": f"{type(error).__name__}: {error}"}
+
+
+def reencoded(squares: list[np.ndarray], settings: PackSettings) -> np.ndarray:
+    """A video's crops (squares of any size, in frame order) as one H.264 clip at ``settings.crf``, encoded at
+    ``settings.crf_side`` (or their median side), at ``settings.size``."""
+    from dfutils.faces.compression import h264_roundtrip, resize_crops
+
+    side = settings.crf_side or int(np.median([square.shape[0] for square in squares]))
+    clip = np.stack([resize_crops(square[None], side)[0] for square in squares])
+    return resize_crops(h264_roundtrip(clip, settings.crf), settings.size)
 
 
 def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, settings: PackSettings,
@@ -164,6 +180,16 @@ def matching_extraction(geometry: dict, base):
     from dataclasses import replace
 
     return replace(base, detector=geometry["detector"], margin=round(geometry["side_ratio"] - 1, 3))
+
+
+def source_side(geometry: dict, settings, keep: float = 1.0) -> int:
+    """The side packed crops had in their source video, for re-encoding them there: a face box of
+    ``settings.crf_face_side`` pixels times their measured side over the box (0: unknown, the crops' own)."""
+    from dfutils.faces.compression import encoding_side
+
+    if not settings.crf or not settings.crf_face_side or not geometry.get("side_ratio"):
+        return 0
+    return encoding_side(settings.crf_face_side, geometry["side_ratio"] * keep)
 
 
 def sample_files(members: pd.DataFrame, count: int, seed: int) -> list[str]:

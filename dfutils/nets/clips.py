@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -32,10 +32,16 @@ class Augmentation:
     flip: bool = False
     brightness_contrast: float = 0.0  # max relative change, e.g. 0.2
     jpeg_quality: int = 0  # re-compress at a random quality in [jpeg_quality, 95]; 0 = off
+    crf_range: tuple = ()  # (low, high): the clip re-encoded as H.264 at a random CRF in it, as FF++ c23/c40; () = off
+
+    def __post_init__(self):
+        from dfutils.faces.compression import check_crf_range
+
+        object.__setattr__(self, "crf_range", check_crf_range(self.crf_range))
 
     @property
     def active(self) -> bool:
-        return self.flip or self.brightness_contrast > 0 or self.jpeg_quality > 0
+        return self.flip or self.brightness_contrast > 0 or self.jpeg_quality > 0 or bool(self.crf_range)
 
 
 def clip_indices(count: int, frames: int) -> np.ndarray:
@@ -62,7 +68,7 @@ def fit_clip(crops: np.ndarray, frames: int, size: int) -> np.ndarray:
 
 
 def augment_clip(clip: np.ndarray, augmentation: Augmentation, generator: np.random.Generator) -> np.ndarray:
-    """The same random change for every frame of a clip (a video is flipped as a whole)."""
+    """The same random change for every frame of a clip (a video is flipped, and re-encoded, as a whole)."""
     import cv2
 
     if augmentation.flip and generator.uniform() < 0.5:
@@ -71,6 +77,8 @@ def augment_clip(clip: np.ndarray, augmentation: Augmentation, generator: np.ran
         amount = augmentation.brightness_contrast
         contrast, brightness = 1 + generator.uniform(-amount, amount), generator.uniform(-amount, amount) * 255
         clip = np.clip((clip - 127.5) * contrast + 127.5 + brightness, 0, 255)
+    if augmentation.crf_range:
+        clip = reencode_clip(clip, augmentation.crf_range, generator)
     if augmentation.jpeg_quality > 0:
         quality = int(generator.integers(augmentation.jpeg_quality, 96))
         frames = []
@@ -79,6 +87,15 @@ def augment_clip(clip: np.ndarray, augmentation: Augmentation, generator: np.ran
             frames.append(cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED))
         clip = np.stack(frames).astype(np.float32)
     return np.ascontiguousarray(clip, dtype=np.float32)
+
+
+def reencode_clip(clip: np.ndarray, crf_range: tuple[int, int], generator: np.random.Generator) -> np.ndarray:
+    """A clip (floats in [0, 255]) re-encoded as H.264 at a CRF drawn from ``crf_range``, at its own size."""
+    from dfutils.faces.compression import h264_roundtrip, random_crf
+
+    crf = random_crf(generator, crf_range)
+    encoded = h264_roundtrip(np.clip(np.asarray(clip), 0, 255).round().astype(np.uint8), crf)
+    return encoded.astype(np.float32)
 
 
 class ClipDataset(keras.utils.PyDataset):
@@ -140,8 +157,10 @@ class FrameDataset(ClipDataset):
 
     def __init__(self, *args, window: int = 64, **kwargs):
         self.window = window
-        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         super().__init__(*args, **kwargs)
+        # a video's frames are re-encoded together, as the clip they are (once per epoch); the rest per frame
+        self.frame_augmentation = replace(self.augmentation, crf_range=())
 
     def _order(self) -> np.ndarray:
         videos, frames = len(self.table), self.frames
@@ -160,20 +179,26 @@ class FrameDataset(ClipDataset):
         return math.ceil(len(self.table) * self.frames / self.batch_size)
 
     def _frames_of(self, row: int) -> np.ndarray:
-        if row not in self._cache:
-            crops = read_clip_crops(self.faces_dir / self.table.at[row, "crops"], self.frames)
-            self._cache[row] = fit_clip(crops, self.frames, self.size)
+        crf_range = self.augmentation.crf_range
+        key = (row, self.epoch) if crf_range else (row,)
+        if key not in self._cache:
+            clip = fit_clip(read_clip_crops(self.faces_dir / self.table.at[row, "crops"], self.frames), self.frames,
+                            self.size)
+            if crf_range:
+                clip = reencode_clip(clip, crf_range, rng(self.seed, "reencode", self.epoch, row))
+            self._cache[key] = clip
             while len(self._cache) > 2 * self.window:
                 self._cache.popitem(last=False)
-        return self._cache[row]
+        return self._cache[key]
 
     def __getitem__(self, index: int):
         pairs = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         images = []
         for row, k in pairs:
             image = self._frames_of(int(row))[int(k)][None]
-            if self.augmentation.active:
-                image = augment_clip(image, self.augmentation, rng(self.seed, "augment", self.epoch, int(row), int(k)))
+            if self.frame_augmentation.active:
+                image = augment_clip(image, self.frame_augmentation,
+                                     rng(self.seed, "augment", self.epoch, int(row), int(k)))
             images.append(image[0])
         return np.stack(images), self.labels[pairs[:, 0]]
 
