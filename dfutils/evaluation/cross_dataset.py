@@ -37,7 +37,8 @@ class Target:
     """A dataset to score models on: its indexer (``dataset``), folder, split (``test`` or ``all``), for FF++
     layouts the compression levels, and a re-encoding of its crops (``crf``, ``crf_face_side``: see
     :mod:`dfutils.faces.compression`; the target's own, never the model's, since a model's ``crf`` says how its
-    training data was made). Or another run's videos (``run``: its index, split and crops' re-encoding)."""
+    training data was made). Or an index already made (``index``: an index CSV, as ``dfutils data index`` or a
+    run writes it, with its split and, for crop folders, its ``.crops.csv``): another run's videos."""
 
     name: str
     dataset: str = ""
@@ -46,37 +47,37 @@ class Target:
     compressions: tuple = field(default_factory=tuple)
     crf: int = 0
     crf_face_side: int = 0
-    run: str = ""
+    index: str = ""
 
     @classmethod
     def from_parameters(cls, name: str, values: dict) -> Target:
         optional = {"split", "compressions", "crf", "crf_face_side"}
-        required = {"run"} if "run" in values else {"dataset", "root"}
+        required = {"index"} if "index" in values else {"dataset", "root"}
         unknown = set(values) - required - optional
         if unknown or not required <= set(values):
-            raise UserInputError(f"target {name!r}: expected keys dataset, root (or run: another profile's "
-                                 f"videos) and optionally {', '.join(sorted(optional))}; got {', '.join(sorted(values))}")
+            raise UserInputError(f"target {name!r}: expected keys dataset, root (or index: an index CSV; or run: "
+                                 f"another profile's videos) and optionally {', '.join(sorted(optional))}; got "
+                                 f"{', '.join(sorted(values))}")
         return cls(name, values.get("dataset", ""), str(values.get("root", "")), values.get("split", "test"),
                    tuple(values.get("compressions", ())), int(values.get("crf", 0)), int(values.get("crf_face_side", 0)),
-                   str(values.get("run", "")))
+                   str(values.get("index", "")))
 
     @property
     def source(self) -> Path:
-        """The folder the target reads: the dataset root, or the other run's artifacts."""
-        from dfutils import config
+        """What the target reads: the index file, or the dataset's folder."""
         from dfutils.data.datasets import data_root
 
-        return config.artifacts_dir(self.run) if self.run else data_root(self.root)
+        return data_root(self.index) if self.index else data_root(self.root)
 
 
 def index_target(target: Target, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The videos of a target's split, and their crop files when it is a folder of crops."""
-    from dfutils.data.datasets import data_root, index_dataset
+    from dfutils.data.datasets import data_root, index_dataset, read_crop_members, read_index
 
     if target.split not in SPLIT_CHOICES:
         raise UserInputError(f"split: expected one of {', '.join(SPLIT_CHOICES)}, got {target.split!r}")
-    if target.run:
-        index, members = run_videos(target.run)
+    if target.index:
+        index, members = read_index(target.source), read_crop_members(target.source)
     else:
         options: dict = {"seed": seed}
         if target.compressions:
@@ -88,35 +89,8 @@ def index_target(target: Target, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     if target.split == "test":
         index = index[index["split"] == "test"]
         if index.empty:
-            raise UserInputError(f"{target.run or target.root}: the index has no test video (try split all)")
+            raise UserInputError(f"{target.source}: the index has no test video (try split all)")
     return index.reset_index(drop=True), members
-
-
-def run_videos(run: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Another run's index (its videos and their split) and, for a run on face crops, their crop files."""
-    from dfutils.data.datasets import read_crop_members, read_index
-    from dfutils.layout import RunLayout
-
-    layout = RunLayout.of(run)
-    if not layout.index.is_file():
-        raise UserInputError(f"run {run!r}: {layout.index} is absent; run its profile first")
-    return read_index(layout.index), read_crop_members(layout.index)
-
-
-def run_target(name: str, values: dict) -> Target:
-    """A ``run`` target with the re-encoding the run's own crops had (recorded in its crop cache), so its
-    videos are cut and re-encoded for every model as they were for the run's own models."""
-    from dataclasses import replace
-
-    from dfutils.layout import RunLayout
-    from dfutils.nets.clips import extraction_settings
-
-    target = Target.from_parameters(name, values)
-    faces = RunLayout.of(target.run).faces
-    if not target.run or "crf" in values or not (faces / "faces.csv").is_file():
-        return target
-    recorded = extraction_settings(faces, pd.read_csv(faces / "faces.csv", keep_default_na=False))["extraction"]
-    return replace(target, crf=int(recorded.get("crf", 0)), crf_face_side=int(recorded.get("crf_face_side", 0)))
 
 
 def trained_people(index: pd.DataFrame) -> frozenset[str]:
@@ -307,21 +281,20 @@ def own_test_metrics(predictions: pd.DataFrame, dataset: str, seed: int = 0) -> 
 def cross_dataset(models_dir: str | Path, targets: dict[str, dict], out: str | Path, seed: int = 0, workers: int = 2,
                   names: list[str] | None = None, progress: bool = True,
                   trained_on: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Every model of a run on every target whose folder exists: ``(metrics, predictions, notes)``, each
-    target's results also in ``out/<target>/``. A target whose folder (or run) is absent is skipped; the
-    videos of another run (``run`` targets) that show people of ``trained_on``'s train and val videos (the
+    """Every model of a run on every target whose folder (or index file) exists: ``(metrics, predictions,
+    notes)``, each target's results also in ``out/<target>/``. An absent target is skipped; from an ``index``
+    target (another run's split) the videos that show people of ``trained_on``'s train and val videos (the
     scoring run's index) are left out. ``notes`` says both, a line each ("skipped ..." / "left out ...")."""
     files = run_models(models_dir, names)
     people = trained_people(trained_on) if trained_on is not None else frozenset()
     metrics, predictions, notes = [], [], []
     for name, values in targets.items():
-        target = run_target(name, values) if "run" in values else Target.from_parameters(name, values)
-        absent = not (target.source / "index.csv").is_file() if target.run else not target.source.is_dir()
-        if absent:
-            notes.append(f"skipped {name}: {target.source / 'index.csv' if target.run else target.source} is absent")
+        target = Target.from_parameters(name, values)
+        if not (target.source.is_file() if target.index else target.source.is_dir()):
+            notes.append(f"skipped {name}: {target.source} is absent")
             continue
         found, scored = evaluate(files, target, Path(out) / slug(name), seed=seed, workers=workers, progress=progress,
-                                 leave_out=people if target.run else frozenset())
+                                 leave_out=people if target.index else frozenset())
         if scored.attrs.get("left_out"):
             notes.append(f"left out {scored.attrs['left_out']} videos of {name}: they show people the models trained on")
         metrics.append(found)

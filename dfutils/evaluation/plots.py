@@ -232,3 +232,22 @@ def plot_auc_intervals(table: pd.DataFrame, label: str, hue: str, reference: dic
     axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def plot_distributions(table: pd.DataFrame, columns, hue: str, title: str = "", log_columns=()):
+    """One panel per column of ``table``: each ``hue`` group's distribution (kernel density), side by side;
+    ``log_columns`` on a log scale."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    columns = list(columns)
+    figure, axes = plt.subplots(1, len(columns), figsize=(4.3 * len(columns), 3.3), squeeze=False)
+    for axis, column in zip(axes[0], columns, strict=True):
+        sns.kdeplot(data=table, x=column, hue=hue, ax=axis, common_norm=False, fill=True, alpha=0.15,
+                    log_scale=column in log_columns, legend=axis is axes[0][-1])
+        axis.set_title(column.replace("_", " "))
+    if axes[0][-1].get_legend() is not None:
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure

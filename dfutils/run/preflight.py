@@ -151,7 +151,13 @@ def dataset(check: Check, where: str, parameters: dict, artifacts: Path) -> None
         return
     try:
         index = index_dataset(indexer, root, **options)
-    except UserInputError as error:
+        if parameters.get("split_like"):
+            from dfutils.data.datasets import follow_split
+            from dfutils.run.reference import reference_index
+
+            index = follow_split(index, reference_index(parameters["split_like"]), parameters.get("seed", 0),
+                                 options.get("fractions"))
+    except UserInputError as error:  # a ParamsError too (split_like names no profile)
         check.problem(where, str(error))
         return
     counts = index.groupby(["split", "label"]).size().unstack(fill_value=0)
@@ -190,12 +196,19 @@ def faces(check: Check, where: str, parameters: dict) -> None:
 
 
 def targets(check: Check, where: str, parameters: dict) -> None:
+    from dfutils.config import artifacts_dir
     from dfutils.data.datasets import data_root
 
     for name, values in (parameters.get("targets") or {}).items():
-        root = data_root(str(values.get("root", "")))
-        state = "present" if root.is_dir() else "absent: skipped with a note"
-        check.say(where, f"target {name!r}: {values.get('dataset')} at {root}: {state}")
+        if "run" in values:
+            made = (artifacts_dir(values["run"]) / "index.csv").is_file()
+            check.say(where, f"target {name!r}: the {values.get('split', 'test')} split of run {values['run']!r} "
+                             + ("(made)" if made else "(not made yet: indexed from its profile, its crops cut here)"))
+            continue
+        root = data_root(str(values.get("index") or values.get("root", "")))
+        exists = root.is_file() if values.get("index") else root.is_dir()
+        state = "present" if exists else "absent: skipped with a note"
+        check.say(where, f"target {name!r}: {values.get('dataset', 'index')} at {root}: {state}")
 
 
 def check_profile(path: str | Path, overrides=()) -> Check:

@@ -1,12 +1,16 @@
-"""Another profile's split, for a run that follows it (``split_like`` in ``01_data``).
+"""Other runs' splits, as a run meets them: a split to follow, and test videos to be scored on.
 
 Runs over the same people (FF++ videos as clean crops and at c40) must split them alike to be scored on
-each other's test splits; :func:`dfutils.data.datasets.follow_split` does the splitting, this module finds
-the split to follow: the other run's index where it has run, else the index its profile's ``01_data``
-parameters give (the same split, since it is seeded), built without writing anything.
+each other's test splits (``split_like`` in ``01_data``; :func:`dfutils.data.datasets.follow_split` does the
+splitting), and notebook 08 scores a run's models on another run's test split (a ``run`` target). Both need
+the other run's index, and the second how its crops were re-encoded. Neither needs that run to have been
+made: its split is seeded, so its profile's ``01_data`` parameters give the same index (built in memory),
+and its ``02_faces`` parameters say its ``crf``. So profiles run in any order from a clean clone.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -14,28 +18,73 @@ from dfutils import config
 from dfutils.errors import ParamsError
 
 
+def profile_parameters(profile: str, notebook: str) -> dict:
+    """Every parameter a profile's run of ``notebook`` gets: the notebook's defaults and the profile's values."""
+    from dfutils.run.notebook_params import notebook_parameters
+    from dfutils.run.params import load_profile
+
+    params_file = config.PARAMS_DIR / f"{profile}.yaml"
+    if not params_file.is_file():
+        raise ParamsError(f"{profile!r}: no profile {params_file} (and no run of it in {config.artifacts_dir(profile)})")
+    run = next((run for run in load_profile(params_file).runs if run.notebook == notebook), None)
+    if run is None:
+        raise ParamsError(f"{params_file} runs no {notebook}")
+    return {**{name: parameter.default for name, parameter in notebook_parameters(run.path).items()}, **run.parameters}
+
+
 def reference_index(profile: str) -> pd.DataFrame:
     """The index (with its split) of the run ``profile``: ``artifacts/<profile>/index.csv``, or indexed now
     from ``params/<profile>.yaml``'s ``01_data`` parameters when that run has not been made."""
     from dfutils.data import datasets
-    from dfutils.run.notebook_params import notebook_parameters
-    from dfutils.run.params import load_profile
 
     made = config.artifacts_dir(profile) / "index.csv"
     if made.is_file():
-        return datasets.read_index(made)
-    params_file = config.PARAMS_DIR / f"{profile}.yaml"
-    if not params_file.is_file():
-        raise ParamsError(f"split_like: no run {profile!r} to follow ({made} is absent) and no profile {params_file}")
-    run = next((run for run in load_profile(params_file).runs if run.notebook == "01_data"), None)
-    if run is None:
-        raise ParamsError(f"split_like: {params_file} runs no 01_data, so it has no split to follow")
-    values = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
-    values.update(run.parameters)
-    if values.get("split_like"):
-        raise ParamsError(f"split_like: {profile!r} follows {values['split_like']!r} itself; name that one instead")
+        index = datasets.read_index(made)
+        index.attrs["members"] = datasets.read_crop_members(made)
+        return index
+    values = profile_parameters(profile, "01_data")
     root, indexer, options = datasets.index_request(
         values["dataset"], values["dataset_root"], config.artifacts_dir(profile) / "synthdf", values["seed"],
         values["compressions"], values["methods"], values["celebdf_protocol"], values["split_fractions"],
         values["crop_pattern"])
-    return datasets.index_dataset(indexer, root, **options)
+    index = datasets.index_dataset(indexer, root, **options)
+    if values.get("split_like"):
+        index = datasets.follow_split(index, reference_index(values["split_like"]), values["seed"],
+                                      options.get("fractions"))
+    return index
+
+
+def run_compression(profile: str) -> dict:
+    """How a run's crops were re-encoded (``crf``, ``crf_face_side``): as its crop cache records, or as its
+    profile's ``02_faces`` parameters say."""
+    faces = config.artifacts_dir(profile) / "faces" / "faces.csv"
+    if faces.is_file():
+        from dfutils.nets.clips import extraction_settings
+
+        recorded = extraction_settings(faces.parent, pd.read_csv(faces, keep_default_na=False))["extraction"]
+    else:
+        recorded = profile_parameters(profile, "02_faces")
+    return {"crf": int(recorded.get("crf", 0)), "crf_face_side": int(recorded.get("crf_face_side", 0))}
+
+
+def resolve_targets(targets: dict[str, dict], out: str | Path) -> dict[str, dict]:
+    """Notebook 08's targets with each ``{run: PROFILE, split: ...}`` turned into an ``index`` target: that run's
+    index file (written to ``out/<name>/index.csv`` when the run has not been made) and its crops' re-encoding."""
+    from dfutils.data.datasets import write_index
+    from dfutils.evaluation.cross_dataset import slug
+
+    resolved = {}
+    for name, values in targets.items():
+        if "run" not in values:
+            resolved[name] = values
+            continue
+        unknown = set(values) - {"run", "split"}
+        if unknown:
+            raise ParamsError(f"target {name!r}: a run target takes run and split, not {', '.join(sorted(unknown))}")
+        run = values["run"]
+        path = config.artifacts_dir(run) / "index.csv"
+        if not path.is_file():
+            path = Path(out) / slug(name) / "index.csv"
+            write_index(reference_index(run), path)
+        resolved[name] = {"index": str(path), "split": values.get("split", "test"), **run_compression(run)}
+    return resolved

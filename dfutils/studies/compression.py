@@ -142,6 +142,20 @@ class CompressionSets:
         return pd.concat([image_statistics(crops).assign(set=name, person=self.people[name])
                           for name, crops in self.crops.items()], ignore_index=True)
 
+    def domain_table(self, reference: str, seed: int) -> pd.DataFrame:
+        """The domain classifier's AUC of ``reference`` against each other set (0.5: it cannot tell them apart)."""
+        features = {name: domain_features(crops) for name, crops in self.crops.items()}
+        rows = [{"against": name, **domain_auc(features[reference], features[name], self.people[reference],
+                                                self.people[name], seed)}
+                for name in self.crops if name != reference]
+        return pd.DataFrame(rows).set_index("against").rename_axis(f"{reference} against")
+
+    def examples(self, count: int = 6) -> dict[str, list[np.ndarray]]:
+        """The first crop of ``count`` people in every set (for a grid: a column per person, a row per set)."""
+        shown = sorted(set.intersection(*(set(people) for people in self.people.values())))[:count]
+        return {name: [crops[list(self.people[name]).index(person)] for person in shown]
+                for name, crops in self.crops.items()}
+
 
 def shared_originals(clean_root: str | Path, compressed_root: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The crop files (``video_id, file, frame``) of the original (real) videos both folders hold, each with its
@@ -163,12 +177,11 @@ def shared_originals(clean_root: str | Path, compressed_root: str | Path) -> tup
 
 def compression_sets(clean_root: str | Path, compressed_root: str | Path, face_side: int, crf_levels=(23, 40),
                      size: int = 224, compressed_label: str = "real c40", seed: int = 0,
-                     geometry_crops: int = 40, progress: bool = True) -> CompressionSets:
+                     geometry_crops: int = 40) -> CompressionSets:
     """The shared originals' crops: clean, clean re-encoded at each of ``crf_levels`` (a face box of
     ``face_side`` pixels in the source video), and the compressed folder's, cut alike and at ``size``."""
     from dfutils.faces import packing
     from dfutils.faces.compression import encoding_side
-    from dfutils.progress import progress_bar
 
     clean, compressed = shared_originals(clean_root, compressed_root)
     geometry = {name: packing.crop_geometry(packing.sample_files(files, geometry_crops, seed))
@@ -177,24 +190,24 @@ def compression_sets(clean_root: str | Path, compressed_root: str | Path, face_s
     keep = {name: tighter / found["side_ratio"] for name, found in geometry.items()}
     sets = CompressionSets(geometry={name: {**found, "keep": keep[name]} for name, found in geometry.items()},
                            encoding_side=encoding_side(face_side, geometry["clean"]["side_ratio"] * keep["clean"]))
-    gathered: dict[str, tuple[list, list]] = {}
-    for video_id, files in progress_bar(list(clean.groupby("video_id", sort=True)), desc="clean and simulated",
-                                        unit="video", disable=not progress):
-        squares = [packing.read_image(file, None, keep["clean"]) for file in files["file"]]
-        person = [files["person"].iloc[0]] * len(squares)
-        versions = {"clean": np.stack([packing.read_image(file, size, keep["clean"]) for file in files["file"]])}
-        for crf in crf_levels:
-            pack = packing.PackSettings(size=size, crf=crf, crf_side=sets.encoding_side)
-            versions[f"simulated c{crf}"] = packing.reencoded(squares, pack)
-        for name, crops in versions.items():
-            gathered.setdefault(name, ([], []))
-            gathered[name][0].extend(crops)
-            gathered[name][1].extend(person)
-    gathered[compressed_label] = ([packing.read_image(file, size, keep["compressed"]) for file in compressed["file"]],
-                                  compressed["person"].tolist())
-    for name, (crops, people) in gathered.items():
-        sets.add(name, crops, people)
+    sets.add("clean", [packing.read_image(file, size, keep["clean"]) for file in clean["file"]], clean["person"].tolist())
+    for crf in crf_levels:
+        pack = packing.PackSettings(size=size, crf=crf, crf_side=sets.encoding_side)
+        sets.add(f"simulated c{crf}", *_reencoded(clean, keep["clean"], pack))
+    sets.add(compressed_label, [packing.read_image(file, size, keep["compressed"]) for file in compressed["file"]],
+             compressed["person"].tolist())
     return sets
+
+
+def _reencoded(files: pd.DataFrame, keep: float, pack) -> tuple[list[np.ndarray], list[str]]:
+    """Each video's crop files re-encoded as one clip (``pack``), in the order of ``files``, with their people."""
+    from dfutils.faces import packing
+
+    crops, people = [], []
+    for _, video in files.groupby("video_id", sort=False):
+        crops.extend(packing.reencoded([packing.read_image(file, None, keep) for file in video["file"]], pack))
+        people += video["person"].tolist()
+    return crops, people
 
 
 def face_side_sweep(sets: CompressionSets, clean_root: str | Path, compressed_root: str | Path, face_sides,
@@ -210,13 +223,25 @@ def face_side_sweep(sets: CompressionSets, clean_root: str | Path, compressed_ro
     rows = []
     for face_side in face_sides:
         pack = packing.PackSettings(size=size, crf=crf, crf_side=encoding_side(face_side, ratio * keep))
-        crops, people = [], []
-        for _, files in clean.groupby("video_id", sort=True):
-            crops.extend(packing.reencoded([packing.read_image(file, None, keep) for file in files["file"]], pack))
-            people += [files["person"].iloc[0]] * len(files)
+        crops, people = _reencoded(clean, keep, pack)
         found = domain_auc(real, domain_features(np.stack(crops)), sets.people[compressed_label], people, seed)
         rows.append({"face_side": face_side, "encoded_at": pack.crf_side, **found})
     return pd.DataFrame(rows)
+
+
+def video_sets(compressed_root: str | Path, clean_root: str | Path, out: str | Path, settings, crf: int,
+               seed: int = 0, workers: int = 2) -> CompressionSets:
+    """Crops cut here alike (``settings``) from FF++ videos: the c23 videos of ``clean_root`` as they are and
+    re-encoded at ``crf`` (at each face's own size in its frame), and the c40 videos of ``compressed_root``."""
+    from dataclasses import replace
+
+    sets = CompressionSets()
+    for name, root, level, reencode in (("c23", clean_root, "c23", 0), (f"c23 simulated c{crf}", clean_root, "c23", crf),
+                                        ("real c40", compressed_root, "c40", 0)):
+        folder = Path(out) / f"{level}-crf{reencode}"
+        crops, videos = video_crops(root, folder, replace(settings, crf=reencode), seed, workers, (level,))
+        sets.add(name, list(crops), videos)
+    return sets
 
 
 def video_crops(root: str | Path, out: str | Path, settings, seed: int = 0, workers: int = 2,
