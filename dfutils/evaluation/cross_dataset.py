@@ -253,6 +253,16 @@ def auc_matrix(metrics: pd.DataFrame, value: str = "auc") -> pd.DataFrame:
     return matrix.reindex(columns=list(dict.fromkeys(overall["dataset"])))
 
 
+def interval_matrix(metrics: pd.DataFrame, index=("model",)) -> pd.DataFrame:
+    """Rows (``index`` columns) x datasets of ``method == "all"`` rows, each cell "AUC (low-high)": the AUC
+    matrix with its intervals, as text (a blank interval: a class of one video)."""
+    overall = metrics[metrics["method"] == "all"].copy()
+    overall["cell"] = [f"{row.auc:.2f}" + ("" if pd.isna(row.auc_low) else f" ({row.auc_low:.2f}-{row.auc_high:.2f})")
+                       for row in overall.itertuples()]
+    matrix = overall.pivot_table(index=list(index), columns="dataset", values="cell", aggfunc="first", sort=False)
+    return matrix.reindex(columns=list(dict.fromkeys(overall["dataset"])))
+
+
 def run_models(models_dir: str | Path, names: list[str] | None = None) -> list[Path]:
     """The model files of a run (``models/<detector>/model.keras``), only ``names`` when given."""
     from dfutils.detectors.model_files import read_settings

@@ -88,3 +88,64 @@ def resolve_targets(targets: dict[str, dict], out: str | Path) -> dict[str, dict
             write_index(reference_index(run), path)
         resolved[name] = {"index": str(path), "split": values.get("split", "test"), **run_compression(run)}
     return resolved
+
+
+def gathered_metrics(profiles: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Notebook 08's metrics of several runs in one table (``trained_on`` the run), every test split named
+    ``<run> test``: a run's own test split and the ``run`` targets of the others (read from each profile), so
+    one run's split is one column whichever run was scored on it. Returns the table and a note per run not
+    (yet) scored."""
+    from dfutils.evaluation.cross_dataset import METRICS_COLUMNS
+
+    tables, notes = [], []
+    for profile in profiles:
+        path = config.artifacts_dir(profile) / "cross_dataset" / "metrics.csv"
+        if not path.is_file():
+            notes.append(f"{profile}: no cross-dataset metrics yet ({path}); run its profile (notebook 08)")
+            continue
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        parameters = profile_parameters(profile, "08_cross_dataset")
+        names = {parameters.get("own_test_name", "own test split"): f"{profile} test"}
+        names.update({name: f"{values['run']} test" for name, values in (parameters.get("targets") or {}).items()
+                      if "run" in values})
+        tables.append(table.assign(trained_on=profile, dataset=table["dataset"].replace(names)))
+    if not tables:
+        return pd.DataFrame(columns=["trained_on", *METRICS_COLUMNS]), notes
+    return pd.concat(tables, ignore_index=True), notes
+
+
+def compression_matrix(gathered: pd.DataFrame, runs: dict[str, str], model: str, value: str = "auc") -> pd.DataFrame:
+    """One model's test AUC trained on each run of ``runs`` (label -> profile: clean, simulated c40, real c40) and
+    tested on each of their test splits (absent cells NaN)."""
+    overall = gathered[(gathered["method"] == "all") & (gathered["model"] == model)]
+    matrix = pd.DataFrame(index=pd.Index(list(runs), name="trained on"), columns=pd.Index(list(runs), name="tested on"),
+                          dtype=float)
+    for trained, trained_run in runs.items():
+        for tested, tested_run in runs.items():
+            found = overall[(overall["trained_on"] == trained_run) & (overall["dataset"] == f"{tested_run} test")]
+            if len(found):
+                matrix.loc[trained, tested] = float(found[value].iloc[0])
+    return matrix
+
+
+def run_predictions(profile: str, targets=()) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """A run's prediction tables: its models on its own videos (``<run> test``), then on each of ``targets``
+    (notebook 08's targets, their ``predictions.csv``, failed videos left out); a note for each one absent."""
+    from dfutils.evaluation.cross_dataset import slug
+    from dfutils.evaluation.results import collect_predictions
+
+    root = config.artifacts_dir(profile)
+    found, notes = {}, []
+    own = collect_predictions(root)
+    if own.empty:
+        notes.append(f"{profile}: no predictions in {root / 'models'}; run its profile first")
+    else:
+        found[f"{profile} test"] = own[own["split"] == "test"]
+    for target in targets:
+        path = root / "cross_dataset" / slug(target) / "predictions.csv"
+        if not path.is_file():
+            notes.append(f"{profile}: no predictions on {target!r} ({path}); run its notebook 08")
+            continue
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        found[target] = table[table["error"].fillna("") == ""]
+    return found, notes

@@ -118,3 +118,50 @@ def test_targets_come_from_parameters_and_the_matrix_has_the_targets_as_columns(
     assert list(matrix.columns) == ["own", "c40"] and matrix.loc["frames", "c40"] == 0.7
     assert np.isnan(matrix.loc["3D CNN", "c40"])
     assert cross_dataset.slug("FF++ c40 videos") == "ff-c40-videos"
+
+
+def test_another_runs_split_is_a_target_without_the_people_the_models_trained_on(trained_run, tmp_path):
+    """An index file (another run's) is a target; its videos that show someone of the scoring run's train or val
+    split are left out and counted, and what a model scores is the target's test split, nobody it has seen."""
+    root, layout, _ = trained_run
+    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    ours = pd.read_csv(layout.index)
+    other = index_faces(root, seed=1)  # the same people: our test groups and two of our training groups in test
+    moved = sorted(set(ours.loc[ours["split"] == "train", "group"]))[:2]
+    other["split"] = ["test" if split == "test" or group in moved else "train"
+                      for split, group in zip(ours["split"], ours["group"], strict=True)]
+    write_index(other, tmp_path / "other" / "index.csv")
+    trained = cross_dataset.trained_people(ours)
+    assert len(trained) == ((ours["split"] != "test") & (ours["label"] == 0)).sum()  # each original is one person
+    target = cross_dataset.Target.from_parameters("other test", {"index": str(tmp_path / "other" / "index.csv")})
+    metrics, scored = cross_dataset.evaluate([model_file], target, tmp_path / "eval", progress=False, leave_out=trained)
+    tested = other[other["split"] == "test"]
+    from dfutils.data.crop_folders import people_of
+
+    clear = [video for video, label in zip(tested["video_id"], tested["label"], strict=True)
+             if not people_of(video, label) & trained]
+    assert sorted(scored["video_id"]) == sorted(ours.loc[ours["split"] == "test", "video_id"]) == sorted(clear)
+    assert scored.attrs["left_out"] == 8  # two groups: two people, their two originals and two fakes each
+    with pytest.raises(UserInputError, match="every video shows someone the models trained on"):
+        cross_dataset.evaluate([model_file], target, tmp_path / "eval2", progress=False,
+                               leave_out=trained | cross_dataset.trained_people(other.assign(split="train")))
+    notes = cross_dataset.cross_dataset(layout.models, {"other": {"index": str(tmp_path / "other" / "index.csv")},
+                                                        "gone": {"index": str(tmp_path / "absent.csv")}},
+                                        tmp_path / "eval3", progress=False, trained_on=ours)[2]
+    assert notes[0].startswith("left out 8 videos of other") and notes[1].startswith("skipped gone:")
+
+
+def test_a_target_reencoded_at_c40_is_cut_for_each_model_and_reencoded_as_the_target_says(trained_run, tmp_path):
+    root, layout, _ = trained_run
+    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    plain = cross_dataset.evaluate([model_file], cross_dataset.Target("c", "faces", str(root), "all"), tmp_path / "a",
+                                   progress=False)[1]
+    reencoded = cross_dataset.evaluate([model_file], cross_dataset.Target("c", "faces", str(root), "all", crf=45),
+                                       tmp_path / "b", progress=False)[1]
+    folders = [list((tmp_path / name / "faces").iterdir()) for name in ("a", "b")]
+    assert len(folders[0]) == len(folders[1]) == 1 and folders[0][0].name != folders[1][0].name  # another crop cache
+    assert not np.allclose(plain["score"], reencoded["score"])
+    from dfutils.faces.crop_files import load_crops
+
+    faces = pd.read_csv(folders[1][0] / "faces.csv")
+    assert load_crops(folders[1][0] / faces["crops"].iloc[0], decode=False).settings["crf"] == 45

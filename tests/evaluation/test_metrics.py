@@ -146,3 +146,17 @@ def test_auc_interval_needs_two_videos_of_each_class():
     assert np.isnan(metrics.auc_interval([0, 1, 1, 1], [0.1, 0.2, 0.3, 0.9])).all()
     low, high = metrics.auc_interval([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.9])
     assert 0 <= low <= high <= 1
+
+
+def test_every_metric_has_a_stratified_bootstrap_interval_around_it():
+    from dfutils.evaluation.metrics import metric_interval, video_metrics
+
+    generator = np.random.default_rng(0)
+    labels = np.r_[np.zeros(40), np.ones(160)].astype(int)
+    scores = np.clip(labels * 0.3 + generator.uniform(0, 0.7, len(labels)), 0, 1)
+    found = video_metrics(labels, scores)
+    for metric in ("accuracy", "precision", "recall", "f1", "eer", "auc"):
+        low, high = metric_interval(labels, scores, metric, seed=1)
+        assert low <= found[metric] <= high and 0 < high - low < 0.3, metric
+        assert metric_interval(labels, scores, metric, seed=1) == (low, high)  # seeded
+    assert np.isnan(metric_interval([0, 1, 1], [0.2, 0.7, 0.9], "accuracy")[0])  # one real: no interval
