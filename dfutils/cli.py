@@ -51,7 +51,12 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
     for note in df.attrs.get("notes", []):
         print(note)
     if missing_path:
-        print(f"{len(missing_files(df))} file(s) listed but absent: see {missing_path}")
+        reasons = missing_files(df)["reason"]
+        unreadable = int(reasons.str.startswith("unreadable").sum())
+        absent = len(reasons) - unreadable
+        print(", ".join(part for part in (f"{absent} file(s) listed but absent" if absent else "",
+                                          f"{unreadable} unreadable" if unreadable else "") if part)
+              + f": see {missing_path}")
     return 0
 
 
