@@ -193,6 +193,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: its keys may be overridden, by design
+                continue
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is written twice",
@@ -364,3 +366,31 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
     if seeds_study and not _SAFE_NAME.match(seeds_study):
         raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
     return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study, overrides)
+
+
+def profile_path(name_or_path: str | Path) -> Path:
+    """A profile named as a user names it: a file (``params/demo.yaml``, any path), or a name of ``params/``
+    (``demo``). An unknown name is one error that lists the profiles."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file() or len(path.parts) > 1:
+        return path
+    named = config.PARAMS_DIR / f"{name_or_path}.yaml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in config.PARAMS_DIR.glob("*.yaml"))
+    raise ParamsError(f"{name_or_path}: no profile of that name{_suggest(str(name_or_path), known)} in "
+                      f"{config.PARAMS_DIR}; known: {', '.join(known)} (dfutils run --list describes them)")
+
+
+def list_profiles() -> str:
+    """Every profile of ``params/`` with the first sentence of its description, one line each."""
+    lines = []
+    for path in sorted(config.PARAMS_DIR.glob("*.yaml")):
+        try:
+            raw = extend(_read_yaml(path), path)
+            about = " ".join(str(raw.get("description", "")).split())
+        except ParamsError as error:
+            about = f"(invalid: {error})"
+        first = re.split(r"(?<=[.;])\s", about, maxsplit=1)[0]
+        lines.append(f"{path.stem:<20} {first.rstrip(';:')}")
+    return "\n".join(lines) or f"no profiles in {config.PARAMS_DIR}"
