@@ -12,7 +12,6 @@ import errno
 import sys
 
 from dfutils import __version__
-
 from dfutils.errors import (
     EXIT_BAD_INPUT,
     EXIT_ENVIRONMENT,
@@ -22,7 +21,6 @@ from dfutils.errors import (
     EXIT_SOME_FAILED,
     UserInputError,
 )
-
 
 # what the machine did, not the paths given: a full disk or quota, a read-only or forbidden place, no file handles
 ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE, errno.ENFILE,
@@ -97,9 +95,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from dfutils.run.preflight import check_profile
-
     from dfutils.run.params import profile_path
+    from dfutils.run.preflight import check_profile
 
     check = check_profile(profile_path(args.params), overrides=args.set or ())
     print(check.text())
