@@ -19,6 +19,7 @@ from dfutils.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    EnvironmentFault,
     UserInputError,
 )
 
@@ -330,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as error:
         print(f"dfutils {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except EnvironmentFault as error:
+        print(f"dfutils {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except OSError as error:  # a folder that cannot be created, a full disk: the path, not a traceback
         where = f"{error.filename}: " if error.filename else ""
         print(f"dfutils {args.command}: error: {where}{error.strerror or error}", file=sys.stderr)

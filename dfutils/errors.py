@@ -25,3 +25,11 @@ class ParamsError(UserInputError):
 
 class DatasetError(UserInputError):
     """A dataset folder or its metadata cannot be read as the official layout."""
+
+
+class EnvironmentFault(RuntimeError):
+    """The machine, not the input: a lock another process holds, a full disk. Exit status 4."""
+
+
+class Busy(EnvironmentFault):
+    """What a command would write is held by another running process (named in the message)."""

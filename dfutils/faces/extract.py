@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfutils.atomic import write_csv
+from dfutils.atomic import exclusive, stray_temporaries, write_csv
 from dfutils.errors import UserInputError
 from dfutils.faces.crop_files import (
     FACES_COLUMNS,
@@ -98,9 +98,8 @@ def dask_client(workers: int, scheduler: str | None, log: Path):
 
 def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, workers: int = 2,
                   scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
-    """Extract every video of ``index`` (columns ``video_id``, ``path``); returns the faces table."""
-    from dask.distributed import as_completed
-
+    """Extract every video of ``index`` (columns ``video_id``, ``path``); returns the faces table. Holds the
+    folder's lock (:func:`dfutils.atomic.exclusive`) while it writes."""
     missing_columns = {"video_id", "path"} - set(index.columns)
     if missing_columns:
         raise UserInputError(f"index: missing column(s) {', '.join(sorted(missing_columns))}")
@@ -108,8 +107,18 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
         raise UserInputError(f"workers: must be at least 1, got {workers}")
     out = Path(out).resolve()
     (out / "crops").mkdir(parents=True, exist_ok=True)
-    for stray in (out / "crops").glob(".*.tmp"):  # left by a killed run; the finished files are intact
-        stray.unlink(missing_ok=True)
+    with exclusive(out, "dfutils extract"):  # one extraction per folder; a second is refused, naming this one
+        for stray in stray_temporaries(out / "crops"):  # a killed run's; the finished files are intact
+            stray.unlink(missing_ok=True)
+        table = _extract(index, out, settings, workers, scheduler, progress)
+    write_csv(table, out / "faces.csv")
+    return table
+
+
+def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, workers: int, scheduler: str | None,
+             progress: bool) -> pd.DataFrame:
+    from dask.distributed import as_completed
+
     rows: list[dict] = []
     client, cluster = dask_client(workers, scheduler, out / "workers.log")
     started = time.perf_counter()
@@ -134,9 +143,7 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
             cluster.close()
     order = {video_id: n for n, video_id in enumerate(index["video_id"])}
     table = pd.DataFrame(rows, columns=FACES_COLUMNS).sort_values("video_id", key=lambda s: s.map(order))
-    table = table.reset_index(drop=True)
-    write_csv(table, out / "faces.csv")
-    return table
+    return table.reset_index(drop=True)
 
 
 def faces_of_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, *,

@@ -114,6 +114,7 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
     crops alike from videos, see :func:`matching_extraction`); a finished video is skipped, so a killed
     run resumes.
     """
+    from dfutils.atomic import exclusive, stray_temporaries
     from dfutils.faces.crop_files import FACES_COLUMNS
     from dfutils.progress import progress_bar
 
@@ -121,13 +122,16 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
     (out / "crops").mkdir(parents=True, exist_ok=True)
     files_of = members.groupby("video_id", sort=False)["file"].apply(list).to_dict()
     rows = []
-    for video_id in progress_bar(index["video_id"], desc="packing crops", unit="video", disable=not progress):
-        files = files_of.get(video_id)
-        if not files:
-            rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
-                         "status": "failed", "error": "no crop files listed for this video", "crops": ""})
-            continue
-        rows.append(pack_video(video_id, files, out, settings, extraction))
+    with exclusive(out, "packing crops"):
+        for stray in stray_temporaries(out / "crops"):
+            stray.unlink(missing_ok=True)
+        for video_id in progress_bar(index["video_id"], desc="packing crops", unit="video", disable=not progress):
+            files = files_of.get(video_id)
+            if not files:
+                rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
+                             "status": "failed", "error": "no crop files listed for this video", "crops": ""})
+                continue
+            rows.append(pack_video(video_id, files, out, settings, extraction))
     return pd.DataFrame(rows, columns=FACES_COLUMNS)
 
 

@@ -17,14 +17,12 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dfutils.atomic import write_text
+from dfutils.atomic import exclusive, write_text
 from dfutils.config import artifacts_dir, reports_dir
-from dfutils.errors import UserInputError
 from dfutils.progress import HEADLESS_ENV
 from dfutils.run.key_figures import FIGURES_ENV, read_figures
 from dfutils.run.params import NotebookRun, Profile, load_profile
@@ -171,62 +169,11 @@ def run_profile(
     return _run(profile, only, progress=progress, echo=echo)
 
 
-class ProfileBusy(UserInputError):
-    """Another ``dfutils run`` of the same profile is running: its artifacts are not to be written twice."""
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
-
-
-@contextmanager
-def profile_lock(artifact_dir: Path, name: str, echo=print):
-    """Hold ``<artifacts>/run.lock`` while a profile runs. A second run of the same profile is refused at once,
-    naming the running one (process, host, start time); a lock whose process is gone (a killed run) is
-    taken over. Different profiles have different folders, so they run side by side."""
-    import socket
-
-    path = artifact_dir / "run.lock"
-    mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
-    for _ in range(3):
-        try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text())
-            except (OSError, ValueError):
-                holder = {}
-            same_host = holder.get("host") == mine["host"]
-            if holder and (not same_host or _process_alive(int(holder.get("pid", -1)))):
-                raise ProfileBusy(f"profile {name}: already running (process {holder.get('pid')} on {holder.get('host')}, "
-                                  f"started {holder.get('started')}; lock {path}); wait for it to end, or run this one "
-                                  "under another name with --set profile=NAME") from None
-            echo(f"taking over the lock of a run that is no longer running (process {holder.get('pid', '?')}, "
-                 f"started {holder.get('started', '?')})")
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(json.dumps(mine))
-        break
-    else:
-        raise ProfileBusy(f"profile {name}: could not take the lock {path}")
-    try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)
-
-
 def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, echo) -> RunResult:
     """Run the profile's notebooks once, with its seed, holding the profile's lock."""
     artifact_dir = artifacts_dir(profile.name)
-    artifact_dir.mkdir(parents=True, exist_ok=True)
-    with profile_lock(artifact_dir, profile.name, echo):
+    # one run of a profile at a time: a second is refused at once, naming the first; a killed run's lock is free
+    with exclusive(artifact_dir, f"dfutils run {profile.name}"):
         return _run_locked(profile, only, artifact_dir, progress=progress, echo=echo)
 
 
