@@ -36,7 +36,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(list_profiles())
         return EXIT_OK if args.list else EXIT_BAD_INPUT
     try:
-        run_profile(profile_path(args.params), only=args.only or None, overrides=args.set or ())
+        run_profile(profile_path(args.params), only=args.only or None, overrides=args.set or (), force=args.force)
     except NotebookFailed as failure:
         print(f"dfutils run: {failure}", file=sys.stderr)
         return EXIT_FAILED
@@ -206,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("params", nargs="?", help="a profile: its name (demo) or its file (params/demo.yaml)")
     run.add_argument("--list", action="store_true", help="list the profiles of params/ with their descriptions")
+    run.add_argument("--force", action="store_true",
+                     help="run every notebook again, also those an earlier run finished with the same parameters and code")
     run.add_argument(
         "--only", action="append", metavar="NAME",
         help="run only this notebook (a run name or a notebook name; repeatable)",

@@ -228,3 +228,68 @@ def test_a_second_run_of_a_profile_is_refused_and_a_killed_runs_lock_is_free(tmp
     assert (folder / ".lock.json").is_file()  # what the killed holder left: no lock for all that
     assert main(["run", str(params), "--only", "passes"]) == 0
     assert not (folder / ".lock.json").exists()
+
+
+SLEEPER = 'profile: str = "x"  # p\nseed: int = 0  # s\nseconds: float = 60.0  # how long it sleeps\n'
+
+
+def test_an_interrupted_run_says_where_frees_everything_and_the_next_run_resumes(tmp_path, notebooks, isolated_outputs):
+    """SIGTERM in the middle of a notebook: run.json and the report say "interrupted" and which notebook, the
+    partial notebook's HTML is written, the kernel is gone and the lock free; the next run keeps what finished
+    and runs the rest; a changed parameter, or --force, runs it again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    write_notebook(notebooks, "sleeps", SLEEPER, "import os, pathlib, time\n"
+                   f"pathlib.Path({str(tmp_path / 'kernel.pid')!r}).write_text(str(os.getpid()))", "time.sleep(seconds)")
+    profile = ("profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n    parameters: {scale: 2.0}\n"
+               "  - notebook: sleeps\n")
+    params = write_yaml(tmp_path / "tiny.yaml", profile)
+    command = [sys.executable, "-c", "import sys\nfrom dfutils import config\nfrom pathlib import Path\n"
+               f"config.NOTEBOOKS_DIR = Path({str(notebooks)!r})\nfrom dfutils.cli import main\nsys.exit(main(sys.argv[1:]))",
+               "run", str(params)]
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "kernel.pid").is_file() and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(1)
+    running.send_signal(signal.SIGTERM)
+    output = running.communicate(timeout=120)[0]
+    assert running.returncode == 130, output
+    record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+    assert record["status"] == "interrupted" and record["interrupted_in"] == "sleeps"
+    assert [entry["status"] for entry in record["notebooks"]] == ["ok", "interrupted"]
+    assert "interrupted in sleeps" in (isolated_outputs / "reports" / "tiny" / "index.html").read_text()
+    assert (isolated_outputs / "reports" / "tiny" / "sleeps.html").is_file()  # the partial notebook
+    kernel = int((tmp_path / "kernel.pid").read_text())
+    for _ in range(20):
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"the kernel {kernel} of the interrupted notebook is still running")
+    assert not (isolated_outputs / "artifacts" / "tiny" / ".lock.json").exists()
+
+    lines = []
+    quick = params.parent / "quick.yaml"
+    quick.write_text(profile.replace("  - notebook: sleeps\n", "  - notebook: sleeps\n    parameters: {seconds: 0.1}\n"))
+    run_profile(quick, notebooks_dir=notebooks, echo=lines.append)
+    record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+    assert [entry["status"] for entry in record["notebooks"]] == ["kept", "ok"]  # passes finished: not run again
+    assert any(line.startswith("passes: kept from the last run") for line in lines)
+    run_profile(quick, notebooks_dir=notebooks, echo=lines.append)
+    assert [e["status"] for e in json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+            ["notebooks"]] == ["kept", "kept"]
+    changed = params.parent / "changed.yaml"
+    changed.write_text(quick.read_text().replace("scale: 2.0", "scale: 3.0"))
+    run_profile(changed, notebooks_dir=notebooks, echo=lines.append)  # the first changed: everything runs
+    assert [e["status"] for e in json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+            ["notebooks"]] == ["ok", "ok"]
+    run_profile(changed, notebooks_dir=notebooks, echo=lines.append, force=True)
+    assert [e["status"] for e in json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
+            ["notebooks"]] == ["ok", "ok"]
