@@ -25,6 +25,7 @@ from dfutils.faces.crop_files import (
     FACES_COLUMNS,
     ExtractionSettings,
     cache_path,
+    cached_summary,
     extract_video,
     load_crops,
     save_crops,
@@ -46,8 +47,8 @@ def process_video(path: str, video_id: str, out: str, settings: ExtractionSettin
         if not source.is_file():
             raise UserInputError(f"{path}: video file not found")
         target = cache_path(out_path, video_id, video_cache_key(source, settings))
-        if target.is_file():
-            row = load_crops(target, decode=False).summary()
+        row = cached_summary(target)
+        if row is not None:
             status = "cached"
         else:
             result = extract_video(source, video_id, settings)

@@ -32,10 +32,13 @@ class PackSettings:
     crf_side: int = 0  # ... at this side in pixels (the crop's size in its source video); 0: the crops' own
 
     def key(self) -> str:
+        from dfutils.faces.crop_files import EXTRACTION_VERSION
+
         values = asdict(self)
-        if not self.crf:  # not re-encoded: the key of the crops packed before the setting existed
+        if not self.crf:  # not re-encoded: the setting plays no part
             del values["crf"], values["crf_side"]
-        return hashlib.sha1(json.dumps({"pack": 1, **values}, sort_keys=True).encode()).hexdigest()[:12]
+        return hashlib.sha1(json.dumps({"pack": 1, "version": EXTRACTION_VERSION, **values},
+                                       sort_keys=True).encode()).hexdigest()[:12]
 
 
 def read_image(path: str | Path, size: int | None, keep: float = 1.0) -> np.ndarray:
@@ -65,14 +68,20 @@ def _files_key(files: list[str], settings: PackSettings) -> str:
 
 def pack_video(video_id: str, files: list[str], out: Path, settings: PackSettings, extraction: dict) -> dict:
     """One video's crops into the cache (skipped when its cache file exists); a faces-table row, never raises."""
-    from dfutils.faces.crop_files import FaceCrops, as_cached, cache_path, load_crops, save_crops
+    from dfutils.faces.crop_files import (
+        FaceCrops,
+        as_cached,
+        cache_path,
+        cached_summary,
+        save_crops,
+    )
 
     row = {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
            "status": "failed", "error": "", "crops": ""}
     try:
         target = cache_path(out, video_id, _files_key(files, settings))
-        if target.is_file():
-            summary = load_crops(target, decode=False).summary()
+        summary = cached_summary(target)
+        if summary is not None:
             return {**row, **summary, "status": "cached", "crops": target.relative_to(out).as_posix()}
         crops, errors, used = [], [], []
         for position, file in enumerate(files):
