@@ -225,3 +225,17 @@ def crops_by_method(out: str | Path, faces: pd.DataFrame, index: pd.DataFrame, p
             crops.append(video.crops[len(video.crops) // 2 if frame is None else min(frame, len(video.crops) - 1)])
         grid[method] = crops
     return grid
+
+
+def check_failures(faces: pd.DataFrame, max_share: float) -> pd.DataFrame:
+    """The videos without crops (no face in any sampled frame, unreadable); a share of them above ``max_share``
+    is an error that lists them, so a run never trains and reports on what is left of a broken extraction
+    without saying so. Below it they are returned, to be shown and counted."""
+    failed = faces[faces["status"] == "failed"][["video_id", "error"]]
+    share = len(failed) / max(len(faces), 1)
+    if share > max_share:
+        shown = "; ".join(f"{row.video_id}: {row.error}" for row in failed.head(5).itertuples())
+        raise UserInputError(f"{len(failed)} of {len(faces)} videos ({share:.0%}) have no face crops, more than "
+                             f"max_failed_share={max_share:g}: {shown}" + (" ..." if len(failed) > 5 else "")
+                             + "; check the videos and the detector settings, or raise max_failed_share")
+    return failed.reset_index(drop=True)

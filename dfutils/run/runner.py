@@ -114,6 +114,18 @@ def _summary(artifact_dir: Path) -> list[dict]:
         return [{"model": f"(summary unavailable: {type(error).__name__}: {error})"}]
 
 
+def _dropped(artifact_dir: Path) -> dict:
+    """How many videos of each split no model could score (no face crops), and why, for the report."""
+    from dfutils.evaluation.results import dropped_videos
+
+    try:
+        dropped = dropped_videos(artifact_dir)
+    except Exception as error:  # noqa: BLE001 - the report still renders, with the reason
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {"by_split": dropped.groupby("split").size().to_dict(),
+            "reasons": dropped["reason"].str.split(":").str[-1].str.strip().value_counts().head(5).to_dict()}
+
+
 def _seeds_study(profile: Profile, summary: list[dict]) -> dict | None:
     """The seeds study named by the profile (``seeds_study``), its spread added to the summary rows when it
     has been run; None when the profile names none."""
@@ -286,6 +298,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         record["duration_s"] = time.perf_counter() - started
         record["finished"] = _now()
         record["summary"] = _summary(artifact_dir)
+        record["dropped"] = _dropped(artifact_dir)
         record["seeds_study"] = _seeds_study(profile, record["summary"])
         _write_json(run_json, record)
         render_index(record, index_html)

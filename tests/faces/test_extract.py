@@ -374,3 +374,16 @@ def test_a_corrupt_cache_file_is_extracted_again(tmp_path):
     again = process_video(str(video), "golden", str(tmp_path / "out"), settings)
     assert again["status"] == "ok" and again["error"] == "" and load_crops(target).crops.shape == (2, 32, 32, 3)
     assert process_video(str(video), "golden", str(tmp_path / "out"), settings)["status"] == "cached"
+
+
+def test_too_many_videos_without_a_face_stop_the_run_and_fewer_are_listed():
+    from dfutils.faces.extract import check_failures
+
+    faces = pd.DataFrame({"video_id": [f"v{k}" for k in range(10)],
+                          "status": ["failed", "ok", "ok", "failed", "ok", "ok", "ok", "ok", "ok", "ok"],
+                          "error": ["v0.mp4: no face found in 8 sampled frames", "", "", "v3.mp4: unreadable", *[""] * 6]})
+    listed = check_failures(faces, max_share=0.2)
+    assert listed["video_id"].tolist() == ["v0", "v3"] and "no face" in listed["error"].iloc[0]
+    with pytest.raises(UserInputError, match=r"2 of 10 videos \(20%\) have no face crops, more than max_failed_share=0.1: "
+                                             r"v0: v0.mp4: no face found"):
+        check_failures(faces, max_share=0.1)
