@@ -1,26 +1,46 @@
 """The ``dfutils`` command line (``python -m dfutils`` works too).
 
-Exit status: 0 done, 1 a notebook or job failed, 2 bad input (one line on
-stderr naming the culprit).
+Exit status, the same for every command (:mod:`dfutils.errors`): 0 all done, 1 the job failed (a notebook
+raised), 2 bad input (one line on stderr naming the culprit), 3 done but some items failed (each recorded
+with its reason), 4 an environment fault (a full disk, no permission), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
-from dfutils.errors import UserInputError
+from dfutils import __version__
+from dfutils.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    EnvironmentFault,
+    UserInputError,
+)
+
+# what the machine did, not the paths given: a full disk or quota, a read-only or forbidden place, no file handles
+ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE, errno.ENFILE,
+                      errno.ENOMEM, errno.EIO}
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from dfutils.run.params import list_profiles, profile_path
     from dfutils.run.runner import NotebookFailed, run_profile
 
+    if args.list or not args.params:
+        print(list_profiles())
+        return EXIT_OK if args.list else EXIT_BAD_INPUT
     try:
-        run_profile(args.params, only=args.only or None, overrides=args.set or ())
+        run_profile(profile_path(args.params), only=args.only or None, overrides=args.set or (), force=args.force)
     except NotebookFailed as failure:
         print(f"dfutils run: {failure}", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def _cmd_data_index(args: argparse.Namespace) -> int:
@@ -51,8 +71,15 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
     for note in df.attrs.get("notes", []):
         print(note)
     if missing_path:
-        print(f"{len(missing_files(df))} file(s) listed but absent: see {missing_path}")
-    return 0
+        reasons = missing_files(df)["reason"]
+        unreadable = int(reasons.str.startswith("unreadable").sum())
+        absent = len(reasons) - unreadable
+        print(", ".join(part for part in (f"{absent} file(s) listed but absent" if absent else "",
+                                          f"{unreadable} unreadable" if unreadable else "") if part)
+              + f": see {missing_path}")
+        # an absent file is the state of a partial download (reported); a file present but unreadable, a failure
+        return EXIT_SOME_FAILED if unreadable else EXIT_OK
+    return EXIT_OK
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -65,15 +92,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                                                   "failed"]]
     print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"metrics in {args.out}/metrics.csv, {len(predictions)} prediction rows in {args.out}/predictions.csv")
-    return 0 if (predictions["error"] == "").any() else 2
+    return _items_status(predictions["error"] == "")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from dfutils.run.params import profile_path
     from dfutils.run.preflight import check_profile
 
-    check = check_profile(args.params, overrides=args.set or ())
+    check = check_profile(profile_path(args.params), overrides=args.set or ())
     print(check.text())
-    return 0 if check.ready else 2
+    return EXIT_OK if check.ready else EXIT_BAD_INPUT
 
 
 def _cmd_data_synth(args: argparse.Namespace) -> int:
@@ -128,7 +156,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     failed = table[table["status"] == "failed"]
     for _, row in failed.head(10).iterrows():
         print(f"  failed {row['video_id']}: {row['error']}", file=sys.stderr)
-    return 1 if len(failed) == len(table) else 0
+    return _items_status(table["status"] != "failed")
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -156,19 +184,30 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     for _, row in table[table["error"] != ""].iterrows():
         error = row["error"]
         print(f"  {error}" if error.startswith(row["path"]) else f"  {row['path']}: {error}", file=sys.stderr)
-    return 0 if scored else 2
+    return _items_status(table["error"].eq(""))
+
+
+def _items_status(done) -> int:
+    """A batch command's status from which items it did: all (0), some (3: each failure is recorded), none (2: the
+    input gave nothing usable)."""
+    done = list(done)
+    return EXIT_OK if all(done) else EXIT_SOME_FAILED if any(done) else EXIT_BAD_INPUT
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
     )
+    parser.add_argument("--version", action="version", version=f"dfutils {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
         "run", help="execute a profile's notebooks with papermill and write the HTML report"
     )
-    run.add_argument("params", help="profile file, e.g. params/demo.yaml")
+    run.add_argument("params", nargs="?", help="a profile: its name (demo) or its file (params/demo.yaml)")
+    run.add_argument("--list", action="store_true", help="list the profiles of params/ with their descriptions")
+    run.add_argument("--force", action="store_true",
+                     help="run every notebook again, also those an earlier run finished with the same parameters and code")
     run.add_argument(
         "--only", action="append", metavar="NAME",
         help="run only this notebook (a run name or a notebook name; repeatable)",
@@ -183,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check", help="pre-flight: what a profile needs against what this machine, its data and weight caches have")
-    check.add_argument("params", help="profile file, e.g. params/ffpp_real.yaml")
+    check.add_argument("params", help="a profile: its name (ffpp_real) or its file (params/ffpp_real.yaml)")
     check.add_argument("--set", action="append", metavar="[NOTEBOOK.]KEY=VALUE", help="as for dfutils run")
     check.set_defaults(handler=_cmd_check)
 
@@ -293,14 +332,17 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except UserInputError as error:
         print(f"dfutils {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except EnvironmentFault as error:
+        print(f"dfutils {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except OSError as error:  # a folder that cannot be created, a full disk: the path, not a traceback
         where = f"{error.filename}: " if error.filename else ""
         print(f"dfutils {args.command}: error: {where}{error.strerror or error}", file=sys.stderr)
-        return 2
+        return EXIT_ENVIRONMENT if error.errno in ENVIRONMENT_ERRNOS else EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"dfutils {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -30,6 +30,14 @@ import pandas as pd
 from dfutils.errors import DatasetError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+# what archivers and file managers leave beside the data: macOS zips' resource forks (__MACOSX/, ._name), Windows'
+# thumbnail caches (Thumbs.db, desktop.ini), hidden folders (.ipynb_checkpoints, .DS_Store...): never data
+IGNORED_NAMES = ("__macosx", "thumbs.db", "desktop.ini")
+
+
+def ignored(name: str) -> bool:
+    """Whether a file or folder name is one of the leftovers of :data:`IGNORED_NAMES` or hidden."""
+    return name.startswith(".") or name.lower() in IGNORED_NAMES
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter", "DeepFakeDetection")
 # class folder name (lower case) -> label; FF++ method names are fakes of that method
@@ -167,10 +175,10 @@ def _readable(path: Path) -> str:
 def _class_folders(root: Path) -> list[tuple[str, Path]]:
     """``(split folder or "", class folder)`` below ``root``: ``<root>/<class>`` or ``<root>/<split>/<class>``."""
     found = []
-    for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for child in sorted(p for p in root.iterdir() if p.is_dir() and not ignored(p.name)):
         if child.name.lower() in SPLIT_FOLDERS:
             found += [(SPLIT_FOLDERS[child.name.lower()], grand) for grand in sorted(child.iterdir())
-                      if grand.is_dir() and not grand.name.startswith(".")]
+                      if grand.is_dir() and not ignored(grand.name)]
         else:
             found.append(("", child))
     return found
@@ -205,7 +213,8 @@ def scan(root: str | Path, pattern: str | None = None, check_images: bool = True
         prefix = folder.relative_to(root).as_posix()
         for path in sorted(folder.rglob("*")):
             suffix = path.suffix.lower()
-            if not path.is_file() or path.name.startswith(".") or suffix not in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+            if (not path.is_file() or suffix not in IMAGE_SUFFIXES + VIDEO_SUFFIXES
+                    or any(ignored(part) for part in path.relative_to(folder).parts)):
                 continue
             nested = path.parent != folder
             if suffix in VIDEO_SUFFIXES:  # a face-only clip: a video of its own, its family a DFDC id it names

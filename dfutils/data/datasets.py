@@ -52,11 +52,33 @@ def safe_relative(entry: str, source: Path) -> str:
     return pure.as_posix()
 
 
-def _read_json(path: Path):
+def read_text(path: Path) -> str:
+    """A metadata or list file as text: UTF-8 with or without a byte-order mark (Windows tools write one); any
+    other encoding is one line naming the file and where it stops being UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as error:
         raise DatasetError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        at = error.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # the codec counts after the mark
+        line = data[:at].count(b"\n") + 1
+        raise DatasetError(f"{path}: not UTF-8 text (byte 0x{data[at]:02x} on line {line}); save it as UTF-8") from None
+
+
+def read_csv(path: Path, **options) -> pd.DataFrame:
+    """A CSV file (UTF-8, a byte-order mark allowed); malformed or non-UTF-8 is one line naming the file."""
+    from io import StringIO
+
+    try:
+        return pd.read_csv(StringIO(read_text(path)), **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise DatasetError(f"{path}: malformed CSV: {error}") from None
+
+
+def _read_json(path: Path):
+    text = read_text(path)
     if not text.strip():
         raise DatasetError(f"{path}: file is empty")
     try:
@@ -220,10 +242,7 @@ def index_dfdc(
                 "original": original, "group": f"dfdc/{original or relative}", "split": "",
             })
     if labels_csv.is_file():
-        try:
-            labels = pd.read_csv(labels_csv, dtype={"filename": str})
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise DatasetError(f"{labels_csv}: malformed CSV: {error}") from None
+        labels = read_csv(labels_csv, dtype={"filename": str})
         if not {"filename", "label"} <= set(labels.columns):
             raise DatasetError(f"{labels_csv}: expected columns filename,label, got {','.join(map(str, labels.columns))}")
         for line, (file_name, label) in enumerate(zip(labels["filename"], labels["label"], strict=True), start=2):
@@ -283,10 +302,7 @@ def read_celebdf_test_list(path: Path, real_label: int = 1) -> dict[str, int]:
     """
     if real_label not in (0, 1):
         raise DatasetError(f"real_label: expected 0 or 1, got {real_label!r}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DatasetError(f"{path}: cannot read: {error.strerror or error}") from None
+    text = read_text(path)
     listed: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -360,15 +376,18 @@ def index_celebdf(
         raise DatasetError(f"{root}: no videos in {', '.join(f'{folder}/ or {folder}/videos/' for folder in present)} "
                            f"(expected the Celeb-DF v2 layout: {LAYOUTS['celebdf']})")
     df = _frame(rows, [])
-    as_listed = df["video_id"].map(listed_as)
+    # the list is matched without regard to case (a copy made on Windows or macOS may write .MP4 for .mp4): a
+    # listed video on disk is always tested, never trained on
+    as_listed = df["video_id"].map(listed_as).str.lower()
     missing, notes = [], []
     test_list = root / CELEBDF_TEST_LIST
     listed: dict[str, int] = {}
     if test_list.is_file():
-        listed = read_celebdf_test_list(test_list, real_label)
+        as_written = read_celebdf_test_list(test_list, real_label)
+        listed = {video.lower(): label for video, label in as_written.items()}
         folder_label = dict(zip(as_listed, df["label"], strict=True))
-        compared = [(vid, label) for vid, label in listed.items() if vid in folder_label]
-        disagree = [vid for vid, label in compared if folder_label[vid] != label]
+        compared = [(vid, label) for vid, label in as_written.items() if vid.lower() in folder_label]
+        disagree = [vid for vid, label in compared if folder_label[vid.lower()] != label]
         if compared and len(disagree) == len(compared):
             raise DatasetError(
                 f"{test_list}: every label disagrees with its folder; the file's convention looks "
@@ -376,8 +395,8 @@ def index_celebdf(
             )
         if disagree:
             raise DatasetError(f"{test_list}: label disagrees with the folder for {disagree[0]} (and {len(disagree) - 1} more)")
-        for video_id in listed:
-            if video_id not in folder_label:
+        for video_id in as_written:
+            if video_id.lower() not in folder_label:
                 missing.append({"video_id": video_id, "path": str(root / video_id), "reason": f"listed in {CELEBDF_TEST_LIST}, file absent"})
     in_list = as_listed.isin(listed)
     test_groups = set(df.loc[in_list, "group"])
@@ -693,7 +712,7 @@ def read_crop_members(index_path: str | Path) -> pd.DataFrame | None:
     path = crop_members_path(index_path)
     if not path.is_file():
         return None
-    members = pd.read_csv(path, dtype={"video_id": str, "file": str}, keep_default_na=False)
+    members = read_csv(path, dtype={"video_id": str, "file": str}, keep_default_na=False)
     if list(members.columns) != ["video_id", "file", "frame"]:
         raise DatasetError(f"{path}: expected columns video_id,file,frame, got {','.join(members.columns)}")
     return members
@@ -704,10 +723,7 @@ def read_index(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"{path}: index file not found")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise DatasetError(f"{path}: malformed CSV: {error}") from None
+    df = read_csv(path, dtype=str, keep_default_na=False)
     absent = [column for column in INDEX_COLUMNS if column not in df.columns]
     if absent:
         raise DatasetError(f"{path}: not an index table, missing column(s) {', '.join(absent)}")

@@ -207,12 +207,19 @@ def evaluate(model_paths: list[str | Path], target: Target, out: str | Path, see
     """Score every model file on ``target``; writes and returns ``(metrics, predictions)`` (see the module
     docstring). Crops are cached in ``out/faces/<settings key>/``, so a second call extracts nothing. Videos
     showing one of the people ``leave_out`` are not scored (``predictions.attrs["left_out"]`` counts them)."""
+    from dfutils.atomic import exclusive
+
+    with exclusive(out, f"dfutils evaluate ({target.name})"):  # one evaluation per folder at a time
+        return _evaluate(model_paths, target, Path(out), seed, workers, progress, leave_out)
+
+
+def _evaluate(model_paths, target: Target, out: Path, seed: int, workers: int, progress: bool,
+              leave_out: frozenset[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     from dataclasses import replace
 
     from dfutils.atomic import write_csv
     from dfutils.faces.extract import faces_of_index
 
-    out = Path(out)
     models = load_models(model_paths)
     index, members = index_target(target, seed)
     index, left_out = leave_out_people(index, leave_out) if leave_out else (index, 0)

@@ -49,6 +49,21 @@ def collect_predictions(artifacts: str | Path, required: bool = False) -> pd.Dat
     return pd.concat(tables, ignore_index=True)
 
 
+def dropped_videos(data_root: str | Path) -> pd.DataFrame:
+    """The videos of a run's index that no model scored, because they have no face crops, with the reason
+    (``video_id, split, label, reason``; empty when every video has crops)."""
+    data_root = Path(data_root)
+    columns = ["video_id", "split", "label", "reason"]
+    if not (data_root / "index.csv").is_file() or not (data_root / "faces" / "faces.csv").is_file():
+        return pd.DataFrame(columns=columns)
+    index = pd.read_csv(data_root / "index.csv", keep_default_na=False)
+    faces = pd.read_csv(data_root / "faces" / "faces.csv", keep_default_na=False)
+    usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")]
+    dropped = index[~index["video_id"].isin(usable["video_id"])]
+    reasons = faces.set_index("video_id")["error"].to_dict()
+    return dropped.assign(reason=[reasons.get(video) or "not extracted" for video in dropped["video_id"]])[columns]
+
+
 def collect_info(artifacts: str | Path) -> dict[str, dict]:
     """What each run recorded about its model (``info.json``: parameters, backbone...), by model name."""
     import json

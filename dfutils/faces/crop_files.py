@@ -22,7 +22,7 @@ import json
 import os
 import zipfile
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,13 @@ DEFAULT_MIN_SCORE = {"mtcnn": 0.8, "ssd": 0.25}
 DEFAULT_KEYFRAME_EVERY = {"mtcnn": 5, "ssd": 1}
 # 1: raw uint8 crops (still read); 2: crops encoded by the settings' codec (dfutils.faces.crop_codec)
 CACHE_FORMAT = 2
+# Bumped with any change to this module that changes the crops it cuts (detection, tracking, cropping): part of
+# every cache key, so changed code re-extracts. tests/faces/test_extract.py's golden crop fails until it is bumped.
+EXTRACTION_VERSION = 2
+# the tracker's constants: linking a detection to a track, the window around it, the second, closer look
+MIN_LINK = 0.3
+WINDOW_FACTOR = 2.2
+SECOND_LOOK = 2
 # the faces table (faces/faces.csv): one row per video, its crop file relative to the faces folder
 FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "status", "error", "crops"]
 
@@ -108,11 +115,15 @@ class ExtractionSettings:
         return self.min_score if self.min_score is not None else DEFAULT_MIN_SCORE[self.detector]
 
     def key(self) -> str:
+        """Everything that decides the crops: these settings with the defaults they resolve to (thresholds,
+        keyframes), the tracker's constants, the detector's version and the code's extraction version."""
         values = asdict(self)
-        if not self.crf:  # no re-encoding: the same crops, and the same key, as before the setting existed
+        if not self.crf:  # no re-encoding: the setting plays no part
             del values["crf"], values["crf_face_side"]
-        text = json.dumps({"format": CACHE_FORMAT, **values}, sort_keys=True)
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
+        decided = {"format": CACHE_FORMAT, "version": EXTRACTION_VERSION, "score_threshold": self.score_threshold,
+                   "keyframe_interval": self.keyframe_interval, "detector_version": detector_version(self.detector),
+                   "tracker": [MIN_LINK, WINDOW_FACTOR, SECOND_LOOK]}
+        return hashlib.sha1(json.dumps({**decided, **values}, sort_keys=True).encode()).hexdigest()[:12]
 
     def crop_side_in_video(self, face_side: float) -> float:
         """The side a crop of a face box of ``face_side`` pixels has in its frame, before resizing."""
@@ -120,6 +131,21 @@ class ExtractionSettings:
 
 
 # --------------------------------------------------------------------------- detectors
+@cache
+def detector_version(name: str) -> str:
+    """What a detector's boxes depend on beyond this code: the mtcnn package's version, the SSD's weights."""
+    if name == "mtcnn":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"mtcnn {version('mtcnn')}"
+        except PackageNotFoundError:
+            return "mtcnn"
+    from dfutils.assets import ASSETS
+
+    return f"ssd {ASSETS['ssd-mobilenet-v1-weights'].sha256[:12]}"
+
+
 class _OnOneTensor:
     """An MTCNN stage that receives the batch as one TensorFlow tensor. mtcnn 1.x passes it as a NumPy
     array, which TensorFlow copied again for every pyramid scale and every stage: 15% of the extraction
@@ -242,7 +268,7 @@ def box_link(previous, current) -> float:
     return max(overlap, 0.5 * contained)
 
 
-def track_main_face(detections: list[list[dict]], min_iou: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+def track_main_face(detections: list[list[dict]], min_iou: float = MIN_LINK) -> tuple[np.ndarray, np.ndarray]:
     """Follow the main face: (boxes (N, 4), detected (N,) bool); borrowed boxes where not detected.
 
     Detections are linked into tracks frame by frame (each to the track it
@@ -280,7 +306,7 @@ def track_main_face(detections: list[list[dict]], min_iou: float = 0.3) -> tuple
 
 
 def detect_near(detector, frames: np.ndarray, boxes: np.ndarray, which: np.ndarray, threshold: float,
-                window_side: int, min_iou: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+                window_side: int, min_iou: float = MIN_LINK) -> tuple[np.ndarray, np.ndarray]:
     """Detect only in a window (2.2x the box) around ``boxes[t]`` for the frames ``which``.
 
     A window is much cheaper to search than a whole frame and shows a small face
@@ -297,7 +323,7 @@ def detect_near(detector, frames: np.ndarray, boxes: np.ndarray, which: np.ndarr
     windows, crops = [], []
     for t in which:
         x0, y0, x1, y1 = boxes[t]
-        side = int(min(max(height, width), 2.2 * max(x1 - x0, y1 - y0, 8)))
+        side = int(min(max(height, width), WINDOW_FACTOR * max(x1 - x0, y1 - y0, 8)))
         left = int(max(0, min((x0 + x1 - side) / 2, width - side)))
         top = int(max(0, min((y0 + y1 - side) / 2, height - side)))
         crop = frames[t, top:top + side, left:left + side]
@@ -421,6 +447,18 @@ def load_crops(path: Path, decode: bool = True) -> FaceCrops:
     return _read_cache(path, read)
 
 
+def cached_summary(target: Path) -> dict | None:
+    """A finished cache file's summary; None when there is none, or it is unreadable (a torn copy, a bad disk):
+    it is deleted, and the video is extracted again instead of failing on it every time."""
+    if not target.is_file():
+        return None
+    try:
+        return load_crops(target, decode=False).summary()
+    except UserInputError:
+        target.unlink(missing_ok=True)
+        return None
+
+
 def as_cached(crops: np.ndarray, codec: str, quality: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Crops as the cache will serve them (after the codec's round trip), and their encoding to write: models
     see the same crops whether they were just made (extracted or packed) or read back."""
@@ -471,7 +509,7 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=settings.window_side)
     detected[todo] = found
     todo = np.flatnonzero(~detected)  # a second, closer look at what is still missing
-    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=2 * settings.window_side)
+    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=SECOND_LOOK * settings.window_side)
     detected[todo] = found
     crops = cut_crops(sampled.frames, boxes, settings)
     crops, encoded = as_cached(crops, settings.codec, settings.quality)

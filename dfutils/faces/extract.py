@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfutils.atomic import write_csv
+from dfutils.atomic import exclusive, stray_temporaries, write_csv
 from dfutils.errors import UserInputError
 from dfutils.faces.crop_files import (
     FACES_COLUMNS,
     ExtractionSettings,
     cache_path,
+    cached_summary,
     extract_video,
     load_crops,
     save_crops,
@@ -46,8 +47,8 @@ def process_video(path: str, video_id: str, out: str, settings: ExtractionSettin
         if not source.is_file():
             raise UserInputError(f"{path}: video file not found")
         target = cache_path(out_path, video_id, video_cache_key(source, settings))
-        if target.is_file():
-            row = load_crops(target, decode=False).summary()
+        row = cached_summary(target)
+        if row is not None:
             status = "cached"
         else:
             result = extract_video(source, video_id, settings)
@@ -98,9 +99,8 @@ def dask_client(workers: int, scheduler: str | None, log: Path):
 
 def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, workers: int = 2,
                   scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
-    """Extract every video of ``index`` (columns ``video_id``, ``path``); returns the faces table."""
-    from dask.distributed import as_completed
-
+    """Extract every video of ``index`` (columns ``video_id``, ``path``); returns the faces table. Holds the
+    folder's lock (:func:`dfutils.atomic.exclusive`) while it writes."""
     missing_columns = {"video_id", "path"} - set(index.columns)
     if missing_columns:
         raise UserInputError(f"index: missing column(s) {', '.join(sorted(missing_columns))}")
@@ -108,8 +108,18 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
         raise UserInputError(f"workers: must be at least 1, got {workers}")
     out = Path(out).resolve()
     (out / "crops").mkdir(parents=True, exist_ok=True)
-    for stray in (out / "crops").glob(".*.tmp"):  # left by a killed run; the finished files are intact
-        stray.unlink(missing_ok=True)
+    with exclusive(out, "dfutils extract"):  # one extraction per folder; a second is refused, naming this one
+        for stray in stray_temporaries(out / "crops"):  # a killed run's; the finished files are intact
+            stray.unlink(missing_ok=True)
+        table = _extract(index, out, settings, workers, scheduler, progress)
+    write_csv(table, out / "faces.csv")
+    return table
+
+
+def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, workers: int, scheduler: str | None,
+             progress: bool) -> pd.DataFrame:
+    from dask.distributed import as_completed
+
     rows: list[dict] = []
     client, cluster = dask_client(workers, scheduler, out / "workers.log")
     started = time.perf_counter()
@@ -134,9 +144,7 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
             cluster.close()
     order = {video_id: n for n, video_id in enumerate(index["video_id"])}
     table = pd.DataFrame(rows, columns=FACES_COLUMNS).sort_values("video_id", key=lambda s: s.map(order))
-    table = table.reset_index(drop=True)
-    write_csv(table, out / "faces.csv")
-    return table
+    return table.reset_index(drop=True)
 
 
 def faces_of_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, *,
@@ -217,3 +225,17 @@ def crops_by_method(out: str | Path, faces: pd.DataFrame, index: pd.DataFrame, p
             crops.append(video.crops[len(video.crops) // 2 if frame is None else min(frame, len(video.crops) - 1)])
         grid[method] = crops
     return grid
+
+
+def check_failures(faces: pd.DataFrame, max_share: float) -> pd.DataFrame:
+    """The videos without crops (no face in any sampled frame, unreadable); a share of them above ``max_share``
+    is an error that lists them, so a run never trains and reports on what is left of a broken extraction
+    without saying so. Below it they are returned, to be shown and counted."""
+    failed = faces[faces["status"] == "failed"][["video_id", "error"]]
+    share = len(failed) / max(len(faces), 1)
+    if share > max_share:
+        shown = "; ".join(f"{row.video_id}: {row.error}" for row in failed.head(5).itertuples())
+        raise UserInputError(f"{len(failed)} of {len(faces)} videos ({share:.0%}) have no face crops, more than "
+                             f"max_failed_share={max_share:g}: {shown}" + (" ..." if len(failed) > 5 else "")
+                             + "; check the videos and the detector settings, or raise max_failed_share")
+    return failed.reset_index(drop=True)

@@ -32,10 +32,13 @@ class PackSettings:
     crf_side: int = 0  # ... at this side in pixels (the crop's size in its source video); 0: the crops' own
 
     def key(self) -> str:
+        from dfutils.faces.crop_files import EXTRACTION_VERSION
+
         values = asdict(self)
-        if not self.crf:  # not re-encoded: the key of the crops packed before the setting existed
+        if not self.crf:  # not re-encoded: the setting plays no part
             del values["crf"], values["crf_side"]
-        return hashlib.sha1(json.dumps({"pack": 1, **values}, sort_keys=True).encode()).hexdigest()[:12]
+        return hashlib.sha1(json.dumps({"pack": 1, "version": EXTRACTION_VERSION, **values},
+                                       sort_keys=True).encode()).hexdigest()[:12]
 
 
 def read_image(path: str | Path, size: int | None, keep: float = 1.0) -> np.ndarray:
@@ -65,14 +68,20 @@ def _files_key(files: list[str], settings: PackSettings) -> str:
 
 def pack_video(video_id: str, files: list[str], out: Path, settings: PackSettings, extraction: dict) -> dict:
     """One video's crops into the cache (skipped when its cache file exists); a faces-table row, never raises."""
-    from dfutils.faces.crop_files import FaceCrops, as_cached, cache_path, load_crops, save_crops
+    from dfutils.faces.crop_files import (
+        FaceCrops,
+        as_cached,
+        cache_path,
+        cached_summary,
+        save_crops,
+    )
 
     row = {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
            "status": "failed", "error": "", "crops": ""}
     try:
         target = cache_path(out, video_id, _files_key(files, settings))
-        if target.is_file():
-            summary = load_crops(target, decode=False).summary()
+        summary = cached_summary(target)
+        if summary is not None:
             return {**row, **summary, "status": "cached", "crops": target.relative_to(out).as_posix()}
         crops, errors, used = [], [], []
         for position, file in enumerate(files):
@@ -114,6 +123,7 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
     crops alike from videos, see :func:`matching_extraction`); a finished video is skipped, so a killed
     run resumes.
     """
+    from dfutils.atomic import exclusive, stray_temporaries
     from dfutils.faces.crop_files import FACES_COLUMNS
     from dfutils.progress import progress_bar
 
@@ -121,13 +131,16 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
     (out / "crops").mkdir(parents=True, exist_ok=True)
     files_of = members.groupby("video_id", sort=False)["file"].apply(list).to_dict()
     rows = []
-    for video_id in progress_bar(index["video_id"], desc="packing crops", unit="video", disable=not progress):
-        files = files_of.get(video_id)
-        if not files:
-            rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
-                         "status": "failed", "error": "no crop files listed for this video", "crops": ""})
-            continue
-        rows.append(pack_video(video_id, files, out, settings, extraction))
+    with exclusive(out, "packing crops"):
+        for stray in stray_temporaries(out / "crops"):
+            stray.unlink(missing_ok=True)
+        for video_id in progress_bar(index["video_id"], desc="packing crops", unit="video", disable=not progress):
+            files = files_of.get(video_id)
+            if not files:
+                rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
+                             "status": "failed", "error": "no crop files listed for this video", "crops": ""})
+                continue
+            rows.append(pack_video(video_id, files, out, settings, extraction))
     return pd.DataFrame(rows, columns=FACES_COLUMNS)
 
 

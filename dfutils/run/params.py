@@ -187,11 +187,29 @@ def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], over
     return runs
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (YAML lets the last one win, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: its keys may be overridden, by design
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} is written twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader
+    except UnicodeDecodeError as error:
+        raise ParamsError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -348,3 +366,31 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
     if seeds_study and not _SAFE_NAME.match(seeds_study):
         raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
     return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study, overrides)
+
+
+def profile_path(name_or_path: str | Path) -> Path:
+    """A profile named as a user names it: a file (``params/demo.yaml``, any path), or a name of ``params/``
+    (``demo``). An unknown name is one error that lists the profiles."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file() or len(path.parts) > 1:
+        return path
+    named = config.PARAMS_DIR / f"{name_or_path}.yaml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in config.PARAMS_DIR.glob("*.yaml"))
+    raise ParamsError(f"{name_or_path}: no profile of that name{_suggest(str(name_or_path), known)} in "
+                      f"{config.PARAMS_DIR}; known: {', '.join(known)} (dfutils run --list describes them)")
+
+
+def list_profiles() -> str:
+    """Every profile of ``params/`` with the first sentence of its description, one line each."""
+    lines = []
+    for path in sorted(config.PARAMS_DIR.glob("*.yaml")):
+        try:
+            raw = extend(_read_yaml(path), path)
+            about = " ".join(str(raw.get("description", "")).split())
+        except ParamsError as error:
+            about = f"(invalid: {error})"
+        first = re.split(r"(?<=[.;])\s", about, maxsplit=1)[0]
+        lines.append(f"{path.stem:<20} {first.rstrip(';:')}")
+    return "\n".join(lines) or f"no profiles in {config.PARAMS_DIR}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 import subprocess
 import sys
@@ -42,7 +44,19 @@ def git_revision(root=PROJECT_ROOT) -> dict[str, object]:
 
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+    diff = git("diff", "HEAD") if status else ""
+    return {"commit": commit, "dirty": bool(status) if status is not None else None,
+            "changes": hashlib.sha1(diff.encode()).hexdigest()[:12] if diff else ""}
+
+
+def code_fingerprint(record: dict) -> str | None:
+    """What decides a run's code in an environment record: the commit, its uncommitted changes and the package
+    versions; None outside a git checkout (a change could not be seen, so nothing is resumed)."""
+    git = record.get("git") or {}
+    if not git.get("commit"):
+        return None
+    text = json.dumps([git["commit"], git.get("changes", ""), record.get("packages", {})], sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def environment_record() -> dict[str, object]:

@@ -7,7 +7,12 @@ the executed notebook, one HTML page per notebook and an ``index.html``; into
 revision, seed, timings, key figures). Both are rewritten after every notebook,
 so an interrupted run still leaves a readable record. A failing notebook stops
 the run: its partial HTML (with the error visible) is still written and
-:class:`NotebookFailed` names the notebook and the cell.
+:class:`NotebookFailed` names the notebook and the cell. A run stopped with Ctrl-C
+or SIGTERM says "interrupted" and in which notebook, with that notebook's partial
+HTML; its kernel is shut down and the lock released. The next run of the profile
+**resumes**: a notebook that finished with the same parameters, the same code
+(commit, uncommitted changes, package versions) and after nothing rerun before it
+is kept, not run again (``force=True``, ``dfutils run --force``, reruns all).
 """
 
 from __future__ import annotations
@@ -22,9 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dfutils.atomic import write_text
+from dfutils.atomic import exclusive, write_text
 from dfutils.config import artifacts_dir, reports_dir
-from dfutils.errors import UserInputError
 from dfutils.progress import HEADLESS_ENV
 from dfutils.run.key_figures import FIGURES_ENV, read_figures
 from dfutils.run.params import NotebookRun, Profile, load_profile
@@ -110,6 +114,18 @@ def _summary(artifact_dir: Path) -> list[dict]:
         return [{"model": f"(summary unavailable: {type(error).__name__}: {error})"}]
 
 
+def _dropped(artifact_dir: Path) -> dict:
+    """How many videos of each split no model could score (no face crops), and why, for the report."""
+    from dfutils.evaluation.results import dropped_videos
+
+    try:
+        dropped = dropped_videos(artifact_dir)
+    except Exception as error:  # noqa: BLE001 - the report still renders, with the reason
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {"by_split": dropped.groupby("split").size().to_dict(),
+            "reasons": dropped["reason"].str.split(":").str[-1].str.strip().value_counts().head(5).to_dict()}
+
+
 def _seeds_study(profile: Profile, summary: list[dict]) -> dict | None:
     """The seeds study named by the profile (``seeds_study``), its spread added to the summary rows when it
     has been run; None when the profile names none."""
@@ -158,94 +174,97 @@ def run_profile(
     echo=None,
     notebooks_dir: Path | None = None,
     overrides: tuple[str, ...] | list = (),
+    force: bool = False,
 ) -> RunResult:
     """Run the profile's notebooks (all, or those named by ``only``), with ``overrides`` (``--set``) applied;
-    a profile that lists ``seeds`` runs them once per seed (:func:`run_seeds`)."""
+    a profile that lists ``seeds`` runs them once per seed (:func:`run_seeds`). Without ``only`` or ``force``,
+    what an earlier run finished unchanged is kept (see the module docstring)."""
     if echo is None:
         def echo(line: str) -> None:
             print(line, flush=True)
 
     profile = load_profile(params_path, notebooks_dir, overrides)
-    if profile.seeds:
-        return run_seeds(profile, only, progress=progress, echo=echo)
-    return _run(profile, only, progress=progress, echo=echo)
-
-
-class ProfileBusy(UserInputError):
-    """Another ``dfutils run`` of the same profile is running: its artifacts are not to be written twice."""
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
+    with _terminate_as_interrupt():
+        if profile.seeds:
+            return run_seeds(profile, only, progress=progress, echo=echo, force=force)
+        return _run(profile, only, progress=progress, echo=echo, force=force)
 
 
 @contextmanager
-def profile_lock(artifact_dir: Path, name: str, echo=print):
-    """Hold ``<artifacts>/run.lock`` while a profile runs. A second run of the same profile is refused at once,
-    naming the running one (process, host, start time); a lock whose process is gone (a killed run) is
-    taken over. Different profiles have different folders, so they run side by side."""
-    import socket
+def _terminate_as_interrupt():
+    """SIGTERM (a scheduler's or a container's stop) handled as Ctrl-C: the run records where it stopped."""
+    import signal
+    import threading
 
-    path = artifact_dir / "run.lock"
-    mine = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
-    for _ in range(3):
-        try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text())
-            except (OSError, ValueError):
-                holder = {}
-            same_host = holder.get("host") == mine["host"]
-            if holder and (not same_host or _process_alive(int(holder.get("pid", -1)))):
-                raise ProfileBusy(f"profile {name}: already running (process {holder.get('pid')} on {holder.get('host')}, "
-                                  f"started {holder.get('started')}; lock {path}); wait for it to end, or run this one "
-                                  "under another name with --set profile=NAME") from None
-            echo(f"taking over the lock of a run that is no longer running (process {holder.get('pid', '?')}, "
-                 f"started {holder.get('started', '?')})")
-            path.unlink(missing_ok=True)
-            continue
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(json.dumps(mine))
-        break
-    else:
-        raise ProfileBusy(f"profile {name}: could not take the lock {path}")
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
     finally:
-        path.unlink(missing_ok=True)
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, echo) -> RunResult:
+def _kept(profile: Profile, run_json: Path, fingerprint: str | None) -> dict[str, dict]:
+    """The entries of the previous run to keep: its leading notebooks that finished (ok) with the parameters they
+    have now, under the same code; the first one that differs, and everything after it, runs again."""
+    from dfutils.run.provenance import code_fingerprint
+
+    if fingerprint is None or not run_json.is_file():
+        return {}
+    try:
+        previous = json.loads(run_json.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if code_fingerprint(previous.get("environment") or {}) != fingerprint:
+        return {}
+    done = {entry["name"]: entry for entry in previous.get("notebooks", [])
+            if entry.get("status") in ("ok", "kept") and "name" in entry}
+    kept = {}
+    for run in profile.runs:
+        entry = done.get(run.name)
+        if entry is None or entry.get("parameters") != json.loads(json.dumps(run.parameters, default=str)):
+            break
+        kept[run.name] = entry
+    return kept
+
+
+def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, echo, force: bool = False) -> RunResult:
     """Run the profile's notebooks once, with its seed, holding the profile's lock."""
     artifact_dir = artifacts_dir(profile.name)
-    artifact_dir.mkdir(parents=True, exist_ok=True)
-    with profile_lock(artifact_dir, profile.name, echo):
-        return _run_locked(profile, only, artifact_dir, progress=progress, echo=echo)
+    # one run of a profile at a time: a second is refused at once, naming the first; a killed run's lock is free
+    with exclusive(artifact_dir, f"dfutils run {profile.name}"):
+        return _run_locked(profile, only, artifact_dir, progress=progress, echo=echo, force=force)
 
 
 def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *, progress: bool | None,
-                echo) -> RunResult:
+                echo, force: bool = False) -> RunResult:
     import papermill
 
-    selected = profile.select(only)
+    from dfutils.run.provenance import code_fingerprint
+
     report_dir = reports_dir(profile.name)
     report_dir.mkdir(parents=True, exist_ok=True)
     run_json = artifact_dir / "run.json"
     index_html = report_dir / "index.html"
     if progress is None:
         progress = sys.stderr.isatty()
+    environment = environment_record()
+    kept = {} if only or force else _kept(profile, run_json, code_fingerprint(environment))
+    selected = [run for run in profile.select(only) if run.name not in kept]
 
     previous = _previous_entries(run_json) if only else {}
     entries = []
     for run in profile.runs:
-        if run in selected:
+        if run.name in kept:
+            entry = {**kept[run.name], "status": "kept"}
+            echo(f"{run.name}: kept from the last run (same parameters and code; --force runs it again)")
+        elif run in selected:
             entry = {"name": run.name, "notebook": run.notebook, "status": "pending"}
         elif run.name in previous:
             entry = dict(previous[run.name])  # kept from the earlier run, shown as it was
@@ -271,7 +290,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         "duration_s": 0.0,
         "status": "running",
         "notebooks": entries,
-        "environment": environment_record(),
+        "environment": environment,
         "run_json": str(run_json),
     }
 
@@ -279,6 +298,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         record["duration_s"] = time.perf_counter() - started
         record["finished"] = _now()
         record["summary"] = _summary(artifact_dir)
+        record["dropped"] = _dropped(artifact_dir)
         record["seeds_study"] = _seeds_study(profile, record["summary"])
         _write_json(run_json, record)
         render_index(record, index_html)
@@ -291,6 +311,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
     os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 34))
     os.environ[HEADLESS_ENV] = "1"  # text progress bars in the saved reports
     failure: str | None = None
+    interrupted: str | None = None
     failed_html: Path | None = None
     by_name = {entry["name"]: entry for entry in entries}
     for number, run in enumerate(selected, start=1):
@@ -317,6 +338,9 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
                 kernel_manager_class=_kernel_manager_class(),
             )
             entry["status"] = "ok"
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: papermill has shut the kernel down; say where it stopped
+            interrupted = run.name
+            entry.update(status="interrupted", error="interrupted (Ctrl-C or SIGTERM) while it ran")
         except Exception as error:  # noqa: BLE001 - any failure is reported, then stops the run
             failure = _failure_message(run, error)
             failed_html = html_path
@@ -333,14 +357,18 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
                 entry.setdefault("error", f"HTML export failed: {error}")
         save()
         echo(f"{label}: {entry['status']} in {entry['duration_s']:.1f} s")
-        if failure:
+        if failure or interrupted:
             break
 
     for entry in entries:
         if entry["status"] == "pending":  # left over after a failure
             entry["status"] = "not-run"
-    record["status"] = "failed" if failure else "ok"
+    record["status"] = "interrupted" if interrupted else "failed" if failure else "ok"
+    record["interrupted_in"] = interrupted
     save()
+    if interrupted:
+        echo(f"interrupted in {interrupted}; partial report: {report_dir / f'{interrupted}.html'}")
+        raise KeyboardInterrupt(interrupted)
     echo(f"report: {index_html}")
     for entry in entries:
         duration = f"{entry['duration_s']:.1f} s" if entry.get("duration_s") is not None else "-"
@@ -356,7 +384,8 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
     return RunResult(profile, index_html, run_json, record)
 
 
-def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool | None = None, echo=print) -> RunResult:
+def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool | None = None, echo=print,
+              force: bool = False) -> RunResult:
     """A seeds study: the profile's notebooks once per seed, each into ``<profile>/seed-<seed>/``,
     then ``artifacts/<profile>/seeds.csv`` (every model's test AUC per seed, its mean and range) and
     ``reports/<profile>/index.html`` linking each seed's report."""
@@ -370,7 +399,7 @@ def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool
         entry = {"seed": seed, "name": f"seed-{seed}", "status": "running", "html": f"seed-{seed}/index.html"}
         entries.append(entry)
         try:
-            result = _run(profile.for_seed(seed), only, progress=progress, echo=echo)
+            result = _run(profile.for_seed(seed), only, progress=progress, echo=echo, force=force)
             entry.update(status="ok", duration_s=result.record["duration_s"])
         except NotebookFailed as error:
             entry.update(status="failed", error=str(error))

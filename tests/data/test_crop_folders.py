@@ -287,3 +287,22 @@ def test_crops_cut_looser_than_a_models_margin_are_cut_to_match_it(tmp_path):
     cv2.imwrite(str(path), image)
     assert packing.read_image(path, 50).mean() == pytest.approx(50, abs=3)  # a quarter bright
     assert packing.read_image(path, 50, keep=0.5).mean() == pytest.approx(200, abs=3)  # the centre only
+
+
+def test_what_archivers_and_file_managers_leave_behind_is_ignored_and_unreadable_is_said(tmp_path, capsys):
+    """A crop folder unpacked from a macOS zip (__MACOSX/ with ._ files), Windows' Thumbs.db, hidden folders: not
+    data, not a class. An image that does not decode is reported as unreadable, not as absent."""
+    root = ffpp_crop_tree(tmp_path / "crops", pairs=(("000", "003"), ("012", "026")), frames=2)
+    (root / "__MACOSX" / "real").mkdir(parents=True)
+    (root / "__MACOSX" / "real" / "._000_0.jpg").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    (root / "real" / "Thumbs.db").write_bytes(b"cache")
+    (root / "real" / ".ipynb_checkpoints").mkdir()
+    write_crop(root / "real" / ".ipynb_checkpoints" / "000_5.jpg", 3)
+    (root / ".DS_Store").write_bytes(b"x")
+    (root / "real" / "012_1.jpg").write_bytes(b"not an image")
+    out = tmp_path / "faces.csv"
+    assert main(["data", "index", "--dataset", "faces", "--root", str(root), "--out", str(out)]) == 3  # one unusable
+    printed = capsys.readouterr().out
+    assert "wrote 8 videos" in printed and "1 unreadable: see" in printed and "listed but absent" not in printed
+    members = datasets.read_crop_members(out)
+    assert not members["file"].str.contains("MACOSX|ipynb_checkpoints").any() and len(members) == 15

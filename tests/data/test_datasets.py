@@ -397,3 +397,28 @@ def test_an_index_that_finds_no_video_is_one_line_saying_where_and_what_layout(t
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and str(root) in error and "expected the" in error
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_celebdf_list_matches_names_whatever_their_case_and_a_listed_video_is_never_trained_on(tmp_path):
+    """A copy whose files end in .MP4 while the list writes .mp4 (or the other way round): the listed video is
+    still the test video, not 'absent' and trained on while its fake is tested."""
+    root = celebdf_tree(tmp_path / "celeb", OFFICIAL)
+    (root / "Celeb-real" / "id0_0000.mp4").rename(root / "Celeb-real" / "id0_0000.MP4")
+    (root / "Celeb-synthesis" / "id0_id1_0000.mp4").rename(root / "Celeb-synthesis" / "ID0_id1_0000.mp4")
+    df = index_celebdf(root, seed=0).set_index("video_id")
+    assert df.loc["Celeb-real/id0_0000.MP4", "split"] == "test" and df.loc["Celeb-synthesis/ID0_id1_0000.mp4", "split"] == "test"
+    assert list(missing_files(df.reset_index())["video_id"]) == ["Celeb-synthesis/id9_id1_0000.mp4"]
+
+
+def test_metadata_and_lists_with_a_byte_order_mark_read_and_other_encodings_are_one_line(tmp_path):
+    root = celebdf_tree(tmp_path / "celeb", [])
+    (root / "List_of_testing_videos.txt").write_bytes("\n".join(OFFICIAL).encode("utf-8-sig"))  # saved by Notepad
+    assert (index_celebdf(root, seed=0)["split"] == "test").sum() == 3
+    dfdc = dfdc_tree(tmp_path / "dfdc")
+    metadata = dfdc / "dfdc_train_part_1" / "metadata.json"
+    metadata.write_bytes(b"\xef\xbb\xbf" + metadata.read_bytes())
+    (dfdc / "test" / "labels.csv").write_bytes(b"\xef\xbb\xbf" + (dfdc / "test" / "labels.csv").read_bytes())
+    assert len(index_dfdc(dfdc, seed=1)) == 8  # the mark is not part of the first key or column name
+    metadata.write_bytes(metadata.read_bytes().replace(b'"REAL"', b'"R\xe9AL"', 1))  # one Latin-1 byte
+    with pytest.raises(DatasetError, match=r"metadata\.json: not UTF-8 text \(byte 0xe9 on line 1\)"):
+        index_dfdc(dfdc)

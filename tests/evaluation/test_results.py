@@ -142,3 +142,17 @@ def test_model_file_is_found_by_the_detectors_name_and_no_predictions_is_an_erro
     assert results.model_file(artifacts, "3D CNN") is None  # it left no model file
     with pytest.raises(FileNotFoundError, match="run the training notebooks"):
         results.collect_predictions(tmp_path / "empty", required=True)
+
+
+def test_dropped_videos_are_those_of_the_index_without_crops_with_the_reason(tmp_path):
+    (tmp_path / "faces").mkdir()
+    pd.DataFrame({"video_id": ["a", "b", "c", "d"], "split": ["test", "test", "train", "test"], "label": [0, 1, 1, 0],
+                  "path": "", "dataset": "x", "method": "real", "compression": "c23", "original": "", "group": "g"}
+                 ).to_csv(tmp_path / "index.csv", index=False)
+    pd.DataFrame({"video_id": ["a", "b", "c"], "status": ["ok", "failed", "cached"], "crops": ["a.npz", "", "c.npz"],
+                  "error": ["", "b.mp4: no face found in 8 sampled frames", ""]}).to_csv(tmp_path / "faces" / "faces.csv",
+                                                                                      index=False)
+    dropped = results.dropped_videos(tmp_path)
+    assert dropped["video_id"].tolist() == ["b", "d"]
+    assert dropped["reason"].tolist() == ["b.mp4: no face found in 8 sampled frames", "not extracted"]
+    assert results.dropped_videos(tmp_path / "absent").empty

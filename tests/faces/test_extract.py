@@ -305,3 +305,85 @@ def test_compiled_mtcnn_finds_the_same_faces_as_the_eager_one(synth_videos):
         for a, b in zip(one, other, strict=True):
             np.testing.assert_allclose(a["box"], b["box"], atol=0.5)
             assert a["score"] == pytest.approx(b["score"], abs=1e-4)
+
+
+# ----------------------------------------------------------------- what the cache key covers
+def golden_video(path: Path) -> Path:
+    """Eight frames of scikit-image's astronaut, panning 4 pixels a frame: a face the detector finds."""
+    from skimage import data
+
+    image = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for k in range(8):
+        writer.write(cv2.resize(np.roll(image, 4 * k, axis=1)[:384], (320, 240), interpolation=cv2.INTER_AREA))
+    writer.release()
+    return path
+
+
+# the golden video's boxes and 4x4 grey thumbnails of its crops, per extraction version: a change to detection,
+# tracking or cropping that moves them must bump crop_files.EXTRACTION_VERSION (every cache re-extracts) and add
+# its own entry here
+GOLDEN = {2: {"boxes": [[112, 39, 166, 107], [118, 40, 170, 107], [124, 38, 179, 107], [130, 39, 183, 107]],
+              "thumbnails": [[[122, 116, 132, 73], [99, 184, 161, 58], [186, 191, 168, 163], [23, 162, 134, 199]],
+                             [[116, 119, 130, 70], [99, 186, 162, 58], [184, 191, 167, 165], [22, 164, 133, 199]],
+                             [[126, 115, 133, 76], [99, 182, 157, 57], [186, 191, 168, 162], [24, 161, 134, 200]],
+                             [[120, 116, 131, 73], [99, 185, 158, 58], [185, 192, 167, 164], [22, 164, 133, 200]]]}}
+
+
+def test_the_golden_videos_crops_are_those_of_this_extraction_version(tmp_path):
+    from dfutils.faces import crop_files
+    from dfutils.faces.crop_files import extract_video
+
+    assert crop_files.EXTRACTION_VERSION in GOLDEN, "a new EXTRACTION_VERSION needs its golden crops here"
+    golden = GOLDEN[crop_files.EXTRACTION_VERSION]
+    found = extract_video(golden_video(tmp_path / "golden.avi"), "golden", ExtractionSettings(frames=4, size=32,
+                                                                                               detect_side=320))
+    np.testing.assert_allclose(found.boxes, golden["boxes"], atol=3)  # a pixel or two of numerics between machines
+    thumbnails = [cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), (4, 4), interpolation=cv2.INTER_AREA)
+                  for crop in found.crops]
+    assert np.abs(np.array(thumbnails, float) - golden["thumbnails"]).mean() < 4
+
+
+def test_the_key_covers_the_resolved_thresholds_the_tracker_the_detector_and_the_code(monkeypatch):
+    from dfutils.faces import crop_files
+
+    base = ExtractionSettings().key()
+    assert ExtractionSettings(min_score=0.95).key() != base and ExtractionSettings(keyframe_every=2).key() != base
+    for constant, value in (("MIN_LINK", 0.4), ("WINDOW_FACTOR", 2.5), ("SECOND_LOOK", 3), ("EXTRACTION_VERSION", 99)):
+        with monkeypatch.context() as patch:
+            patch.setattr(crop_files, constant, value)
+            assert ExtractionSettings().key() != base, constant
+    crop_files.detector_version.cache_clear()
+    with monkeypatch.context() as patch:
+        patch.setattr("importlib.metadata.version", lambda name: "9.9")
+        assert ExtractionSettings().key() != base  # another mtcnn release
+    crop_files.detector_version.cache_clear()
+    assert ExtractionSettings().key() == base
+
+
+def test_a_corrupt_cache_file_is_extracted_again(tmp_path):
+    from dfutils.faces.crop_files import cache_path
+    from dfutils.faces.extract import process_video
+
+    video = golden_video(tmp_path / "golden.avi")
+    settings = ExtractionSettings(frames=2, size=32, detect_side=320)
+    first = process_video(str(video), "golden", str(tmp_path / "out"), settings)
+    target = cache_path(tmp_path / "out", "golden", video_cache_key(video, settings))
+    assert first["status"] == "ok" and target.is_file()
+    target.write_bytes(target.read_bytes()[:100])  # torn: a copy cut short
+    again = process_video(str(video), "golden", str(tmp_path / "out"), settings)
+    assert again["status"] == "ok" and again["error"] == "" and load_crops(target).crops.shape == (2, 32, 32, 3)
+    assert process_video(str(video), "golden", str(tmp_path / "out"), settings)["status"] == "cached"
+
+
+def test_too_many_videos_without_a_face_stop_the_run_and_fewer_are_listed():
+    from dfutils.faces.extract import check_failures
+
+    faces = pd.DataFrame({"video_id": [f"v{k}" for k in range(10)],
+                          "status": ["failed", "ok", "ok", "failed", "ok", "ok", "ok", "ok", "ok", "ok"],
+                          "error": ["v0.mp4: no face found in 8 sampled frames", "", "", "v3.mp4: unreadable", *[""] * 6]})
+    listed = check_failures(faces, max_share=0.2)
+    assert listed["video_id"].tolist() == ["v0", "v3"] and "no face" in listed["error"].iloc[0]
+    with pytest.raises(UserInputError, match=r"2 of 10 videos \(20%\) have no face crops, more than max_failed_share=0.1: "
+                                             r"v0: v0.mp4: no face found"):
+        check_failures(faces, max_share=0.1)

@@ -74,6 +74,8 @@ def test_valid_profile_merges_defaults_and_injects_profile_and_seed(tmp_path, no
         (GOOD + "  - notebook: beta\n    parameters: {seed: 1}\n", "parameters.seed: set at the top of the file"),
         ("profile: t\nseed: [1\n", "not valid YAML"),
         ("- a\n- b\n", "expected a mapping of keys at the top"),
+        (GOOD.replace("seed: 3", "seed: 3\nseed: 4"), "line 3 not valid YAML: the key 'seed' is written twice"),
+        (GOOD.replace("rate: 1}", "rate: 1, rate: 2}"), "not valid YAML: the key 'rate' is written twice"),
     ],
 )
 def test_invalid_profiles_name_file_and_key(tmp_path, notebooks, text, expected):
@@ -84,6 +86,12 @@ def test_invalid_profiles_name_file_and_key(tmp_path, notebooks, text, expected)
     assert message.startswith(str(path)), message
     assert expected in message
     assert "\n" not in message
+
+
+def test_a_profile_saved_with_a_byte_order_mark_reads(tmp_path, notebooks):
+    path = tmp_path / "p.yaml"
+    path.write_bytes(GOOD.encode("utf-8-sig"))
+    assert load_profile(path, notebooks).name == "t"
 
 
 def test_only_with_unknown_name_is_rejected(tmp_path, notebooks):
