@@ -22,6 +22,7 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,10 +121,11 @@ def _dropped(artifact_dir: Path) -> dict:
 
     try:
         dropped = dropped_videos(artifact_dir)
+        reasons = [str(reason).split(":")[-1].strip() for reason in dropped["reason"]]
+        return {"by_split": {str(k): int(v) for k, v in dropped.groupby("split").size().items()},
+                "reasons": dict(Counter(reasons).most_common(5))}
     except Exception as error:  # noqa: BLE001 - the report still renders, with the reason
         return {"error": f"{type(error).__name__}: {error}"}
-    return {"by_split": dropped.groupby("split").size().to_dict(),
-            "reasons": dropped["reason"].str.split(":").str[-1].str.strip().value_counts().head(5).to_dict()}
 
 
 def _seeds_study(profile: Profile, summary: list[dict]) -> dict | None:

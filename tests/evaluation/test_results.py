@@ -156,3 +156,10 @@ def test_dropped_videos_are_those_of_the_index_without_crops_with_the_reason(tmp
     assert dropped["video_id"].tolist() == ["b", "d"]
     assert dropped["reason"].tolist() == ["b.mp4: no face found in 8 sampled frames", "not extracted"]
     assert results.dropped_videos(tmp_path / "absent").empty
+    from dfutils.run.runner import _dropped
+
+    assert _dropped(tmp_path) == {"by_split": {"test": 2}, "reasons": {"no face found in 8 sampled frames": 1,
+                                                                      "not extracted": 1}}
+    pd.DataFrame({"video_id": ["a", "b", "c", "d"], "status": "ok", "crops": "x.npz", "error": ""}).to_csv(
+        tmp_path / "faces" / "faces.csv", index=False)
+    assert _dropped(tmp_path) == {"by_split": {}, "reasons": {}}  # nothing dropped: nothing to say, no error
