@@ -61,6 +61,10 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
         if args.dataset != "faces":
             raise UserInputError("--pattern and --ignore-split-folders apply to --dataset faces only")
         options.update(pattern=args.pattern, split_folders=not args.ignore_split_folders)
+    if args.min_crops > 1:
+        if args.dataset != "faces":
+            raise UserInputError("--min-crops applies to --dataset faces only")
+        options["min_crops"] = args.min_crops
     df = index_dataset(args.dataset, args.root, **options)
     missing_path = write_index(df, args.out)
     counts = df.groupby("split")["label"].agg(["size", "sum"])
@@ -73,10 +77,12 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
     if missing_path:
         reasons = missing_files(df)["reason"]
         unreadable = int(reasons.str.startswith("unreadable").sum())
-        absent = len(reasons) - unreadable
+        short = int(reasons.str.contains("fewer than min_crops").sum())
+        absent = len(reasons) - unreadable - short
         print(", ".join(part for part in (f"{absent} file(s) listed but absent" if absent else "",
-                                          f"{unreadable} unreadable" if unreadable else "") if part)
-              + f": see {missing_path}")
+                                          f"{unreadable} unreadable" if unreadable else "",
+                                          f"{short} video(s) of fewer crops than --min-crops left out" if short else "")
+                        if part) + f": see {missing_path}")
         # an absent file is the state of a partial download (reported); a file present but unreadable, a failure
         return EXIT_SOME_FAILED if unreadable else EXIT_OK
     return EXIT_OK
@@ -245,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--pattern", default=None,
                        help="faces: a regular expression with a (?P<video>...) group (and optionally frame, person) "
                             "for crop names the known schemes do not cover")
+    index.add_argument("--min-crops", type=int, default=1,
+                       help="faces: leave out (and list) videos of fewer crops, so that no clip repeats a crop")
     index.add_argument("--ignore-split-folders", action="store_true",
                        help="faces: ignore train/val/test folders and split whole groups of people at random (seeded)")
     index.set_defaults(handler=_cmd_data_index)

@@ -159,6 +159,18 @@ class Scan:
     unusable: list[dict] = field(default_factory=list)  # video_id, path, reason
     other_faces: int = 0  # crops of a frame's second (third...) face, left out of the clips (one_face_per_frame)
 
+    def without_short_videos(self, min_crops: int) -> Scan:
+        """This scan without the crop videos of fewer than ``min_crops`` crops, each listed as unusable."""
+        counts = self.members.groupby("video_id").size()
+        short = set(counts[counts < min_crops].index) & set(self.videos.loc[self.videos["kind"] == "crops", "video_id"])
+        unusable = self.unusable + [{"video_id": video, "path": path,
+                                     "reason": f"{int(counts[video])} crop(s), fewer than min_crops={min_crops}"}
+                                    for video, path in zip(self.videos["video_id"], self.videos["path"], strict=True)
+                                    if video in short]
+        return Scan(self.videos[~self.videos["video_id"].isin(short)].reset_index(drop=True),
+                    self.members[~self.members["video_id"].isin(short)].reset_index(drop=True), unusable,
+                    self.other_faces)
+
 
 def _readable(path: Path) -> str:
     """Empty when the image's header reads, else the reason (the pixels are decoded when packing)."""

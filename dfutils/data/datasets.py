@@ -564,6 +564,7 @@ def index_faces(
     fractions: dict[str, float] | None = None,
     split_folders: bool = True,
     check_images: bool = True,
+    min_crops: int = 1,
 ) -> pd.DataFrame:
     """Index a folder of labelled face crops (``<root>/[<split>/]<class>/<file>``), one row per source video.
 
@@ -572,11 +573,17 @@ def index_faces(
     leak-free ``group``. Split folders (``train``, ``val``/``valid``, ``test``) are kept when present
     (``split_folders=False`` ignores them); otherwise whole groups get a seeded split. A video's crop
     files, in frame order, are in ``df.attrs["members"]`` (written beside the index by
-    :func:`write_index`); unreadable images are left out and reported as missing files.
+    :func:`write_index`); unreadable images are left out and reported as missing files. A video of fewer than
+    ``min_crops`` crops is left out too, and reported: a clip of k crops repeats a shorter video's, and a
+    model that reads clips (or the crop-statistics baseline's motion) can tell a repeated crop from a moving
+    face, a cue of how the crops were published rather than of the manipulation (Celeb-DF's reals have about 27
+    crops, its fakes about 3).
     """
     from dfutils.data.crop_folders import people_groups, scan
 
     found = scan(root, pattern=pattern, check_images=check_images)
+    if min_crops > 1:
+        found = found.without_short_videos(min_crops)
     videos = found.videos
     if videos.empty:
         raise DatasetError(f"{Path(root).resolve()}: no face crops or clips found (expected the layout "
@@ -653,7 +660,7 @@ def data_root(folder: str | Path) -> Path:
 
 def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, compressions=(), methods=(),
                   celebdf_protocol: str = "official", fractions: dict | None = None,
-                  crop_pattern: str = "") -> tuple[Path, str, dict]:
+                  crop_pattern: str = "", min_crops: int = 1) -> tuple[Path, str, dict]:
     """What a run's dataset parameters ask to index: ``(root folder, indexer, its options)``. SynthDF
     is built at ``synth_root`` unless ``dataset_root`` names a folder, and indexed as FF++ (its layout).
     A dataset folder that does not exist is an error naming it and the parameter."""
@@ -678,6 +685,10 @@ def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, 
         options["protocol"] = celebdf_protocol
     if indexer == "faces" and crop_pattern:
         options["pattern"] = crop_pattern
+    if min_crops > 1:
+        if indexer != "faces":
+            raise DatasetError(f"min_crops applies to folders of face crops (dataset faces), not {dataset!r}")
+        options["min_crops"] = min_crops
     return root, indexer, options
 
 

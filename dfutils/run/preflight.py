@@ -139,7 +139,8 @@ def dataset(check: Check, where: str, parameters: dict, artifacts: Path) -> None
         root, indexer, options = index_request(name, parameters.get("dataset_root", ""), artifacts / "synthdf",
                                                parameters.get("seed", 0), parameters.get("compressions", ()),
                                                parameters.get("methods", ()), parameters.get("celebdf_protocol", "official"),
-                                               parameters.get("split_fractions") or None, parameters.get("crop_pattern", ""))
+                                               parameters.get("split_fractions") or None, parameters.get("crop_pattern", ""),
+                                               parameters.get("min_crops", 1))
     except UserInputError as error:
         check.problem(where, str(error))
         return
@@ -168,7 +169,8 @@ def dataset(check: Check, where: str, parameters: dict, artifacts: Path) -> None
     members = index.attrs.get("members")
     check.notes["crops"] = int(len(members)) if members is not None else 0
     check.say(where, f"{name} at {root}: {len(index)} videos: {shown}"
-                     + (f"; {missing} listed but absent" if missing else "; none listed but absent"))
+                     + (f"; {missing} files listed but absent or left out (the reasons go to <index>.missing.csv)"
+                        if missing else "; none listed but absent"))
 
 
 def faces(check: Check, where: str, parameters: dict) -> None:

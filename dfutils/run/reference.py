@@ -46,7 +46,7 @@ def reference_index(profile: str) -> pd.DataFrame:
     root, indexer, options = datasets.index_request(
         values["dataset"], values["dataset_root"], config.artifacts_dir(profile) / "synthdf", values["seed"],
         values["compressions"], values["methods"], values["celebdf_protocol"], values["split_fractions"],
-        values["crop_pattern"])
+        values["crop_pattern"], values["min_crops"])
     index = datasets.index_dataset(indexer, root, **options)
     if values.get("split_like"):
         index = datasets.follow_split(index, reference_index(values["split_like"]), values["seed"],

@@ -306,3 +306,20 @@ def test_what_archivers_and_file_managers_leave_behind_is_ignored_and_unreadable
     assert "wrote 8 videos" in printed and "1 unreadable: see" in printed and "listed but absent" not in printed
     members = datasets.read_crop_members(out)
     assert not members["file"].str.contains("MACOSX|ipynb_checkpoints").any() and len(members) == 15
+
+
+def test_videos_of_fewer_crops_than_a_clip_are_left_out_and_listed(tmp_path):
+    """A clip of k crops repeats a shorter video's crops, and a repeated crop does not move: min_crops leaves
+    such videos out (listed with the reason) instead of letting a clip model tell them by that."""
+    root = ffpp_crop_tree(tmp_path / "crops", pairs=(("000", "003"), ("012", "026")), frames=3)
+    for k in (1, 2):
+        (root / "manipulated" / f"000_003_{k}.jpg").unlink()  # one fake left with a single crop
+    kept = index_faces(root, min_crops=2)
+    assert "manipulated/000_003" not in set(kept["video_id"]) and len(kept) == 7
+    missing = missing_files(kept)
+    assert missing["video_id"].tolist() == ["manipulated/000_003"]
+    assert missing["reason"].iloc[0] == "1 crop(s), fewer than min_crops=2"
+    assert "manipulated/000_003" not in set(kept.attrs["members"]["video_id"])
+    assert len(index_faces(root)) == 8  # by default every video is kept
+    with pytest.raises(DatasetError, match="min_crops applies to folders of face crops"):
+        datasets.index_request("ffpp", str(root), tmp_path, 0, min_crops=3)
