@@ -45,7 +45,7 @@ class SharedStages:
 
     facenet_embeddings: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (model, frames)
     triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)  # (settings, mining, seed) -> TripletEmbedding
-    frame_embeddings: dict[tuple[int, str, int], np.ndarray] = field(default_factory=dict)  # (model id, split, frames)
+    frame_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (weights fingerprint, split, videos, frames)
 
 
 @dataclass

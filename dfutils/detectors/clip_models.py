@@ -117,8 +117,7 @@ class TimeDistributed(KerasClipModel):
                              for name, table in tables.items()}).fillna(0).astype(int)
 
     def fit(self, data: RunData) -> TimeDistributed:
-        if self.model is None or not self.datasets:
-            self.build(data)
+        self.build(data)  # always from the settings and the seed: a second fit never continues the first's weights
         s = self.settings
         self.history = training.fit(self.model, self.datasets["train"], self.datasets["val"], self.model_dir(data),
                                     epochs=s.epochs, patience=s.patience)

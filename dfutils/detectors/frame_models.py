@@ -76,9 +76,11 @@ class FrameClassifier(Detector):
 
     def clip_embeddings(self, data: RunData, split: str, frames: int) -> np.ndarray:
         """The fine-tuned model's 512-d embedding of ``frames`` crops of every video of a split of ``data``
-        (computed once per run and model: the LSTM and the GRU read the same, ``data.shared``)."""
+        (computed once per run and weights: the LSTM and the GRU read the same, ``data.shared``)."""
         self.check_fitted()
-        key = (id(self.model), split, frames)
+        # keyed by what the embeddings are made of (the weights, the split's videos, the frames), never by the model
+        # object's id: CPython hands a freed object's id to the next, so a refitted model could read a dead one's
+        key = (training.weights_fingerprint(self.model), split, tuple(data.split(split)["video_id"]), frames)
         if key not in data.shared.frame_embeddings:
             extractor = architectures.embedding_extractor(self.model)
             data.shared.frame_embeddings[key] = training.clip_embeddings(extractor,

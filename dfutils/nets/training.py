@@ -217,3 +217,16 @@ def frame_predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFram
 def clip_embeddings(extractor: keras.Model, dataset: ClipDataset) -> np.ndarray:
     """Per-frame embeddings of every clip, shape (videos, frames, features)."""
     return _per_frame(extractor, dataset).astype(np.float32)
+
+
+def weights_fingerprint(model: keras.Model) -> str:
+    """A digest of every weight of ``model`` (its values, shapes and order): two models with the same weights share
+    it, any trained change to one weight changes it. Keys what is computed from a model's outputs."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for weight in model.weights:
+        value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
+        digest.update(str(value.shape).encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()

@@ -297,3 +297,38 @@ def test_a_seeded_detector_trains_the_same_model_whatever_ran_before_in_the_proc
     again = {name: scores(name) for name in ("frames + bagging", "frames")}  # the other order
     for name in first:
         np.testing.assert_array_equal(again[name], first[name], err_msg=name)
+
+
+@pytest.mark.slow
+def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead_models_embeddings(tiny_run):
+    """fit always builds from the settings and the seed (Paper A's detector had kept training its first model on a
+    second fit); the frame embeddings the LSTM and the GRU share are keyed by the weights they come from, so a
+    refitted frame classifier (another seed) never hands out its predecessor's, even when CPython gives the new
+    model the freed one's id."""
+    settings = PaperASettings(backbone="efficientnet_lite0", weights="none", frames=2, size=SIZE, lstm_units=4,
+                              dense_units=4, epochs=1, batch_size=4)
+    paper_a = detectors.create("time-distributed efficientnet_lite0, from scratch", settings, 0)
+    first = paper_a.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy()
+    second = paper_a.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy()
+    np.testing.assert_array_equal(second, first)
+    data = RunData(tiny_run.layout, tiny_run.clips, tiny_run.extraction)  # fresh shared stages
+    frames = detectors.create("frames", FRAME, 0).fit(data)
+    before = frames.clip_embeddings(data, "test", 2)
+    frames.seed = 5
+    frames.fit(data)
+    after = frames.clip_embeddings(data, "test", 2)
+    assert not np.array_equal(before, after) and len(data.shared.frame_embeddings) == 2
+    np.testing.assert_array_equal(frames.clip_embeddings(data, "test", 2), after)  # the same weights: computed once
+
+
+def test_a_weights_fingerprint_follows_the_weights_not_the_object():
+    from dfutils.nets import training
+
+    first = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    twin = keras.models.clone_model(first)
+    twin.set_weights(first.get_weights())
+    assert training.weights_fingerprint(twin) == training.weights_fingerprint(first)
+    weights = first.get_weights()
+    weights[0][0, 0] += 1e-6
+    first.set_weights(weights)
+    assert training.weights_fingerprint(twin) != training.weights_fingerprint(first)
