@@ -37,14 +37,20 @@ def seed_keras(seed: int) -> None:
     generators with stateless ops, so models are built the same without it; TensorFlow's seed
     (used by Keras to shuffle arrays in ``fit``) stays as :func:`seed_everything` set it.
     """
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-    from keras.src.utils import rng_utils
+    import sys
 
-    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)
+    import keras
+
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:  # nothing to spare: Keras' own seeding as it is
+        keras.utils.set_random_seed(seed)
+        return
+    set_seed = tensorflow.random.set_seed
+    tensorflow.random.set_seed = lambda seed: None  # Keras' public seeding, TensorFlow's seed (and caches) left alone
+    try:
+        keras.utils.set_random_seed(seed)
+    finally:
+        tensorflow.random.set_seed = set_seed
 
 
 def rng(seed: int, *streams: int | str) -> np.random.Generator:

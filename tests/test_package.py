@@ -119,3 +119,17 @@ def test_every_module_lives_in_a_stage_folder_or_is_one_of_the_few_shared_ones()
     assert shared == {f"dfutils.{name}" for name in (
         "__main__", "assets", "atomic", "cli", "config", "errors", "layout", "papers", "predictions", "progress",
         "seeding")}, shared
+
+
+def test_no_module_imports_private_keras():
+    """keras.src moves between minor releases; the package uses public Keras only (tests may look inside)."""
+    private = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            private += [f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {name}" for name in names
+                        if name == "keras.src" or name.startswith("keras.src.")]
+    assert not private, private

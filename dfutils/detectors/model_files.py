@@ -59,11 +59,12 @@ def save_model(model, path: str | Path, settings: dict, classifier=None) -> Path
 def _without_optimizer(model):
     """The network to write: the file holds it, not the optimizer state (a third of the size)."""
     import keras
-    from keras.src.models.functional import Functional
 
     if getattr(model, "optimizer", None) is None:
         return model
-    if type(model) is Functional:  # a new, uncompiled model over the same layers: nothing is rebuilt
+    # a functional model (Keras names its class Functional, not public API): a new, uncompiled model over the same
+    # layers, nothing rebuilt; a Sequential or a subclass is rebuilt from its config
+    if type(model).__name__ == "Functional":
         return keras.Model(model.input, model.output, name=model.name)
     # else rebuilt from its config (keras.models.clone_model would compile the clone like the original)
     plain = model.__class__.from_config(model.get_config())

@@ -57,26 +57,32 @@ OFFLINE_BACKBONES = tuple(name for name, spec in BACKBONES.items() if spec.offli
 PAPER_A_PARAMETERS = {backbone: int(PAPER_A_TABLE2.loc[row, "parameters"]) for backbone, row in PAPER_A_BACKBONES.items()}
 
 
+# The ImageNet weights (no top) keras.applications downloads for the papers' backbones: its address and the MD5 it
+# checks the file against, as Keras 3 states them (in private modules: stated here once, and
+# tests/nets/test_architectures.py checks them against the installed Keras)
+KERAS_IMAGENET_WEIGHTS = {
+    "efficientnet_b0": ("https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+                        "50bc09e76180e00e4465e1a485ddc09d"),
+    "efficientnet_b1": ("https://storage.googleapis.com/keras-applications/efficientnetb1_notop.h5",
+                        "74c4e6b3e1f6a1eea24c589628592432"),
+    "xception": ("https://storage.googleapis.com/tensorflow/keras-applications/xception/"
+                 "xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97"),
+    "inception_v3": ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+                     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "bcbd6486424b2319ff4ef7d526e38f63"),
+}
+
+
 def imagenet_weights_source(name: str) -> tuple[Path, str]:
     """Where Keras keeps a paper backbone's ImageNet weights without top once downloaded, and where it
-    downloads them from (the file and URL of ``keras.applications``; ``$KERAS_HOME`` moves the cache)."""
-    import importlib
+    downloads them from (:data:`KERAS_IMAGENET_WEIGHTS`; ``$KERAS_HOME`` moves the cache)."""
     import os
 
     spec = BACKBONES[name]
     if spec.offline_weights:
         raise ValueError(f"{name}: its weights ship in a registry package (dfutils.assets), not a Keras download")
-    if spec.constructor.startswith("EfficientNet"):
-        from keras.src.applications import efficientnet
-
-        file_name = f"{spec.constructor.lower()}_notop.h5"
-        url = efficientnet.BASE_WEIGHTS_PATH + file_name
-    else:
-        module = {"Xception": "xception", "InceptionV3": "inception_v3"}[spec.constructor]
-        url = importlib.import_module(f"keras.src.applications.{module}").WEIGHTS_PATH_NO_TOP
-        file_name = url.rsplit("/", 1)[1]
+    url, _ = KERAS_IMAGENET_WEIGHTS[name]
     home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
-    return home / "models" / file_name, url
+    return home / "models" / url.rsplit("/", 1)[1], url
 
 
 def freeze_batch_normalization(model):

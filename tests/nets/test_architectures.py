@@ -100,3 +100,20 @@ def test_freezing_batch_normalization_keeps_the_moving_statistics_through_traini
     images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
     model.fit(images, np.arange(8) % 2, epochs=1, verbose=0)
     assert all(np.array_equal(b, layer.moving_mean.numpy()) for b, layer in zip(before, norms, strict=True))
+
+
+def test_the_imagenet_weights_addresses_and_checksums_are_keras_own():
+    """Stated in dfutils (Keras keeps them in private modules); checked here against the installed Keras."""
+    from keras.src.applications import efficientnet, inception_v3, xception
+
+    stated = architectures.KERAS_IMAGENET_WEIGHTS
+    assert stated["efficientnet_b0"] == (efficientnet.BASE_WEIGHTS_PATH + "efficientnetb0_notop.h5",
+                                         efficientnet.WEIGHTS_HASHES["b0"][1])
+    assert stated["efficientnet_b1"] == (efficientnet.BASE_WEIGHTS_PATH + "efficientnetb1_notop.h5",
+                                         efficientnet.WEIGHTS_HASHES["b1"][1])
+    assert stated["xception"][0] == xception.WEIGHTS_PATH_NO_TOP
+    assert stated["inception_v3"][0] == inception_v3.WEIGHTS_PATH_NO_TOP
+    import inspect
+
+    assert stated["xception"][1] in inspect.getsource(xception)
+    assert stated["inception_v3"][1] in inspect.getsource(inception_v3)
