@@ -300,7 +300,8 @@ def test_a_seeded_detector_trains_the_same_model_whatever_ran_before_in_the_proc
 
 
 @pytest.mark.slow
-def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead_models_embeddings(tiny_run):
+def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead_models_embeddings(tiny_run,
+                                                                                                     frame_classifier):
     """fit always builds from the settings and the seed (Paper A's detector had kept training its first model on a
     second fit); the frame embeddings the LSTM and the GRU share are keyed by the weights they come from, so a
     refitted frame classifier (another seed) never hands out its predecessor's, even when CPython gives the new
@@ -312,13 +313,11 @@ def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead
     second = paper_a.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy()
     np.testing.assert_array_equal(second, first)
     data = RunData(tiny_run.layout, tiny_run.clips, tiny_run.extraction)  # fresh shared stages
-    frames = detectors.create("frames", FRAME, 0).fit(data)
-    before = frames.clip_embeddings(data, "test", 2)
-    frames.seed = 5
-    frames.fit(data)
-    after = frames.clip_embeddings(data, "test", 2)
+    before = frame_classifier.clip_embeddings(data, "test", 2)  # the module's frame classifier, seed 0
+    refitted = detectors.create("frames", FRAME, 5).fit(data)
+    after = refitted.clip_embeddings(data, "test", 2)
     assert not np.array_equal(before, after) and len(data.shared.frame_embeddings) == 2
-    np.testing.assert_array_equal(frames.clip_embeddings(data, "test", 2), after)  # the same weights: computed once
+    np.testing.assert_array_equal(refitted.clip_embeddings(data, "test", 2), after)  # the same weights: computed once
 
 
 def test_a_weights_fingerprint_follows_the_weights_not_the_object():

@@ -138,7 +138,8 @@ def test_still_images_are_scored_by_frame_models_and_refused_by_clip_models(fram
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really a jpeg")
     out = tmp_path / "images.csv"
-    assert main(["predict", "--model", str(frame_model_file), str(photo), str(texture), str(broken), "--out", str(out)]) == 0
+    assert main(["predict", "--model", str(frame_model_file), str(photo), str(texture), str(broken),
+                 "--out", str(out)]) == 3  # done; the broken file failed, recorded in its row
     table = pd.read_csv(out, keep_default_na=False).set_index("path")
     assert table.loc[str(photo), "error"] == "" and table.loc[str(photo), "faces_found"] == 1
     assert 0 <= float(table.loc[str(photo), "score"]) <= 1 and table.loc[str(photo), "frames_used"] == 3
