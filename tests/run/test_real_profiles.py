@@ -75,16 +75,17 @@ def _isolated(tmp_path: Path, monkeypatch) -> None:
 
 def test_the_clean_ffpp_profile_reencoded_at_c40_runs_on_a_slice_of_the_real_crops(tmp_path, monkeypatch):
     """params/ffpp_real_c40.yaml (ffpp_real's shape: a face-crop index split by people, crops packed with the
-    matching margin, Paper A, the self-blended detector, cross-dataset scoring of real FF++ videos) with its
-    crops re-encoded at c40, and notebook 10 comparing them with the real c40 crops of the same people."""
+    matching margin, the crop-statistics baseline scored on them, cross-dataset scoring of real FF++ videos)
+    with its crops re-encoded at c40, and notebook 10 comparing them with the real c40 crops of the same
+    people. Its detectors are the smoke run's and the paper tier's, trained there."""
     _need(REAL_FACES / "ffpp-256", REAL_FACES / "ffpp-c40", config.REAL_SAMPLES_DIR / "ffpp")
     _isolated(tmp_path, monkeypatch)
     clean, c40 = _ffpp_slices(tmp_path / "slices")
     target = "{FF++ c23: {dataset: ffpp, root: %s, split: all}}" % (config.REAL_SAMPLES_DIR / "ffpp")
-    only = ["01_data", "02_faces", "09_self_blended", "08_cross_dataset", "10_compression"]  # Paper A: the paper tier
+    only = ["01_data", "02_faces", "08_cross_dataset", "10_compression"]  # its models: the smoke run and the paper tier
     status, figures = _run("ffpp_real_c40", only, [
         f"01_data.dataset_root={clean}", "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}", *SMALL,
-        "09_self_blended.frames_per_video=2", f"08_cross_dataset.targets={target}", f"10_compression.clean_root={clean}",
+        f"08_cross_dataset.targets={target}", f"10_compression.clean_root={clean}",
         f"10_compression.compressed_root={c40}", "face_sides=[100]", "analysis_size=64", "10_compression.clean_videos_root="])
     assert status == 0
     artifacts = config.ARTIFACTS_DIR / "ffpp_real_c40"
@@ -98,7 +99,7 @@ def test_the_clean_ffpp_profile_reencoded_at_c40_runs_on_a_slice_of_the_real_cro
     assert settings["crf"] == 40 and settings["crf_face_side"] == 200  # re-encoded as FF++ c40, and says so
     metrics = pd.read_csv(artifacts / "cross_dataset" / "metrics.csv")
     scored = metrics[(metrics["dataset"] == "FF++ c23") & (metrics["method"] == "all")]
-    assert set(scored["model"]) == {"self-blended (efficientnet_lite0)", "crop statistics"}
+    assert set(scored["model"]) == {"crop statistics"}
     assert (scored["videos"] >= 6).all() and scored["auc"].notna().all()
     domain = {key: value for key, value in figures["10_compression"].items() if key.startswith("domain_auc[")}
     assert set(domain) == {"domain_auc[real c40 vs clean]", "domain_auc[real c40 vs simulated c23]",
@@ -139,7 +140,7 @@ def test_the_real_c40_and_celebdf_profiles_run_on_slices_and_score_each_other(tm
     report = (config.REPORTS_DIR / "ffpp_c40" / "06_results.html").read_text()
     assert "Table II" in report and "Table IV" in report and "calling every one fake" in report
 
-    status, figures = _run("celebdf_real", [name for name in only if name != "04_frame_baselines"], [
+    status, figures = _run("celebdf_real", [name for name in only if name not in ("04_frame_baselines", "06_results")], [
         f"01_data.dataset_root={tmp_path / 'slices' / 'celebdf'}", *ffpp_c40,
         "08_cross_dataset.models=[triplets (semi-hard) + RF]",
         "08_cross_dataset.targets={ffpp_c40 test: {run: ffpp_c40, split: test}}",
