@@ -38,9 +38,12 @@ from dfutils.run.provenance import environment_record
 KERNEL_NAME = "python3"
 
 
-def _kernel_manager_class():
-    """Kernels whose messages are encrypted (CurveZMQ keys provisioned by the manager, where the
-    kernel declares support, as ipykernel 7.4 does): ipykernel warns on every start over plain TCP."""
+def _kernel_manager_class(log: Path | None = None):
+    """Kernels whose messages are encrypted (CurveZMQ keys provisioned by the manager, where the kernel declares
+    support, as ipykernel 7.4 does: it warns on every start over plain TCP), and, with ``log``, whose
+    process-level output (C++ libraries writing to file descriptors 1 and 2: TensorFlow's absl and oneDNN
+    start-up lines in every notebook) goes to that file instead of the notebook; Python's own output and
+    warnings still reach the notebook."""
     from jupyter_client.manager import AsyncKernelManager
 
     class EncryptedKernelManager(AsyncKernelManager):
@@ -48,6 +51,18 @@ def _kernel_manager_class():
             super().__init__(**kwargs)
             if self.has_trait("transport_encryption"):  # jupyter_client >= 8.8
                 self.transport_encryption = "auto"
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            command = super().format_kernel_cmd(extra_arguments)
+            return command + ["--IPKernelApp.capture_fd_output=False"] if log else command
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if log is None:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
+                kw.update(stdout=handle, stderr=handle)
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return EncryptedKernelManager
 
@@ -337,7 +352,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
                 cwd=str(run.path.parent),
                 progress_bar=progress,
                 log_output=False,
-                kernel_manager_class=_kernel_manager_class(),
+                kernel_manager_class=_kernel_manager_class(artifact_dir / "logs" / f"{run.name}.kernel.log"),
             )
             entry["status"] = "ok"
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: papermill has shut the kernel down; say where it stopped

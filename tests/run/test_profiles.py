@@ -54,6 +54,17 @@ def test_every_image_in_the_report_is_embedded(smoke_run):
     assert re.search(r'<img[^>]+src="data:image/png', (reports / "01_data.html").read_text())
 
 
+def test_the_reports_show_no_start_up_lines_of_c_libraries(smoke_run):
+    """TensorFlow's absl and oneDNN lines (written by C++ to the kernel's stderr before logging starts, whatever
+    TF_CPP_MIN_LOG_LEVEL says) go to each notebook's kernel log, not into every report as red warnings."""
+    _, artifacts, reports = smoke_run
+    for path in sorted(reports.glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        printed = "".join("".join(output.get("text", "")) for cell in cells for output in cell.get("outputs", []))
+        assert "absl::InitializeLog" not in printed and "oneDNN custom operations" not in printed, path.name
+    assert any("oneDNN" in log.read_text() for log in (artifacts / "logs").glob("*.kernel.log"))
+
+
 def test_smoke_run_trains_every_model_and_the_report_opens_with_their_metrics(smoke_run):
     status, artifacts, reports = smoke_run
     assert status == 0

@@ -293,3 +293,21 @@ def test_an_interrupted_run_says_where_frees_everything_and_the_next_run_resumes
     run_profile(changed, notebooks_dir=notebooks, echo=lines.append, force=True)
     assert [e["status"] for e in json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
             ["notebooks"]] == ["ok", "ok"]
+
+
+def test_c_libraries_output_goes_to_the_kernel_log_and_python_warnings_stay_in_the_report(tmp_path, notebooks,
+                                                                                           isolated_outputs):
+    """What C++ libraries write straight to the process's stderr (TensorFlow's absl and oneDNN start-up lines in
+    every notebook) goes to artifacts/<profile>/logs/<notebook>.kernel.log; Python's warnings, and the
+    progress bars, stay in the notebook, a bar as one line when its task ends."""
+    write_notebook(notebooks, "noisy", HEADER, "import os, warnings\nos.write(2, b'I0000 C++ start-up line\\\\n')\n"
+                   "warnings.warn('a genuine warning')",
+                   "from dfutils.progress import progress_bar\nfor _ in progress_bar(range(50), desc='work'):\n    pass")
+    params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 1\nnotebooks:\n  - notebook: noisy\n")
+    run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
+    cells = json.loads((isolated_outputs / "reports" / "tiny" / "noisy.ipynb").read_text())["cells"]
+    printed = "".join("".join(output.get("text", "")) for cell in cells for output in cell.get("outputs", []))
+    assert "C++ start-up line" not in printed and "a genuine warning" in printed
+    assert printed.count("work:") == 1 and "50/50" in printed  # one line, at the end
+    log = isolated_outputs / "artifacts" / "tiny" / "logs" / "noisy.kernel.log"
+    assert "I0000 C++ start-up line" in log.read_text()
