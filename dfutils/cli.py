@@ -103,9 +103,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from dfutils.run.params import profile_path
-    from dfutils.run.preflight import check_profile
+    from dfutils.run.preflight import check_machine, check_profile
 
-    check = check_profile(profile_path(args.params), overrides=args.set or ())
+    check = (check_profile(profile_path(args.params), overrides=args.set or ()) if args.params
+             else check_machine())
     print(check.text())
     return EXIT_OK if check.ready else EXIT_BAD_INPUT
 
@@ -227,8 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     check = commands.add_parser(
-        "check", help="pre-flight: what a profile needs against what this machine, its data and weight caches have")
-    check.add_argument("params", help="a profile: its name (ffpp_real) or its file (params/ffpp_real.yaml)")
+        "check", help="pre-flight: what a profile needs against what this machine, its data and weight caches have; "
+                      "without a profile, the machine alone (backend, the devices training will use)")
+    check.add_argument("params", nargs="?",
+                       help="a profile: its name (ffpp_real) or its file (params/ffpp_real.yaml)")
     check.add_argument("--set", action="append", metavar="[NOTEBOOK.]KEY=VALUE", help="as for dfutils run")
     check.set_defaults(handler=_cmd_check)
 

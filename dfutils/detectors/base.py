@@ -43,8 +43,9 @@ class SharedStages:
     strategy (Paper B's RF and SGD heads read the same one, as its Table III compares them), and a
     frame classifier's per-frame embeddings (read by the LSTM and the GRU)."""
 
-    facenet_embeddings: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (model, frames)
-    triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)  # (settings, mining, seed) -> TripletEmbedding
+    facenet_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (model, frames, data fingerprint)
+    # (settings, mining, seed, fingerprint of the training and validation data) -> TripletEmbedding
+    triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)
     frame_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (weights fingerprint, split, videos, frames)
 
 
@@ -76,6 +77,15 @@ class RunData:
     def rows(self, name: str) -> np.ndarray:
         """Positions of a split's videos in ``clips``."""
         return np.flatnonzero(self.clips["split"].to_numpy() == name)
+
+    def fingerprint(self, *splits: str) -> str:
+        """A digest of which videos (of ``splits``, or all), labels and crop files this data holds: what is computed
+        from them is keyed by it, so a subset or a relabelled copy sharing ``shared`` never reads another's."""
+        import hashlib
+
+        clips = self.clips[self.clips["split"].isin(splits)] if splits else self.clips
+        columns = [c for c in ("video_id", "split", "label", "crops") if c in clips.columns]
+        return hashlib.sha1(pd.util.hash_pandas_object(clips[columns], index=False).to_numpy().tobytes()).hexdigest()
 
     def class_counts(self) -> pd.DataFrame:
         """Reals and fakes per split."""

@@ -280,6 +280,38 @@ def test_the_rf_and_sgd_heads_of_a_mining_read_one_triplet_embedding_trained_onc
     other = detectors.create("triplets (random) + RF", TRIPLET, 0).fit(data)
     assert other.network is not rf.network and len(data.shared.triplet_embeddings) == 2
     assert rf.history.equals(sgd.history) and set(other.history["mining"]) == {"random"}
+    # a part of the data sharing these stages (a study's subset) gets its own FaceNet rows and embedding
+    part = RunData(tiny_run.layout, tiny_run.clips.iloc[4:], tiny_run.extraction, data.shared)
+    on_part = detectors.create("triplets (semi-hard) + RF", TRIPLET, 0).fit(part)
+    assert on_part.network is not rf.network and len(data.shared.triplet_embeddings) == 3
+    assert sorted(len(rows) for rows in data.shared.facenet_embeddings.values()) == [20, 24]
+
+
+@pytest.mark.slow
+def test_the_compression_matrix_trains_the_registry_detector_on_each_level(tiny_run, monkeypatch):
+    """The study runs the registry's triplets + RF (not a copy of it): one fit per level on that level's
+    training videos, scored on every level's test videos, and no prediction table added to the run."""
+    from dfutils.studies.embeddings import compression_matrix
+
+    number = tiny_run.clips["video_id"].str[1:3].astype(int)
+    data = RunData(tiny_run.layout, tiny_run.clips.assign(compression=np.where(number % 4 < 2, "c23", "c40")),
+                   tiny_run.extraction)
+    detector_class = type(detectors.create("triplets (semi-hard) + RF", TRIPLET, 0))
+    trained_on, original = [], detector_class.fit
+    monkeypatch.setattr(detector_class, "fit", lambda self, part: trained_on.append(
+        (self.name, set(part.split("train")["compression"]), len(part.split("test")))) or original(self, part))
+    matrix = compression_matrix(data, TRIPLET, 0)
+    assert trained_on == [("triplets (semi-hard) + RF", {"c23"}, 4), ("triplets (semi-hard) + RF", {"c40"}, 4)]
+    assert matrix.shape == (2, 2) and matrix.notna().all().all() and matrix.stack().between(0, 1).all()
+    alone = detectors.create("triplets (semi-hard) + RF", TRIPLET, 0).fit(
+        RunData(data.layout, data.clips[(data.clips["compression"] == "c40") | (data.clips["split"] == "test")],
+                data.extraction))
+    test = alone.predict(data, "test")
+    c23 = test[test["compression"] == "c23"]
+    from dfutils.evaluation.metrics import video_metrics
+
+    assert matrix.loc["c40", "c23"] == pytest.approx(video_metrics(c23["label"], c23["score"])["auc"])
+    assert not list((tiny_run.layout.models / "compression-matrix").rglob("predictions.csv"))
 
 
 @pytest.mark.slow
