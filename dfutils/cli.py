@@ -299,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(handler=_cmd_extract)
 
     predict = commands.add_parser("predict", help="score videos with a saved model (faces found with the model's own settings)")
-    predict.add_argument("--model", required=True, help="a model file saved by a detector (artifacts/<profile>/models/<detector>/model.keras)")
+    predict.add_argument("--model", required=True, help="a model file saved by a detector (artifacts/<profile>/models/<detector>/model.keras or model.skops)")
     predict.add_argument("videos", nargs="+", metavar="VIDEO_OR_DIR", help="video files or folders of them")
     predict.add_argument("--out", default=None, help="prediction CSV to write (default: print it)")
     predict.add_argument("--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here")

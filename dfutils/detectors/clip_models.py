@@ -74,7 +74,7 @@ class KerasClipModel(Detector):
         return score, np.asarray(network.predict_on_batch(repeated)).reshape(-1)
 
 
-class TimeDistributed(KerasClipModel):
+class CnnLstm(KerasClipModel):
     """Paper A: 30 face crops through an ImageNet CNN each, an LSTM over the frame features, dense layers."""
 
     architecture = "time_distributed"
@@ -116,7 +116,7 @@ class TimeDistributed(KerasClipModel):
         return pd.DataFrame({name: table["label"].value_counts().rename({0: "real", 1: "fake"})
                              for name, table in tables.items()}).fillna(0).astype(int)
 
-    def fit(self, data: RunData) -> TimeDistributed:
+    def fit(self, data: RunData) -> CnnLstm:
         self.build(data)  # always from the settings and the seed: a second fit never continues the first's weights
         s = self.settings
         self.history = training.fit(self.model, self.datasets["train"], self.datasets["val"], self.model_dir(data),
@@ -131,18 +131,18 @@ class TimeDistributed(KerasClipModel):
         return {"backbone": self.settings.backbone}
 
     @classmethod
-    def from_file(cls, path: str | Path, stored: dict) -> TimeDistributed:
+    def from_file(cls, path: str | Path, stored: dict) -> CnnLstm:
         settings = cls.settings_from_file(path, stored)
         return cls(cls.loaded_entry(stored), settings, 0, backbone=settings.backbone, weights=settings.weights)
 
 
-class Conv3D(KerasClipModel):
+class Cnn3D(KerasClipModel):
     """Paper B's 3D CNN over clips, trained from scratch."""
 
     architecture = "conv3d"
     settings_class = Conv3DSettings
 
-    def fit(self, data: RunData) -> Conv3D:
+    def fit(self, data: RunData) -> Cnn3D:
         s = self.settings
         keras.utils.set_random_seed(self.seed)
         self.model = architectures.build_conv3d(s.frames, s.size, s.filters)

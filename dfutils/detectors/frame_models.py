@@ -279,7 +279,7 @@ class Bagging(FrameClassifier):
         return float(score), probabilities.mean(axis=1)
 
 
-class Sequence(KerasClipModel):
+class FrameRecurrent(KerasClipModel):
     """Frames + LSTM / GRU: one recurrent layer over the fine-tuned frame classifier's per-frame embeddings.
     Trained on the embeddings (computed once per run and shared by the LSTM and the GRU); saved, loaded and
     scored as one clip model: the frame classifier up to its embedding, then the recurrent layer."""
@@ -288,12 +288,12 @@ class Sequence(KerasClipModel):
     settings_class = SequenceSettings
 
     def __init__(self, entry, settings: SequenceSettings, seed: int, cell: str = "lstm",
-                 frames: FrameClassifier | None = None, size: int | None = None):
+                 frame_classifier: FrameClassifier | None = None, size: int | None = None):
         super().__init__(entry, settings, seed)
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell: expected 'lstm' or 'gru', got {cell!r}")
-        self.cell, self.frames = cell, frames
-        self.size = size if size is not None else (frames.settings.size if frames is not None else None)
+        self.cell, self.frame_classifier = cell, frame_classifier
+        self.size = size if size is not None else (frame_classifier.settings.size if frame_classifier is not None else None)
         self.network: keras.Model | None = None  # a loaded file's whole clip model
 
     @property
@@ -301,11 +301,11 @@ class Sequence(KerasClipModel):
         return self.settings.frames, self.size
 
     def sequences(self, data: RunData, split: str) -> np.ndarray:
-        return self.frames.clip_embeddings(data, split, self.settings.frames)
+        return self.frame_classifier.clip_embeddings(data, split, self.settings.frames)
 
-    def fit(self, data: RunData) -> Sequence:
-        if self.frames is None:
-            raise ValueError(f"{self.name}: needs the trained frame classifier (frames=...)")
+    def fit(self, data: RunData) -> FrameRecurrent:
+        if self.frame_classifier is None:
+            raise ValueError(f"{self.name}: needs the trained frame classifier (frame_classifier=...)")
         s = self.settings
         train, val = self.sequences(data, "train"), self.sequences(data, "val")
         labels = {split: data.split(split)["label"].to_numpy(np.float32) for split in ("train", "val")}
@@ -315,12 +315,12 @@ class Sequence(KerasClipModel):
         self.history = training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
                                     epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
                                     class_weight=training.balanced_class_weight(labels["train"]))
-        self.extraction, self.network = self.frames.extraction, None
+        self.extraction, self.network = self.frame_classifier.extraction, None
         return self
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
         self.check_fitted()
-        if self.frames is None:  # loaded from a file: the clip model reads the crops
+        if self.frame_classifier is None:  # loaded from a file: the clip model reads the crops
             return super().predict(data, split)
         scores = np.asarray(self.model.predict(self.sequences(data, split), verbose=0)).reshape(-1)
         return video_columns(data.split(split)).assign(score=scores)
@@ -331,7 +331,7 @@ class Sequence(KerasClipModel):
         if self.network is None:
             from dfutils.detectors.clip_models import as_clip_model
 
-            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frames.model),
+            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frame_classifier.model),
                                          self.settings.frames)
         return self.network
 
@@ -339,12 +339,12 @@ class Sequence(KerasClipModel):
         return {"cell": self.cell}
 
     @classmethod
-    def from_file(cls, path: str | Path, stored: dict) -> Sequence:
+    def from_file(cls, path: str | Path, stored: dict) -> FrameRecurrent:
         return cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm"),
                    size=int(stored["size"]))
 
     @classmethod
-    def load(cls, path: str | Path, stored: dict) -> Sequence:
+    def load(cls, path: str | Path, stored: dict) -> FrameRecurrent:
         detector = super().load(path, stored)
         detector.network = detector.model
         return detector

@@ -179,8 +179,9 @@ def _trained(name: str, data: RunData, request) -> Detector:
                                   dense_units=4, epochs=1, batch_size=4)
         return _run(detectors.create(name, settings, 0), data)
     if name in ("frames + LSTM", "frames + GRU"):
-        frames = request.getfixturevalue("frame_classifier")
-        return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
+        frame_classifier = request.getfixturevalue("frame_classifier")
+        return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0,
+                                     frame_classifier=frame_classifier), data)
     if name.startswith("self-blended"):
         return _run(detectors.create(name, BLENDED, 0), data)
     settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
@@ -214,7 +215,8 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
     info = json.loads((folder / "info.json").read_text())
     assert (info["model"], info["paper"]) == (name, registry.entry(name).paper)
 
-    loaded = detectors.load(folder / "model.keras")
+    assert detector.model_path(tiny_run).name == ("model.skops" if name == "crop statistics" else "model.keras")
+    loaded = detectors.load(detector.model_path(tiny_run))
     assert type(loaded) is type(detector) and loaded.name == name
     assert loaded.settings == detector.settings  # the settings dataclass itself, rebuilt from the file
     video = tiny_run.split("test").iloc[0]

@@ -69,12 +69,12 @@ def test_model_without_settings_or_of_the_wrong_kind_is_refused(tmp_path):
 def test_clip_model_gives_a_video_score_and_one_strip_score_per_frame():
     import numpy as np
 
-    from dfutils.detectors.clip_models import Conv3D
+    from dfutils.detectors.clip_models import Cnn3D
     from dfutils.detectors.settings import Conv3DSettings
 
     keras.utils.set_random_seed(1)
     model = architectures.build_conv3d(3, 32, (4,))
-    scorer = Conv3D(None, Conv3DSettings(frames=3, size=32, filters=(4,)), seed=0)
+    scorer = Cnn3D(None, Conv3DSettings(frames=3, size=32, filters=(4,)), seed=0)
     scorer.model = model
     crops = np.random.default_rng(0).integers(0, 256, (5, 40, 40, 3)).astype(np.uint8)
     score, per_frame = scorer.score_crops(crops)
