@@ -80,8 +80,11 @@ class CnnLstm(KerasClipModel):
     architecture = "time_distributed"
     settings_class = PaperASettings
 
-    def __init__(self, entry, settings: PaperASettings, seed: int, backbone: str = "", weights: str = ""):
-        if entry is not None and (backbone, weights) != (settings.backbone, settings.weights):
+    def __init__(self, entry, settings: PaperASettings, seed: int):
+        # an entry stands for one backbone and pretraining (its name says which): the settings must be those
+        from dfutils.detectors.registry import paper_a_name
+
+        if entry is not None and entry.name != paper_a_name(settings.backbone, settings.weights):
             raise ValueError(f"{entry.name}: settings name backbone {settings.backbone!r} with weights "
                              f"{settings.weights!r}; use the entry of that backbone (registry.paper_a_name)")
         super().__init__(entry, settings, seed)
@@ -130,11 +133,6 @@ class CnnLstm(KerasClipModel):
     def input_settings(self) -> dict:
         return {"backbone": self.settings.backbone}
 
-    @classmethod
-    def from_file(cls, path: str | Path, stored: dict) -> CnnLstm:
-        settings = cls.settings_from_file(path, stored)
-        return cls(cls.loaded_entry(stored), settings, 0, backbone=settings.backbone, weights=settings.weights)
-
 
 class Cnn3D(KerasClipModel):
     """Paper B's 3D CNN over clips, trained from scratch."""
@@ -145,7 +143,7 @@ class Cnn3D(KerasClipModel):
     def fit(self, data: RunData) -> Cnn3D:
         s = self.settings
         keras.utils.set_random_seed(self.seed)
-        self.model = architectures.build_conv3d(s.frames, s.size, s.filters)
+        self.model = architectures.build_conv3d(s.frames, s.size, s.filters, s.dense_units, s.dropout_rate)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
         train = ClipDataset(data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed)
         validation = ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size)

@@ -48,7 +48,7 @@ def train_network(settings: TripletSettings, seed: int, train: tuple, validation
     return triplet.train_embedding_network(
         *train, *validation, mining=mining, margin=settings.margin, epochs=settings.epochs,
         batch_size=settings.batch_size, learning_rate=settings.learning_rate, hidden_units=settings.hidden_units,
-        embedding_dim=settings.embedding_dim, seed=seed)
+        embedding_dim=settings.embedding_dim, dropout_rate=settings.dropout_rate, seed=seed)
 
 
 def triplet_embedding(data: RunData, settings: TripletSettings, mining: str, seed: int) -> TripletEmbedding:

@@ -37,7 +37,8 @@ class FrameClassifier(Detector):
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights)
+        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
+                                                     s.dropout_rate)
         return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
 
     def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
@@ -134,7 +135,8 @@ class SelfBlended(FrameClassifier):
 
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights)
+        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
+                                                     s.dropout_rate)
         if s.weights == "imagenet":
             # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
             # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps ImageNet's
@@ -214,7 +216,8 @@ class Bagging(FrameClassifier):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
             seed_keras(self.seed + number)  # the part's new model (TensorFlow's caches kept: no new compilation)
-            part_model = retrainer.restart(architectures.build_frame_classifier(s.backbone, s.size, s.weights))
+            part_model = retrainer.restart(architectures.build_frame_classifier(
+                s.backbone, s.size, s.weights, s.embedding_units, s.dropout_rate))
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
             self.part_weights.append(part_model.get_weights())
@@ -254,7 +257,7 @@ class Bagging(FrameClassifier):
         image = keras.Input((s.size, s.size, 3), name="face")
         outputs = []
         for number, weights in enumerate(self.part_weights, start=1):
-            part = architectures.build_frame_classifier(s.backbone, s.size, None)
+            part = architectures.build_frame_classifier(s.backbone, s.size, None, s.embedding_units, s.dropout_rate)
             part.set_weights(weights)
             outputs.append(keras.Model(part.input, part.output, name=f"part{number}")(image))
         return keras.Model(image, keras.layers.Concatenate(name="part_probabilities")(outputs), name="bagging")

@@ -51,8 +51,7 @@ def _paper_a_entries() -> list[Entry]:
     for backbone, row in PAPER_A_ROWS.items():
         for weights, folder_suffix in (("imagenet", ""), ("none", "-scratch")):
             entries.append(Entry(paper_a_name(backbone, weights), "A", (f"Table 2: {row}",),
-                                 f"time_distributed-{backbone}{folder_suffix}", "clip_models:CnnLstm",
-                                 {"backbone": backbone, "weights": weights}))
+                                 f"time_distributed-{backbone}{folder_suffix}", "clip_models:CnnLstm"))
     return entries
 
 

@@ -96,12 +96,17 @@ def _format_figure(value: object) -> str:
 
 
 def export_html(notebook_path: Path, html_path: Path) -> None:
-    """Render an executed notebook to a stand-alone HTML page (images inlined)."""
+    """Render an executed notebook to a stand-alone HTML page (images inlined, equations as MathML: the page
+    needs no network)."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    from dfutils.run.mathml import notebook_to_mathml
+
     notebook = nbformat.read(str(notebook_path), as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    notebook_to_mathml(notebook)
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(Path(__file__).parent / "templates")])
+    body, _ = exporter.from_notebook_node(notebook)
     html_path.write_text(body, encoding="utf-8")
 
 

@@ -267,7 +267,7 @@ def test_the_self_blended_detector_reads_no_fake_video_and_the_lever_adds_blende
 
 def test_a_model_file_without_a_known_architecture_is_refused(tmp_path):
     bare = tmp_path / "bare.keras"
-    architectures.build_sequence_classifier("gru", 3, 8).save(bare)
+    architectures.build_sequence_classifier("gru", 3, 8, 4).save(bare)
     with pytest.raises(UserInputError, match="architecture None cannot score"):
         detectors.load(bare)
 
