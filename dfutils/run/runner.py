@@ -31,7 +31,7 @@ from pathlib import Path
 from dfutils.atomic import exclusive, write_text
 from dfutils.config import artifacts_dir, reports_dir
 from dfutils.progress import HEADLESS_ENV
-from dfutils.run.key_figures import FIGURES_ENV, read_figures
+from dfutils.run.key_figures import read_figures
 from dfutils.run.params import NotebookRun, Profile, load_profile
 from dfutils.run.provenance import environment_record
 
@@ -344,7 +344,6 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         html_path = report_dir / f"{run.name}.html"
         figures_file = artifact_dir / "figures" / f"{run.name}.json"
         figures_file.unlink(missing_ok=True)
-        os.environ[FIGURES_ENV] = str(figures_file)
         entry.update(status="running", started=_now())
         save()
         begin = time.perf_counter()
@@ -352,7 +351,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
             papermill.execute_notebook(
                 str(run.path),
                 str(output_notebook),
-                parameters=run.parameters,
+                parameters={**run.parameters, "figures_file": str(figures_file)},
                 kernel_name=KERNEL_NAME,
                 cwd=str(run.path.parent),
                 progress_bar=progress,
@@ -367,8 +366,6 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
             failure = _failure_message(run, error)
             failed_html = html_path
             entry.update(status="failed", error=failure)
-        finally:
-            os.environ.pop(FIGURES_ENV, None)
         entry["duration_s"] = time.perf_counter() - begin
         entry["figures"] = read_figures(figures_file)
         if output_notebook.is_file():
