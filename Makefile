@@ -4,7 +4,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PROFILE ?= demo
-STAMP := $(VENV)/.installed
+# TensorFlow's build: GPU=1 installs the CUDA one (extra `gpu`), GPU=0 the CPU one (extra `cpu`); by default
+# the CUDA one where nvidia-smi lists a GPU. Switching reinstalls (the stamp names the build).
+GPU ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo 1 || echo 0)
+TF_BUILD := $(if $(filter 1,$(GPU)),gpu,cpu)
+STAMP := $(VENV)/.installed-$(TF_BUILD)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce smoke test test-fast test-paper-profiles lab lint clean clean-artifacts
@@ -15,11 +19,14 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# switching builds: the other one goes first (tensorflow and tensorflow-cpu install the same module)
+	@if ls $(VENV)/.installed-* >/dev/null 2>&1; then echo "TensorFlow: switching to the $(TF_BUILD) build"; \
+	  $(BIN)/python -m pip uninstall --quiet --yes tensorflow tensorflow-cpu; rm -f $(VENV)/.installed-*; fi
+	$(BIN)/python -m pip install --quiet -e '.[dev,$(TF_BUILD)]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dfutils)" >/dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install dfutils with its dev tools (idempotent)
+setup: $(STAMP) ## create .venv and install dfutils with its dev tools and TensorFlow's CPU or GPU build (GPU=0/1)
 
 reproduce: setup ## run the demo profile end to end; report in reports/demo/index.html
 	$(BIN)/dfutils run params/$(PROFILE).yaml

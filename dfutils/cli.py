@@ -103,9 +103,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from dfutils.run.params import profile_path
-    from dfutils.run.preflight import check_profile
+    from dfutils.run.preflight import check_machine, check_profile
 
-    check = check_profile(profile_path(args.params), overrides=args.set or ())
+    check = (check_profile(profile_path(args.params), overrides=args.set or ()) if args.params
+             else check_machine())
     print(check.text())
     return EXIT_OK if check.ready else EXIT_BAD_INPUT
 
@@ -141,6 +142,30 @@ def _compression_arguments(command: argparse.ArgumentParser, crf_help: str) -> N
                          help="with --crf: encode as if the face box had this side in pixels (default: its own size)")
 
 
+def _extraction_arguments(extract: argparse.ArgumentParser) -> None:
+    """``dfutils extract``'s settings: every option defaults to ExtractionSettings' own (left out: not set here)."""
+    from dfutils.faces.crop_files import DETECTORS, ExtractionSettings
+
+    default = ExtractionSettings()
+
+    def option(name: str, kind, text: str, **more) -> None:
+        value = getattr(default, name.replace("-", "_"))
+        extract.add_argument(f"--{name}", type=kind, default=None, help=f"{text} (default: {value})", **more)
+
+    option("detector", str, "face detector", choices=tuple(DETECTORS))
+    option("frames", int, "frames evenly spaced per video")
+    option("fps", float, "or: frames per second to take instead of --frames")
+    option("size", int, "crop side in pixels")
+    option("margin", float, "margin as a fraction of the face box")
+    option("margin-px", int, "extra fixed margin in pixels on each side")
+    option("detect-side", int, "longest side frames are downscaled to for detection")
+    option("min-score", float, "detections below this confidence are ignored (None: each detector's own)")
+    option("keyframe-every", int, "full-frame detection on every k-th sampled frame (None: each detector's own)")
+    option("window-side", int, "side of the window near the followed face that the detector looks at")
+    option("codec", str, "how crops are stored (see `dfutils bench codec`)", choices=("jpeg", "webp", "png", "raw"))
+    option("quality", int, "quality of a lossy codec")
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from dfutils.data.datasets import read_index
     from dfutils.faces.crop_files import ExtractionSettings
@@ -148,12 +173,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
     if args.frames is not None and args.fps is not None:
         raise UserInputError("give either --frames or --fps, not both")
-    settings = ExtractionSettings(
-        detector=args.detector, frames=None if args.fps is not None else (args.frames or 30), fps=args.fps,
-        size=args.size, margin=args.margin, margin_px=args.margin_px, detect_side=args.detect_side,
-        window_side=args.window_side, codec=args.codec, quality=args.quality, crf=args.crf,
-        crf_face_side=args.crf_face_side,
-    )
+    given = {name: value for name, value in vars(args).items() if value is not None}  # an option left out: the default
+    settings = ExtractionSettings.from_parameters(given)
     index = read_index(args.index)
     table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler)
     counts = table["status"].value_counts().to_dict()
@@ -227,8 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_cmd_run)
 
     check = commands.add_parser(
-        "check", help="pre-flight: what a profile needs against what this machine, its data and weight caches have")
-    check.add_argument("params", help="a profile: its name (ffpp_real) or its file (params/ffpp_real.yaml)")
+        "check", help="pre-flight: what a profile needs against what this machine, its data and weight caches have; "
+                      "without a profile, the machine alone (backend, the devices training will use)")
+    check.add_argument("params", nargs="?",
+                       help="a profile: its name (ffpp_real) or its file (params/ffpp_real.yaml)")
     check.add_argument("--set", action="append", metavar="[NOTEBOOK.]KEY=VALUE", help="as for dfutils run")
     check.set_defaults(handler=_cmd_check)
 
@@ -276,19 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract = commands.add_parser("extract", help="sample frames, find faces, cache crops (parallel, resumable)")
     extract.add_argument("--index", required=True, help="index CSV from `dfutils data index`")
     extract.add_argument("--out", required=True, help="folder for crops/ and faces.csv")
-    extract.add_argument("--detector", choices=("mtcnn", "ssd"), default="mtcnn")
-    extract.add_argument("--frames", type=int, default=None, help="frames evenly spaced per video (default 30)")
-    extract.add_argument("--fps", type=float, default=None, help="or: frames per second to take")
-    extract.add_argument("--size", type=int, default=240, help="crop side in pixels (default 240)")
-    extract.add_argument("--margin", type=float, default=0.35, help="margin as a fraction of the face box (default 0.35)")
-    extract.add_argument("--margin-px", type=int, default=0, help="extra fixed margin in pixels on each side")
-    extract.add_argument("--detect-side", type=int, default=640,
-                         help="longest side frames are downscaled to for detection (default 640)")
-    extract.add_argument("--window-side", type=int, default=160,
-                         help="side of the window near the followed face that the detector looks at (default 160)")
-    extract.add_argument("--codec", choices=("jpeg", "webp", "png", "raw"), default="jpeg",
-                         help="how crops are stored (default jpeg; see `dfutils bench codec`)")
-    extract.add_argument("--quality", type=int, default=95, help="quality of a lossy codec (default 95)")
+    _extraction_arguments(extract)
     _compression_arguments(extract, "re-encode each video's crops as one H.264 clip at this CRF, as FF++ made "
                                      "c23 (23) and c40 (40); default 0: off")
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
@@ -296,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.set_defaults(handler=_cmd_extract)
 
     predict = commands.add_parser("predict", help="score videos with a saved model (faces found with the model's own settings)")
-    predict.add_argument("--model", required=True, help="a model file saved by a detector (artifacts/<profile>/models/<detector>/model.keras)")
+    predict.add_argument("--model", required=True, help="a model file saved by a detector (artifacts/<profile>/models/<detector>/model.keras or model.skops)")
     predict.add_argument("videos", nargs="+", metavar="VIDEO_OR_DIR", help="video files or folders of them")
     predict.add_argument("--out", default=None, help="prediction CSV to write (default: print it)")
     predict.add_argument("--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here")

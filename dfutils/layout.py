@@ -6,7 +6,8 @@ another's crops, as the seeds study does)::
 
     index.csv                     the videos (read from the data profile)
     faces/faces.csv, faces/crops/ the face crop cache (read from the data profile)
-    models/<detector>/            predictions.csv, info.json, model.keras, history.csv
+    models/<detector>/            predictions.csv, info.json, history.csv and the model file: model.keras
+                                  (a Keras network) or model.skops (a scikit-learn model alone)
     models/compression_matrix.csv notebook 05's train-on-one-compression table
     embeddings/                   FaceNet embeddings per video (a resumable cache)
     cross_dataset/                notebook 08: every model scored on other datasets (metrics.csv per target)
@@ -20,6 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfutils import config
+
+# a model file's name says its format; the crop-statistics model's files written before the rename are skops zips named
+# model.keras, and load as such (the loader reads what a file holds, not its name)
+MODEL_FILE_NAMES = ("model.keras", "model.skops")
+
+
+def model_file_in(folder: str | Path) -> Path | None:
+    """The model file a detector left in its folder, ``None`` when none."""
+    return next((Path(folder) / name for name in MODEL_FILE_NAMES if (Path(folder) / name).is_file()), None)
 
 
 @dataclass(frozen=True)

@@ -36,14 +36,14 @@ def build(detector: str):
 
     if detector == "time_distributed":
         return architectures.build_time_distributed("efficientnet_lite0", 2, 64, weights="imagenet", lstm_units=8,
-                                            dense_units=8)
+                                                    dense_units=8, dropout_rate=0.3)
     if detector == "frames":
-        return architectures.build_frame_classifier("efficientnet_lite0", 64, weights="imagenet", embedding_units=16)
+        return architectures.build_frame_classifier("efficientnet_lite0", 64, weights="imagenet", embedding_units=16, dropout_rate=0.3)
     if detector in ("lstm", "gru"):
         return architectures.build_sequence_classifier(detector, 3, features=16, units=4)
     if detector == "conv3d":
-        return architectures.build_conv3d(4, 16, filters=(4, 8), dense_units=8)
-    return triplet.build_embedding_network(16, hidden_units=8, embedding_dim=4)
+        return architectures.build_conv3d(4, 16, filters=(4, 8), dense_units=8, dropout_rate=0.3)
+    return triplet.build_embedding_network(16, hidden_units=8, embedding_dim=4, dropout_rate=0.1)
 
 
 def scores(detector: str, model, classifier=None) -> np.ndarray:
@@ -74,7 +74,7 @@ def train(folder: Path) -> None:
         assert all(np.isfinite(losses)), (detector, losses)
         classifier = None
         if detector == "triplet":
-            classifier = make_classifier("sgd", seed=0).fit(np.asarray(model.predict_on_batch(x)), y)
+            classifier = make_classifier("sgd", seed=0, trees=0).fit(np.asarray(model.predict_on_batch(x)), y)
         save_model(model, folder / f"{detector}.keras", {"detector": detector, "saved_by": keras.backend.backend()},
                    classifier=classifier)
         np.save(folder / f"{detector}.scores.npy", scores(detector, model, classifier))

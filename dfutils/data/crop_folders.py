@@ -27,6 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from dfutils.data.ffpp import FFPP_METHODS
+from dfutils.data.index_files import VIDEO_SUFFIXES, index_frame
+from dfutils.data.splits import check_no_leak, grouped_split
 from dfutils.errors import DatasetError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -38,8 +41,8 @@ IGNORED_NAMES = ("__macosx", "thumbs.db", "desktop.ini")
 def ignored(name: str) -> bool:
     """Whether a file or folder name is one of the leftovers of :data:`IGNORED_NAMES` or hidden."""
     return name.startswith(".") or name.lower() in IGNORED_NAMES
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
-FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter", "DeepFakeDetection")
+LAYOUT = ("<root>/[<split>/]<class>/<file> with class folders such as real/ and fake/ (or FF++ method names), "
+          "images or face-only clips")
 # class folder name (lower case) -> label; FF++ method names are fakes of that method
 REAL_CLASSES = ("real", "reals", "original", "originals", "original_sequences", "youtube", "actors", "pristine",
                 "genuine", "celeb-real", "youtube-real", "0")
@@ -314,3 +317,68 @@ def people_of(video_id: str, label: int) -> frozenset[str]:
         stem = stem.rsplit(".", 1)[0]
     name = parse_name(stem, label)
     return frozenset(f"{name.scheme}:{person}" for person in name.people)
+
+
+# --------------------------------------------------------------------------- the indexer
+def index_faces(
+    root: str | Path,
+    *,
+    seed: int = 0,
+    pattern: str | None = None,
+    fractions: dict[str, float] | None = None,
+    split_folders: bool = True,
+    check_images: bool = True,
+    min_crops: int = 1,
+) -> pd.DataFrame:
+    """Index a folder of labelled face crops (``<root>/[<split>/]<class>/<file>``), one row per source video.
+
+    Crops are grouped into videos by their names (:mod:`dfutils.data.crop_folders`; ``pattern`` adds a
+    user's own regular expression with a ``video`` group), and videos that share a person form one
+    leak-free ``group``. Split folders (``train``, ``val``/``valid``, ``test``) are kept when present
+    (``split_folders=False`` ignores them); otherwise whole groups get a seeded split. A video's crop
+    files, in frame order, are in ``df.attrs["members"]`` (written beside the index by
+    :func:`write_index`); unreadable images are left out and reported as missing files. A video of fewer than
+    ``min_crops`` crops is left out too, and reported: a clip of k crops repeats a shorter video's, and a
+    model that reads clips (or the crop-statistics baseline's motion) can tell a repeated crop from a moving
+    face, a cue of how the crops were published rather than of the manipulation (Celeb-DF's reals have about 27
+    crops, its fakes about 3).
+    """
+
+    found = scan(root, pattern=pattern, check_images=check_images)
+    if min_crops > 1:
+        found = found.without_short_videos(min_crops)
+    videos = found.videos
+    if videos.empty:
+        raise DatasetError(f"{Path(root).resolve()}: no face crops or clips found (expected the layout "
+                           f"{LAYOUT})")
+    videos["group"] = people_groups(videos)
+    by_name = {video_id.rsplit("/", 1)[1]: video_id for video_id, label in zip(videos["video_id"], videos["label"],
+                                                                              strict=True) if label == 0}
+    rows = [{
+        "video_id": row.video_id, "path": row.path, "label": int(row.label), "dataset": "faces",
+        "method": row.method, "compression": "crops" if row.kind == "crops" else "clip",
+        "original": by_name.get(row.original, ""), "group": row.group,
+        "split": row.split_folder if split_folders else "",
+    } for row in videos.itertuples()]
+    df = index_frame(rows, found.unusable)
+    kept = df["split"] != ""
+    if kept.any() and not kept.all():
+        raise DatasetError(f"{Path(root).resolve()}: some class folders sit in split folders and some do not; "
+                           "put all in split folders or none (or ignore them: split_folders=False)")
+    if kept.all():
+        spread = df.groupby("group")["split"].nunique()
+        if (spread > 1).any():
+            raise DatasetError(f"{Path(root).resolve()}: the split folders put the people of {spread[spread > 1].index[0]} "
+                               f"(and {int((spread > 1).sum()) - 1} more groups) on several sides; ignore them "
+                               "(--ignore-split-folders) for a leak-free split")
+    else:
+        assignment = grouped_split(df["group"], seed, fractions)
+        df["split"] = df["group"].map(assignment)
+    df.attrs["members"] = found.members[found.members["video_id"].isin(df["video_id"])].reset_index(drop=True)
+    df.attrs["notes"] = [f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
+                         f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people"]
+    if found.other_faces:
+        df.attrs["notes"].append(f"{found.other_faces} crops of a frame's second face left out: a clip takes the "
+                                 "lowest-numbered face (face_0) of each frame")
+    check_no_leak(df)
+    return df

@@ -12,7 +12,8 @@ hyperparameters, :mod:`.settings`) and a seed. Then, as scikit-learn's estimator
 - ``save(path)`` writes one model file (:mod:`dfutils.detectors.model_files`) with its settings dataclass,
   and the class's ``load(path, stored)`` rebuilds that dataclass and the detector from the file;
 - ``run(data)`` is what a notebook calls: fit, predict validation and test, write
-  ``predictions.csv`` and ``info.json``, save ``model.keras``.
+  ``predictions.csv`` and ``info.json``, save the model file (``model.keras``; ``model.skops`` for a
+  scikit-learn model alone: a file's name says its format).
 
 Scoring or saving an unfitted detector raises scikit-learn's ``NotFittedError`` naming it. The
 contract is an abstract base class: a class that leaves a method out cannot be created.
@@ -43,8 +44,9 @@ class SharedStages:
     strategy (Paper B's RF and SGD heads read the same one, as its Table III compares them), and a
     frame classifier's per-frame embeddings (read by the LSTM and the GRU)."""
 
-    facenet_embeddings: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # (model, frames)
-    triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)  # (settings, mining, seed) -> TripletEmbedding
+    facenet_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (model, frames, data fingerprint)
+    # (settings, mining, seed, fingerprint of the training and validation data) -> TripletEmbedding
+    triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)
     frame_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (weights fingerprint, split, videos, frames)
 
 
@@ -77,6 +79,15 @@ class RunData:
         """Positions of a split's videos in ``clips``."""
         return np.flatnonzero(self.clips["split"].to_numpy() == name)
 
+    def fingerprint(self, *splits: str) -> str:
+        """A digest of which videos (of ``splits``, or all), labels and crop files this data holds: what is computed
+        from them is keyed by it, so a subset or a relabelled copy sharing ``shared`` never reads another's."""
+        import hashlib
+
+        clips = self.clips[self.clips["split"].isin(splits)] if splits else self.clips
+        columns = [c for c in ("video_id", "split", "label", "crops") if c in clips.columns]
+        return hashlib.sha1(pd.util.hash_pandas_object(clips[columns], index=False).to_numpy().tobytes()).hexdigest()
+
     def class_counts(self) -> pd.DataFrame:
         """Reals and fakes per split."""
         return pd.DataFrame({split: self.split(split)["label"].value_counts().rename({0: "real", 1: "fake"})
@@ -91,6 +102,7 @@ class Detector(abc.ABC):
     frames_setting: ClassVar[str] = "frames"  # the field of that dataclass a model file's "frames" is
     input: str = "clip"  # what dfutils predict gives it: "clip" or "frame" crops, or the "video" file
     fitted: ClassVar[tuple[str, ...]] = ("model",)  # attributes set by fit (or load); None until then
+    model_file_name: ClassVar[str] = "model.keras"  # its file in its model folder (one of layout.MODEL_FILE_NAMES)
 
     def __init__(self, entry: Entry | None, settings, seed: int):
         if not isinstance(settings, self.settings_class):
@@ -111,6 +123,10 @@ class Detector(abc.ABC):
 
     def model_dir(self, data: RunData) -> Path:
         return data.layout.model_dir(self.folder)
+
+    def model_path(self, data: RunData) -> Path:
+        """Where ``run`` saves its model file."""
+        return self.model_dir(data) / self.model_file_name
 
     def info(self) -> dict:
         """What ``info.json`` records beside the name and paper (the results tables read it)."""
@@ -159,7 +175,7 @@ class Detector(abc.ABC):
         folder = self.model_dir(data)
         write_predictions(table, folder, self.name, paper=self.entry.paper, **self.info())
         if save_model:
-            self.save(folder / "model.keras")
+            self.save(self.model_path(data))
         return table
 
     # ----------------------------------------------------------------- the model file's settings

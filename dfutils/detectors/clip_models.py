@@ -74,14 +74,17 @@ class KerasClipModel(Detector):
         return score, np.asarray(network.predict_on_batch(repeated)).reshape(-1)
 
 
-class TimeDistributed(KerasClipModel):
+class CnnLstm(KerasClipModel):
     """Paper A: 30 face crops through an ImageNet CNN each, an LSTM over the frame features, dense layers."""
 
     architecture = "time_distributed"
     settings_class = PaperASettings
 
-    def __init__(self, entry, settings: PaperASettings, seed: int, backbone: str = "", weights: str = ""):
-        if entry is not None and (backbone, weights) != (settings.backbone, settings.weights):
+    def __init__(self, entry, settings: PaperASettings, seed: int):
+        # an entry stands for one backbone and pretraining (its name says which): the settings must be those
+        from dfutils.detectors.registry import paper_a_name
+
+        if entry is not None and entry.name != paper_a_name(settings.backbone, settings.weights):
             raise ValueError(f"{entry.name}: settings name backbone {settings.backbone!r} with weights "
                              f"{settings.weights!r}; use the entry of that backbone (registry.paper_a_name)")
         super().__init__(entry, settings, seed)
@@ -116,7 +119,7 @@ class TimeDistributed(KerasClipModel):
         return pd.DataFrame({name: table["label"].value_counts().rename({0: "real", 1: "fake"})
                              for name, table in tables.items()}).fillna(0).astype(int)
 
-    def fit(self, data: RunData) -> TimeDistributed:
+    def fit(self, data: RunData) -> CnnLstm:
         self.build(data)  # always from the settings and the seed: a second fit never continues the first's weights
         s = self.settings
         self.history = training.fit(self.model, self.datasets["train"], self.datasets["val"], self.model_dir(data),
@@ -130,22 +133,17 @@ class TimeDistributed(KerasClipModel):
     def input_settings(self) -> dict:
         return {"backbone": self.settings.backbone}
 
-    @classmethod
-    def from_file(cls, path: str | Path, stored: dict) -> TimeDistributed:
-        settings = cls.settings_from_file(path, stored)
-        return cls(cls.loaded_entry(stored), settings, 0, backbone=settings.backbone, weights=settings.weights)
 
-
-class Conv3D(KerasClipModel):
+class Cnn3D(KerasClipModel):
     """Paper B's 3D CNN over clips, trained from scratch."""
 
     architecture = "conv3d"
     settings_class = Conv3DSettings
 
-    def fit(self, data: RunData) -> Conv3D:
+    def fit(self, data: RunData) -> Cnn3D:
         s = self.settings
         keras.utils.set_random_seed(self.seed)
-        self.model = architectures.build_conv3d(s.frames, s.size, s.filters)
+        self.model = architectures.build_conv3d(s.frames, s.size, s.filters, s.dense_units, s.dropout_rate)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
         train = ClipDataset(data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed)
         validation = ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size)

@@ -21,6 +21,7 @@ class CropStatistics(Detector):
     architecture = "crop_statistics"
     settings_class = CropStatisticsSettings
     input = "video"
+    model_file_name = "model.skops"  # a scikit-learn pipeline alone, in skops' format
 
     def __init__(self, entry, settings: CropStatisticsSettings, seed: int):
         super().__init__(entry, settings, seed)

@@ -23,7 +23,7 @@ from dfutils.predictions import video_columns
 def facenet_embeddings(data: RunData, settings: TripletSettings, progress: bool = True) -> np.ndarray:
     """FaceNet embeddings of ``frames_per_video`` crops of every video of the run, (videos, frames, d):
     computed once per run (kept in ``data.shared`` and on disk, resumable)."""
-    key = (settings.facenet_model, settings.frames_per_video)
+    key = (settings.facenet_model, settings.frames_per_video, data.fingerprint())
     if key not in data.shared.facenet_embeddings:
         embedder = facenet.shared_embedder(settings.facenet_model)
         cache_file = data.layout.embedding_cache(settings.facenet_model, settings.frames_per_video)
@@ -48,13 +48,13 @@ def train_network(settings: TripletSettings, seed: int, train: tuple, validation
     return triplet.train_embedding_network(
         *train, *validation, mining=mining, margin=settings.margin, epochs=settings.epochs,
         batch_size=settings.batch_size, learning_rate=settings.learning_rate, hidden_units=settings.hidden_units,
-        embedding_dim=settings.embedding_dim, seed=seed)
+        embedding_dim=settings.embedding_dim, dropout_rate=settings.dropout_rate, seed=seed)
 
 
 def triplet_embedding(data: RunData, settings: TripletSettings, mining: str, seed: int) -> TripletEmbedding:
     """The triplet embedding of a mining strategy, trained on the run's training frames (validation frames for
     its validation loss) once per run, settings and seed: Paper B's RF and SGD heads read the same one."""
-    key = (settings, mining, seed)
+    key = (settings, mining, seed, data.fingerprint("train", "val"))
     if key not in data.shared.triplet_embeddings:
         embeddings, labels = facenet_embeddings(data, settings), data.clips["label"]
         train, val = data.rows("train"), data.rows("val")

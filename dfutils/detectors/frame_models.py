@@ -37,7 +37,8 @@ class FrameClassifier(Detector):
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights)
+        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
+                                                     s.dropout_rate)
         return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
 
     def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
@@ -134,7 +135,8 @@ class SelfBlended(FrameClassifier):
 
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights)
+        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
+                                                     s.dropout_rate)
         if s.weights == "imagenet":
             # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
             # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps ImageNet's
@@ -214,7 +216,8 @@ class Bagging(FrameClassifier):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
             seed_keras(self.seed + number)  # the part's new model (TensorFlow's caches kept: no new compilation)
-            part_model = retrainer.restart(architectures.build_frame_classifier(s.backbone, s.size, s.weights))
+            part_model = retrainer.restart(architectures.build_frame_classifier(
+                s.backbone, s.size, s.weights, s.embedding_units, s.dropout_rate))
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
             self.part_weights.append(part_model.get_weights())
@@ -254,7 +257,7 @@ class Bagging(FrameClassifier):
         image = keras.Input((s.size, s.size, 3), name="face")
         outputs = []
         for number, weights in enumerate(self.part_weights, start=1):
-            part = architectures.build_frame_classifier(s.backbone, s.size, None)
+            part = architectures.build_frame_classifier(s.backbone, s.size, None, s.embedding_units, s.dropout_rate)
             part.set_weights(weights)
             outputs.append(keras.Model(part.input, part.output, name=f"part{number}")(image))
         return keras.Model(image, keras.layers.Concatenate(name="part_probabilities")(outputs), name="bagging")
@@ -279,7 +282,7 @@ class Bagging(FrameClassifier):
         return float(score), probabilities.mean(axis=1)
 
 
-class Sequence(KerasClipModel):
+class FrameRecurrent(KerasClipModel):
     """Frames + LSTM / GRU: one recurrent layer over the fine-tuned frame classifier's per-frame embeddings.
     Trained on the embeddings (computed once per run and shared by the LSTM and the GRU); saved, loaded and
     scored as one clip model: the frame classifier up to its embedding, then the recurrent layer."""
@@ -288,12 +291,12 @@ class Sequence(KerasClipModel):
     settings_class = SequenceSettings
 
     def __init__(self, entry, settings: SequenceSettings, seed: int, cell: str = "lstm",
-                 frames: FrameClassifier | None = None, size: int | None = None):
+                 frame_classifier: FrameClassifier | None = None, size: int | None = None):
         super().__init__(entry, settings, seed)
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell: expected 'lstm' or 'gru', got {cell!r}")
-        self.cell, self.frames = cell, frames
-        self.size = size if size is not None else (frames.settings.size if frames is not None else None)
+        self.cell, self.frame_classifier = cell, frame_classifier
+        self.size = size if size is not None else (frame_classifier.settings.size if frame_classifier is not None else None)
         self.network: keras.Model | None = None  # a loaded file's whole clip model
 
     @property
@@ -301,11 +304,11 @@ class Sequence(KerasClipModel):
         return self.settings.frames, self.size
 
     def sequences(self, data: RunData, split: str) -> np.ndarray:
-        return self.frames.clip_embeddings(data, split, self.settings.frames)
+        return self.frame_classifier.clip_embeddings(data, split, self.settings.frames)
 
-    def fit(self, data: RunData) -> Sequence:
-        if self.frames is None:
-            raise ValueError(f"{self.name}: needs the trained frame classifier (frames=...)")
+    def fit(self, data: RunData) -> FrameRecurrent:
+        if self.frame_classifier is None:
+            raise ValueError(f"{self.name}: needs the trained frame classifier (frame_classifier=...)")
         s = self.settings
         train, val = self.sequences(data, "train"), self.sequences(data, "val")
         labels = {split: data.split(split)["label"].to_numpy(np.float32) for split in ("train", "val")}
@@ -315,12 +318,12 @@ class Sequence(KerasClipModel):
         self.history = training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
                                     epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
                                     class_weight=training.balanced_class_weight(labels["train"]))
-        self.extraction, self.network = self.frames.extraction, None
+        self.extraction, self.network = self.frame_classifier.extraction, None
         return self
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
         self.check_fitted()
-        if self.frames is None:  # loaded from a file: the clip model reads the crops
+        if self.frame_classifier is None:  # loaded from a file: the clip model reads the crops
             return super().predict(data, split)
         scores = np.asarray(self.model.predict(self.sequences(data, split), verbose=0)).reshape(-1)
         return video_columns(data.split(split)).assign(score=scores)
@@ -331,7 +334,7 @@ class Sequence(KerasClipModel):
         if self.network is None:
             from dfutils.detectors.clip_models import as_clip_model
 
-            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frames.model),
+            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frame_classifier.model),
                                          self.settings.frames)
         return self.network
 
@@ -339,12 +342,12 @@ class Sequence(KerasClipModel):
         return {"cell": self.cell}
 
     @classmethod
-    def from_file(cls, path: str | Path, stored: dict) -> Sequence:
+    def from_file(cls, path: str | Path, stored: dict) -> FrameRecurrent:
         return cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm"),
                    size=int(stored["size"]))
 
     @classmethod
-    def load(cls, path: str | Path, stored: dict) -> Sequence:
+    def load(cls, path: str | Path, stored: dict) -> FrameRecurrent:
         detector = super().load(path, stored)
         detector.network = detector.model
         return detector

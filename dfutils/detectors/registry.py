@@ -51,8 +51,7 @@ def _paper_a_entries() -> list[Entry]:
     for backbone, row in PAPER_A_ROWS.items():
         for weights, folder_suffix in (("imagenet", ""), ("none", "-scratch")):
             entries.append(Entry(paper_a_name(backbone, weights), "A", (f"Table 2: {row}",),
-                                 f"time_distributed-{backbone}{folder_suffix}", "clip_models:TimeDistributed",
-                                 {"backbone": backbone, "weights": weights}))
+                                 f"time_distributed-{backbone}{folder_suffix}", "clip_models:CnnLstm"))
     return entries
 
 
@@ -66,9 +65,9 @@ ENTRIES: tuple[Entry, ...] = (
     *_paper_a_entries(),
     Entry("frames", "B", ("frames only",), "frames-{backbone}", "frame_models:FrameClassifier"),
     Entry("frames + bagging", "B", ("frames + bagging",), "frames-{backbone}-bagging", "frame_models:Bagging"),
-    Entry("frames + LSTM", "B", ("frames + LSTM/GRU",), "frames-lstm", "frame_models:Sequence", {"cell": "lstm"}),
-    Entry("frames + GRU", "B", ("frames + LSTM/GRU",), "frames-gru", "frame_models:Sequence", {"cell": "gru"}),
-    Entry("3D CNN", "B", ("3D convolution",), "conv3d", "clip_models:Conv3D"),
+    Entry("frames + LSTM", "B", ("frames + LSTM/GRU",), "frames-lstm", "frame_models:FrameRecurrent", {"cell": "lstm"}),
+    Entry("frames + GRU", "B", ("frames + LSTM/GRU",), "frames-gru", "frame_models:FrameRecurrent", {"cell": "gru"}),
+    Entry("3D CNN", "B", ("3D convolution",), "conv3d", "clip_models:Cnn3D"),
     Entry("triplets (semi-hard) + RF", "B", ("triplets", "triplets (semi-hard)", "triplets + RF"),
           "triplets-semi-hard-rf", TRIPLETS, {"mining": "semi-hard", "classifier": "rf"}),
     Entry("triplets (semi-hard) + SGD", "B", ("triplets", "triplets (semi-hard)", "triplets + SGD"),
@@ -85,9 +84,9 @@ BY_NAME = {entry.name: entry for entry in ENTRIES}
 # what a model file's "architecture" setting names: the class that saved it, which loads and scores it
 # (a test checks each class's own ``architecture`` against this map)
 ARCHITECTURES = {
-    "time_distributed": "clip_models:TimeDistributed",
-    "conv3d": "clip_models:Conv3D",
-    "frames_sequence": "frame_models:Sequence",
+    "time_distributed": "clip_models:CnnLstm",
+    "conv3d": "clip_models:Cnn3D",
+    "frames_sequence": "frame_models:FrameRecurrent",
     "frames": "frame_models:FrameClassifier",
     "frames_bagging": "frame_models:Bagging",
     "self_blended": "frame_models:SelfBlended",

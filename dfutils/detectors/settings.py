@@ -33,6 +33,8 @@ class FrameSettings:
     weights: str = "imagenet"  # Paper B: ImageNet
     size: int = 299  # Xception's input side
     frames_per_video: int = 25  # Paper B: 10 to 25 frames per video
+    embedding_units: int = 512  # Paper B: the 512-unit dense layer whose outputs the LSTM/GRU read
+    dropout_rate: float = 0.3  # not given
     epochs: int = 30  # Paper B: 30 to 50
     patience: int = 5  # not given: early stopping on validation AUC
     batch_size: int = 32  # not given
@@ -54,6 +56,8 @@ class SelfBlendedSettings:
     weights: str = "imagenet"
     size: int = 224
     frames_per_video: int = 8  # the paper samples 8 frames per video
+    embedding_units: int = 512  # the frame classifier's dense layer (as Paper B's)
+    dropout_rate: float = 0.3
     epochs: int = 10
     patience: int = 3
     batch_size: int = 32  # real crops per batch; each is served beside its self-blended copy
@@ -79,6 +83,8 @@ class Conv3DSettings:
     frames: int = 32  # Paper B: 32 frames per video
     size: int = 112  # not given
     filters: tuple = (64, 128, 256, 256, 512, 512)  # Paper B: 3x3x3 kernels, 2x2x2 max pooling
+    dense_units: int = 256  # not given
+    dropout_rate: float = 0.3  # not given
     epochs: int = 30  # not given
     patience: int = 5  # not given: early stopping on validation AUC
     batch_size: int = 4  # not given
@@ -94,6 +100,7 @@ class TripletSettings:
     margin: float = 0.2  # not given: FaceNet's triplet margin
     hidden_units: int = 256  # not given
     embedding_dim: int = 64  # not given
+    dropout_rate: float = 0.1  # not given: between the hidden layer and the projection
     epochs: int = 30  # not given
     batch_size: int = 256  # not given: semi-hard triplets are mined inside each batch
     learning_rate: float = 1e-3  # not given: Adam

@@ -184,7 +184,8 @@ def bench_model(backbone: str = "efficientnet_b0", frames: int = 8, size: int = 
                "size": size, "batch_size": batch_size, "steps": steps}
     reference = None
     for name, fold in (("folded", True), ("time_distributed", False)):
-        model = build_time_distributed(backbone, frames, size, lstm_units=64, dense_units=32, fold_time=fold)
+        model = build_time_distributed(backbone, frames, size, None, lstm_units=64, dense_units=32, dropout_rate=0.3,
+                                       fold_time=fold)
         if reference is None:
             reference = model
         else:

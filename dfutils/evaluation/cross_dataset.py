@@ -271,10 +271,12 @@ def interval_matrix(metrics: pd.DataFrame, index=("model",)) -> pd.DataFrame:
 
 
 def run_models(models_dir: str | Path, names: list[str] | None = None) -> list[Path]:
-    """The model files of a run (``models/<detector>/model.keras``), only ``names`` when given."""
+    """The model files of a run (``models/<detector>/model.keras`` or ``model.skops``), only ``names`` when given."""
     from dfutils.detectors.model_files import read_settings
+    from dfutils.layout import model_file_in
 
-    files = sorted(Path(models_dir).glob("*/model.keras"))
+    files = sorted(filter(None, (model_file_in(folder) for folder in Path(models_dir).iterdir()
+                                 if folder.is_dir()))) if Path(models_dir).is_dir() else []
     if names:
         files = [f for f in files if read_settings(f).get("detector") in names]
         found = {read_settings(f).get("detector") for f in files}
@@ -282,7 +284,7 @@ def run_models(models_dir: str | Path, names: list[str] | None = None) -> list[P
         if absent:
             raise UserInputError(f"{models_dir}: no model file of {', '.join(absent)}")
     if not files:
-        raise UserInputError(f"{models_dir}: no model files (models/<detector>/model.keras); train the run first")
+        raise UserInputError(f"{models_dir}: no model files (models/<detector>/model.keras or .skops); train the run first")
     return files
 
 

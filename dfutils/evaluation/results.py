@@ -79,9 +79,11 @@ def model_file(artifacts: str | Path, model: str) -> Path | None:
     """The model file the detector of that name left in this run (``None`` when it left none)."""
     import json
 
+    from dfutils.layout import model_file_in
+
     for path in sorted(Path(artifacts).glob("models/*/info.json")):
-        if json.loads(path.read_text()).get("model") == model and (path.parent / "model.keras").is_file():
-            return path.parent / "model.keras"
+        if json.loads(path.read_text()).get("model") == model and model_file_in(path.parent):
+            return model_file_in(path.parent)
     return None
 
 

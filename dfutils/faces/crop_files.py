@@ -106,6 +106,22 @@ class ExtractionSettings:
 
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
+    # what a notebook parameter or a command-line option gives as 0 (or leaves empty) to mean "not set"
+    UNSET_AS_ZERO = ("frames", "fps", "min_score", "keyframe_every")
+
+    @classmethod
+    def from_parameters(cls, values: dict) -> ExtractionSettings:
+        """The settings from notebook 02's parameters or ``dfutils extract``'s options, by field name (the one
+        source of the defaults: a field absent from ``values`` keeps its default); frames, fps, min_score and
+        keyframe_every given as 0 are unset (fps instead of frames, the detector's own threshold...)."""
+        from dataclasses import fields
+
+        chosen = {f.name: values[f.name] for f in fields(cls) if f.name in values}
+        chosen |= {name: None for name in cls.UNSET_AS_ZERO if name in chosen and not chosen[name]}
+        if chosen.get("fps") and "frames" not in values:
+            chosen["frames"] = None  # a rate alone: no default frame count beside it
+        return cls(**chosen)
+
     @property
     def keyframe_interval(self) -> int:
         return self.keyframe_every or DEFAULT_KEYFRAME_EVERY[self.detector]

@@ -142,9 +142,8 @@ def _keras_application(name: str, spec: Backbone, size: int, weights: str | None
         ) from None
 
 
-def build_time_distributed(backbone: str, frames: int, size: int, weights: str | None = None,
-                           lstm_units: int = 128, dense_units: int = 64, dropout_rate: float = 0.3,
-                           fold_time: bool = True) -> keras.Model:
+def build_time_distributed(backbone: str, frames: int, size: int, weights: str | None, lstm_units: int,
+                           dense_units: int, dropout_rate: float, fold_time: bool = True) -> keras.Model:
     """Paper A: backbone on every frame, an LSTM over the frame features, dense layers, a sigmoid.
 
     ``fold_time=False`` builds the same network with ``keras.layers.TimeDistributed``
@@ -159,9 +158,8 @@ def build_time_distributed(backbone: str, frames: int, size: int, weights: str |
                                    name=f"time_distributed_{backbone}")
 
 
-def time_distributed_around(features: keras.Model, frames: int, lstm_units: int = 128, dense_units: int = 64,
-                            dropout_rate: float = 0.3, fold_time: bool = True,
-                            name: str = "time_distributed") -> keras.Model:
+def time_distributed_around(features: keras.Model, frames: int, lstm_units: int, dense_units: int,
+                            dropout_rate: float, fold_time: bool = True, name: str = "time_distributed") -> keras.Model:
     """Paper A's model around any per-frame feature extractor (``features``: one image -> a vector)."""
     clips = keras.Input((frames, *features.input_shape[1:]), name="clip")
     if fold_time:
@@ -184,10 +182,10 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
 EMBEDDING_LAYER = "embedding"
 
 
-def build_frame_classifier(backbone: str = "xception", size: int = 299, weights: str | None = None,
-                           embedding_units: int = 512, dropout_rate: float = 0.3) -> keras.Model:
+def build_frame_classifier(backbone: str, size: int, weights: str | None, embedding_units: int,
+                           dropout_rate: float) -> keras.Model:
     """Paper B's frames-only model: the backbone on one face crop (all layers trainable), a
-    512-unit dense layer (whose output is the per-frame embedding the LSTM/GRU models
+    dense layer (Paper B: 512 units) (whose output is the per-frame embedding the LSTM/GRU models
     read), a sigmoid."""
     features = build_backbone(backbone, size, weights)
     image = keras.Input((size, size, 3), name="face")
@@ -203,7 +201,7 @@ def embedding_extractor(frame_classifier: keras.Model) -> keras.Model:
                        name=f"{frame_classifier.name}_embedding")
 
 
-def build_sequence_classifier(cell: str, frames: int, features: int = 512, units: int = 32) -> keras.Model:
+def build_sequence_classifier(cell: str, frames: int, features: int, units: int) -> keras.Model:
     """Paper B's frames + LSTM/GRU: one recurrent layer of ``units`` over per-frame embeddings, a sigmoid."""
     recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}
     if cell not in recurrent:
@@ -214,11 +212,7 @@ def build_sequence_classifier(cell: str, frames: int, features: int = 512, units
     return keras.Model(sequence, output, name=f"frames_{cell}")
 
 
-PAPER_B_CONV3D_FILTERS = (64, 128, 256, 256, 512, 512)
-
-
-def build_conv3d(frames: int = 32, size: int = 112, filters=PAPER_B_CONV3D_FILTERS, dense_units: int = 256,
-                 dropout_rate: float = 0.3) -> keras.Model:
+def build_conv3d(frames: int, size: int, filters, dense_units: int, dropout_rate: float) -> keras.Model:
     """Paper B's 3D CNN, trained from scratch: 3x3x3 convolutions (``filters``), each followed by
     batch normalisation and 2x2x2 max pooling (an axis already down to 1 is not pooled
     further), global average pooling, a dense layer, a sigmoid. Inputs are clips in [0, 255]."""

@@ -191,9 +191,10 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
                  progress: bool = True) -> np.ndarray:
     """FaceNet embeddings of ``frames`` evenly spaced crops of every video, shape (videos, frames, d).
 
-    Results are kept in ``cache_file`` (``.npz``, by video id) after every ``chunk``
-    videos, so an interrupted run resumes and a re-run with the same model and frame
-    count costs nothing.
+    Results are kept in ``cache_file`` (``.npz``, by video id and the signature of the crop file they came
+    from: its path, size and modification time) after every ``chunk`` videos, so an interrupted run resumes,
+    a re-run with the same model, frame count and crops costs nothing, and re-extracted crops are embedded
+    again.
     """
     from pathlib import Path
 
@@ -201,18 +202,27 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
     from dfutils.progress import progress_bar
 
     cache_file = Path(cache_file)
+
+    def signature(row) -> str:
+        stat = (Path(faces_dir) / row.crops).stat()
+        return f"{row.video_id}|{row.crops}|{stat.st_size}|{stat.st_mtime_ns}"
+
     done: dict[str, np.ndarray] = {}
     if cache_file.is_file():
         with np.load(cache_file, allow_pickle=False) as stored:
-            if stored["embeddings"].shape[1:] == (frames, embedder.dimensions):
-                done = dict(zip(stored["video_ids"].tolist(), stored["embeddings"], strict=True))
+            # a file of an older format (no signatures) is recomputed
+            if "signatures" in stored and stored["embeddings"].shape[1:] == (frames, embedder.dimensions):
+                done = dict(zip(stored["signatures"].tolist(), stored["embeddings"], strict=True))
 
     def save():
         with atomic_path(cache_file) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, video_ids=np.array(list(done), dtype=str),
+            np.savez(handle, signatures=np.array(list(done), dtype=str),
                      embeddings=np.stack(list(done.values())) if done else np.zeros((0, frames, embedder.dimensions), np.float32))
 
-    todo = [row for row in table.itertuples() if row.video_id not in done]
+    signatures = {row.video_id: signature(row) for row in table.itertuples()}
+    current = set(signatures.values())  # a video's entries for crops it no longer has are dropped
+    done = {key: value for key, value in done.items() if key.split("|")[0] not in signatures or key in current}
+    todo = [row for row in table.itertuples() if signatures[row.video_id] not in done]
     bar = progress_bar(total=len(todo), desc=f"FaceNet {embedder.name}", unit="video", disable=not progress)
     for start in range(0, len(todo), chunk):
         rows = todo[start:start + chunk]
@@ -220,8 +230,8 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
         crops = [read_clip_crops(Path(faces_dir) / row.crops, frames) for row in rows]
         clips = [fit_clip(c, frames, c.shape[1]) for c in crops]
         vectors = embedder.embed(np.concatenate(clips).astype(np.uint8)).reshape(len(rows), frames, -1)
-        done.update({row.video_id: vector for row, vector in zip(rows, vectors, strict=True)})
+        done.update({signatures[row.video_id]: vector for row, vector in zip(rows, vectors, strict=True)})
         save()
         bar.update(len(rows))
     bar.close()
-    return np.stack([done[video_id] for video_id in table["video_id"]])
+    return np.stack([done[signatures[video_id]] for video_id in table["video_id"]])

@@ -114,8 +114,7 @@ class TripletLoss(keras.losses.Loss):
         return {**super().get_config(), "margin": self.margin, "mining": self.mining, "seed": self.seed}
 
 
-def build_embedding_network(input_dim: int, hidden_units: int = 256, embedding_dim: int = 64,
-                            dropout_rate: float = 0.1) -> keras.Model:
+def build_embedding_network(input_dim: int, hidden_units: int, embedding_dim: int, dropout_rate: float) -> keras.Model:
     """Dense -> dense -> L2-normalised embedding: the triplet network's shared branch."""
     inputs = keras.Input((input_dim,), name="facenet_embedding")
     x = layers.Dense(hidden_units, activation="relu", name="hidden")(inputs)
@@ -124,10 +123,9 @@ def build_embedding_network(input_dim: int, hidden_units: int = 256, embedding_d
     return keras.Model(inputs, L2Normalize(name="l2_normalize")(x), name="triplet_embedding")
 
 
-def train_embedding_network(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
-                            mining: str = "semi-hard", margin: float = 0.2, epochs: int = 30,
-                            batch_size: int = 256, learning_rate: float = 1e-3, hidden_units: int = 256,
-                            embedding_dim: int = 64, seed: int = 0, verbose: int = 0):
+def train_embedding_network(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray, *,
+                            mining: str, margin: float, epochs: int, batch_size: int, learning_rate: float,
+                            hidden_units: int, embedding_dim: int, dropout_rate: float, seed: int, verbose: int = 0):
     """Train the embedding net with the triplet loss; returns ``(model, history table)``.
 
     Batches are shuffled every epoch (seeded through ``keras.utils.set_random_seed``
@@ -136,7 +134,7 @@ def train_embedding_network(train_x: np.ndarray, train_y: np.ndarray, val_x: np.
     """
     import pandas as pd
 
-    model = build_embedding_network(train_x.shape[1], hidden_units, embedding_dim)
+    model = build_embedding_network(train_x.shape[1], hidden_units, embedding_dim, dropout_rate)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=TripletLoss(margin, mining, seed=seed))
     build_optimizer(model)
     history = model.fit(train_x.astype(np.float32), train_y.astype(np.float32),
@@ -148,7 +146,7 @@ def train_embedding_network(train_x: np.ndarray, train_y: np.ndarray, val_x: np.
 CLASSIFIERS = ("rf", "sgd")
 
 
-def make_classifier(kind: str, seed: int, trees: int = 200):
+def make_classifier(kind: str, seed: int, trees: int):
     """Paper B's final classifiers on the learned embeddings (scikit-learn, seeded, classes balanced)."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import SGDClassifier

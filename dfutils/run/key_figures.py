@@ -1,9 +1,9 @@
 """Key figures a notebook records for the report index.
 
-A notebook calls ``record_figures(auc=0.93, videos=412)``. Under the runner the
-figures go to the JSON file named by ``DFUTILS_FIGURES_FILE`` (the runner sets
-it per notebook) and appear in ``reports/<profile>/index.html``; run by hand in
-Jupyter they are only shown. Values must be JSON-serialisable scalars.
+A notebook calls ``record_figures(figures_file, auc=0.93, videos=412)``, ``figures_file`` being its parameter.
+The runner gives each notebook a file there (``artifacts/<profile>/figures/<notebook>.json``) and the figures
+appear in ``reports/<profile>/index.html``; run by hand in Jupyter (the parameter left empty) they are only
+shown. Values must be JSON-serialisable scalars.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
 from pathlib import Path
 
 from dfutils.atomic import write_text
-
-FIGURES_ENV = "DFUTILS_FIGURES_FILE"
 
 
 def _plain(name: str, value: object) -> object:
@@ -30,12 +27,12 @@ def _plain(name: str, value: object) -> object:
     raise TypeError(f"figure {name!r}: expected a number, string or bool, got {type(value).__name__}")
 
 
-def record_figures(**figures: object) -> dict[str, object]:
-    """Record key figures (merged with those recorded before in this notebook run)."""
+def record_figures(figures_file: str | Path, **figures: object) -> dict[str, object]:
+    """Record key figures in ``figures_file`` (merged with those recorded before in this notebook run); an empty
+    name only returns them."""
     plain = {name: _plain(name, value) for name, value in figures.items()}
-    target = os.environ.get(FIGURES_ENV)
-    if target:
-        path = Path(target)
+    if figures_file:
+        path = Path(figures_file)
         existing = json.loads(path.read_text()) if path.is_file() else {}
         existing.update(plain)
         write_text(path, json.dumps(existing, indent=1))

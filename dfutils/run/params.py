@@ -260,6 +260,71 @@ def extend(raw: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
+def _top_level(raw: dict, prefix: str) -> tuple[str, int, list]:
+    """The profile's name, seed and seeds, checked."""
+    name = raw["profile"]
+    if not _SAFE_NAME.match(name):
+        raise ParamsError(f"{prefix}profile: {name!r} must be letters, digits, '_', '-' or '.'")
+    seed = raw["seed"]
+    if seed < 0:
+        raise ParamsError(f"{prefix}seed: must be a non-negative integer, got {seed}")
+    seeds = raw.get("seeds") or []
+    if any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ParamsError(f"{prefix}seeds: expected distinct non-negative integers, got {seeds!r}")
+    seeds_study = raw.get("seeds_study", "")
+    if seeds_study and not _SAFE_NAME.match(seeds_study):
+        raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
+    return name, seed, seeds
+
+
+def _notebook_run(index: int, entry, notebooks_dir: Path, values: dict, defaults: dict, used_defaults: set,
+                  errors: list[str]) -> tuple[NotebookRun, dict] | None:
+    """One entry of ``notebooks:`` as a run with its parameters (``values`` holds the injected ones) and the
+    notebook's declared parameters; ``None`` when it is skipped or cannot be read (the reason in ``errors``)."""
+    where = f"notebooks[{index}]."
+    if not isinstance(entry, dict):
+        errors.append(f"{where[:-1]}: expected a mapping with a 'notebook' key, got {entry!r}")
+        return None
+    if entry.get("skip"):  # skipped without a parent to skip it from: nothing to run
+        return None
+    entry_errors: list[str] = []
+    _check_mapping(entry, ENTRY_KEYS, where, entry_errors)
+    if entry_errors:
+        errors.extend(entry_errors)
+        return None
+    notebook = entry["notebook"].removesuffix(".ipynb")
+    notebook_path = notebooks_dir / f"{notebook}.ipynb"
+    if not notebook_path.is_file():
+        available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
+        errors.append(f"{where}notebook: no notebook {notebook!r} in {notebooks_dir}{_suggest(notebook, available)}")
+        return None
+    try:
+        declared = notebook_parameters(notebook_path)
+    except ValueError as error:
+        errors.append(f"{where}notebook: {error}")
+        return None
+    run_name = entry.get("name", notebook)
+    if not _SAFE_NAME.match(run_name):
+        errors.append(f"{where}name: {run_name!r} must be letters, digits, '_', '-' or '.'")
+    for key, value in defaults.items():
+        if key in declared:
+            used_defaults.add(key)
+            errors.extend(filter(None, [_check_parameter(declared, key, value, "defaults.", notebook)]))
+            values[key] = value
+    for key, value in (entry.get("parameters") or {}).items():
+        if key in INJECTED:
+            errors.append(f"{where}parameters.{key}: set at the top of the file, not per notebook")
+            continue
+        errors.extend(filter(None, [_check_parameter(declared, key, value, f"{where}parameters.", notebook)]))
+        values[key] = value
+    errors.extend(f"{where}notebook: {notebook} does not declare the parameter {injected!r}"
+                  for injected in INJECTED if injected not in declared)
+    errors.extend(f"{where}parameters.{parameter.name}: required by {notebook} ({parameter.annotation}: "
+                  f"{parameter.help})" for parameter in declared.values()
+                  if parameter.required and parameter.name not in values)
+    return NotebookRun(run_name, notebook, notebook_path, values), declared
+
+
 def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()) -> Profile:
     """Read and validate a profile; every problem is reported in one ParamsError. ``overrides`` are
     ``--set [NOTEBOOK.]KEY=VALUE`` strings (:func:`parse_override`), validated like the file's values;
@@ -267,7 +332,6 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
     path = Path(path)
     notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
     raw = extend(_read_yaml(path), path)
-
     prefix = f"{path}: "
     errors: list[str] = []
     overrides = tuple(overrides)
@@ -278,94 +342,31 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
     _check_mapping(raw, TOP_LEVEL_KEYS, "", errors)
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
-    name = raw["profile"]
-    if not _SAFE_NAME.match(name):
-        raise ParamsError(f"{prefix}profile: {name!r} must be letters, digits, '_', '-' or '.'")
-    seed = raw["seed"]
-    if seed < 0:
-        raise ParamsError(f"{prefix}seed: must be a non-negative integer, got {seed}")
-    seeds = raw.get("seeds") or []
-    if any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise ParamsError(f"{prefix}seeds: expected distinct non-negative integers, got {seeds!r}")
+    name, seed, seeds = _top_level(raw, prefix)
     defaults = raw.get("defaults") or {}
-    entries = raw["notebooks"]
-    if not entries:
+    if not raw["notebooks"]:
         raise ParamsError(f"{prefix}notebooks: the list is empty, nothing to run")
 
     runs: list[NotebookRun] = []
     declared_of: dict[str, dict] = {}
     used_defaults: set[str] = set()
-    for index, entry in enumerate(entries):
-        where = f"notebooks[{index}]."
-        if not isinstance(entry, dict):
-            errors.append(f"{where[:-1]}: expected a mapping with a 'notebook' key, got {entry!r}")
-            continue
-        if entry.get("skip"):  # skipped without a parent to skip it from: nothing to run
-            continue
-        entry_errors: list[str] = []
-        _check_mapping(entry, ENTRY_KEYS, where, entry_errors)
-        if entry_errors:
-            errors.extend(entry_errors)
-            continue
-        notebook = entry["notebook"].removesuffix(".ipynb")
-        notebook_path = notebooks_dir / f"{notebook}.ipynb"
-        if not notebook_path.is_file():
-            available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
-            errors.append(
-                f"{where}notebook: no notebook {notebook!r} in {notebooks_dir}"
-                f"{_suggest(notebook, available)}"
-            )
-            continue
-        try:
-            declared = notebook_parameters(notebook_path)
-        except ValueError as error:
-            errors.append(f"{where}notebook: {error}")
-            continue
-        run_name = entry.get("name", notebook)
-        if not _SAFE_NAME.match(run_name):
-            errors.append(f"{where}name: {run_name!r} must be letters, digits, '_', '-' or '.'")
-        values: dict[str, object] = {"profile": name, "seed": seed}
-        for key, value in defaults.items():
-            if key in declared:
-                used_defaults.add(key)
-                problem = _check_parameter(declared, key, value, "defaults.", notebook)
-                if problem:
-                    errors.append(problem)
-                values[key] = value
-        for key, value in (entry.get("parameters") or {}).items():
-            if key in INJECTED:
-                errors.append(f"{where}parameters.{key}: set at the top of the file, not per notebook")
-                continue
-            problem = _check_parameter(declared, key, value, f"{where}parameters.", notebook)
-            if problem:
-                errors.append(problem)
-            values[key] = value
-        for injected in INJECTED:
-            if injected not in declared:
-                errors.append(f"{where}notebook: {notebook} does not declare the parameter {injected!r}")
-        for parameter in declared.values():
-            if parameter.required and parameter.name not in values:
-                errors.append(
-                    f"{where}parameters.{parameter.name}: required by {notebook} "
-                    f"({parameter.annotation}: {parameter.help})"
-                )
-        runs.append(NotebookRun(run_name, notebook, notebook_path, values))
-        declared_of[run_name] = declared
-
-    for key in defaults:
-        if key not in used_defaults and not any(key in e for e in errors):
-            errors.append(f"defaults.{key}: no notebook of this profile declares a parameter {key!r}")
+    for index, entry in enumerate(raw["notebooks"]):
+        made = _notebook_run(index, entry, notebooks_dir, {"profile": name, "seed": seed}, defaults, used_defaults,
+                             errors)
+        if made:
+            runs.append(made[0])
+            declared_of[made[0].name] = made[1]
+    errors.extend(f"defaults.{key}: no notebook of this profile declares a parameter {key!r}" for key in defaults
+                  if key not in used_defaults and not any(key in e for e in errors))
     names = [run.name for run in runs]
-    for duplicate in sorted({n for n in names if names.count(n) > 1}):
-        errors.append(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'")
+    errors.extend(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'"
+                  for duplicate in sorted({n for n in names if names.count(n) > 1}))
     if not errors:
         runs = _apply_overrides(runs, declared_of, overrides, errors)
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
-    seeds_study = raw.get("seeds_study", "")
-    if seeds_study and not _SAFE_NAME.match(seeds_study):
-        raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
-    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds), seeds_study, overrides)
+    return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds),
+                   raw.get("seeds_study", ""), overrides)
 
 
 def profile_path(name_or_path: str | Path) -> Path:

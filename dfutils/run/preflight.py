@@ -11,8 +11,10 @@ needs internet access, and the line says from where.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,32 +61,76 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{max(1, round(seconds / 60))} min"
 
 
+def nvidia_gpus() -> list[str]:
+    """The NVIDIA GPUs the driver lists (``nvidia-smi -L``), whatever the installed frameworks can use."""
+    if not shutil.which("nvidia-smi"):
+        return []
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line.strip() for line in listing.stdout.splitlines() if line.startswith("GPU ")]
+
+
+def installed_tensorflow() -> dict[str, str]:
+    """The TensorFlow distributions installed (``tensorflow``, ``tensorflow-cpu``, ...) and their versions."""
+    found = {}
+    for name in ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel"):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def _tensorflow_devices(check: Check) -> list[str]:
+    builds = installed_tensorflow()
+    if not builds:
+        check.problem("machine", "TensorFlow is not installed: `make setup` (GPU=1 for the CUDA build), or "
+                                 "pip install -e '.[cpu]' / '.[gpu]'")
+        return []
+    if {"tensorflow", "tensorflow-cpu"} <= set(builds):
+        check.say("machine", "both tensorflow and tensorflow-cpu are installed and write the same module, so the one "
+                             "installed last is in use: keep one (make setup does, GPU=0 or GPU=1)")
+    import tensorflow as tf
+
+    cuda = tf.test.is_built_with_cuda()
+    check.say("machine", f"TensorFlow {tf.__version__} ({', '.join(builds)}), "
+                         f"{'built with CUDA' if cuda else 'a build without CUDA'}")
+    return [f"{d.name} ({tf.config.experimental.get_device_details(d).get('device_name', 'GPU')})"
+            for d in tf.config.list_physical_devices("GPU")]
+
+
 def machine(check: Check, artifacts: Path) -> None:
-    """Backend, accelerators, memory and free disk where the artifacts go."""
+    """Backend, the devices training will use, memory and free disk where the artifacts go."""
     backend = os.environ.get("KERAS_BACKEND") or "tensorflow (Keras' default)"
-    devices = "CPU only"
+    accelerators: list[str] = []
     try:
         if backend.startswith("jax"):
             import jax
 
-            accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+            accelerators = [str(d) for d in jax.devices() if d.platform != "cpu"]
         else:
-            import tensorflow as tf
-
-            accelerators = tf.config.list_physical_devices("GPU")
-        if accelerators:
-            devices = f"{len(accelerators)} accelerator(s): {', '.join(str(d) for d in accelerators)}"
+            accelerators = _tensorflow_devices(check)
     except ImportError as error:
         check.problem("machine", f"backend {backend} is not installed ({error})")
+    devices = f"{len(accelerators)} GPU(s): {', '.join(accelerators)}" if accelerators else "CPU only"
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     existing = artifacts
     while not existing.exists():
         existing = existing.parent
     free = shutil.disk_usage(existing).free
     check.notes["disk_free"] = free
-    check.say("machine", f"backend {backend}; {devices}; {os.cpu_count()} cores; memory {_gib(memory)}; "
-                         f"disk free {_gib(free)} at {existing}")
-    if devices == "CPU only":
+    check.notes["devices"] = accelerators
+    check.say("machine", f"backend {backend}; training will use: {devices}; {os.cpu_count()} cores; "
+                         f"memory {_gib(memory)}; disk free {_gib(free)} at {existing}")
+    gpus = nvidia_gpus()
+    if gpus and not accelerators:
+        remedy = ("`make setup GPU=1` (or pip install -e '.[gpu]')" if not backend.startswith("jax")
+                  else "install jax[cuda12]")
+        check.say("machine", f"this machine has {len(gpus)} NVIDIA GPU(s) ({gpus[0]}) that {backend} cannot use: "
+                             f"{remedy}")
+    elif not accelerators:
         check.say("machine", "no GPU: the paper profiles take hours to days here; the demo and ffpp_real are sized for a CPU")
 
 
@@ -211,6 +257,15 @@ def targets(check: Check, where: str, parameters: dict) -> None:
         exists = root.is_file() if values.get("index") else root.is_dir()
         state = "present" if exists else "absent: skipped with a note"
         check.say(where, f"target {name!r}: {values.get('dataset', 'index')} at {root}: {state}")
+
+
+def check_machine() -> Check:
+    """Only the machine's part of the report (``dfutils check`` without a profile)."""
+    from dfutils.config import artifacts_dir
+
+    check = Check("this machine")
+    machine(check, artifacts_dir("check").parent)
+    return check
 
 
 def check_profile(path: str | Path, overrides=()) -> Check:

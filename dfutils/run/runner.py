@@ -31,7 +31,7 @@ from pathlib import Path
 from dfutils.atomic import exclusive, write_text
 from dfutils.config import artifacts_dir, reports_dir
 from dfutils.progress import HEADLESS_ENV
-from dfutils.run.key_figures import FIGURES_ENV, read_figures
+from dfutils.run.key_figures import read_figures
 from dfutils.run.params import NotebookRun, Profile, load_profile
 from dfutils.run.provenance import environment_record
 
@@ -96,12 +96,17 @@ def _format_figure(value: object) -> str:
 
 
 def export_html(notebook_path: Path, html_path: Path) -> None:
-    """Render an executed notebook to a stand-alone HTML page (images inlined)."""
+    """Render an executed notebook to a stand-alone HTML page (images inlined, equations as MathML: the page
+    needs no network)."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    from dfutils.run.mathml import notebook_to_mathml
+
     notebook = nbformat.read(str(notebook_path), as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    notebook_to_mathml(notebook)
+    exporter = HTMLExporter(template_name="report", extra_template_basedirs=[str(Path(__file__).parent / "templates")])
+    body, _ = exporter.from_notebook_node(notebook)
     html_path.write_text(body, encoding="utf-8")
 
 
@@ -259,23 +264,12 @@ def _run(profile: Profile, only: list[str] | None, *, progress: bool | None, ech
         return _run_locked(profile, only, artifact_dir, progress=progress, echo=echo, force=force)
 
 
-def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *, progress: bool | None,
-                echo, force: bool = False) -> RunResult:
-    import papermill
+INTERRUPTED = "interrupted"  # what _execute returns for a notebook stopped by Ctrl-C or SIGTERM
 
-    from dfutils.run.provenance import code_fingerprint
 
-    report_dir = reports_dir(profile.name)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    run_json = artifact_dir / "run.json"
-    index_html = report_dir / "index.html"
-    if progress is None:
-        progress = sys.stderr.isatty()
-    environment = environment_record()
-    kept = {} if only or force else _kept(profile, run_json, code_fingerprint(environment))
-    selected = [run for run in profile.select(only) if run.name not in kept]
-
-    previous = _previous_entries(run_json) if only else {}
+def _entries(profile: Profile, selected: list, kept: dict, previous: dict, echo) -> list[dict]:
+    """One record per notebook of the profile: kept from the last run, pending, as an earlier run left it, or
+    not run."""
     entries = []
     for run in profile.runs:
         if run.name in kept:
@@ -292,24 +286,20 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         entry.setdefault("figures", {})
         entry.setdefault("html", None)
         entries.append(entry)
+    return entries
 
+
+def _new_record(profile: Profile, only: list[str] | None, entries: list[dict], environment: dict,
+                run_json: Path) -> dict:
+    return {"profile": profile.name, "description": profile.description, "params_file": str(profile.path),
+            "params": profile.raw, "overrides": list(profile.overrides), "seed": profile.seed, "only": only or [],
+            "started": _now(), "finished": None, "duration_s": 0.0, "status": "running", "notebooks": entries,
+            "environment": environment, "run_json": str(run_json)}
+
+
+def _saver(record: dict, profile: Profile, artifact_dir: Path, run_json: Path, index_html: Path):
+    """A function that rewrites ``run.json`` and the report index from ``record`` (after every notebook)."""
     started = time.perf_counter()
-    record = {
-        "profile": profile.name,
-        "description": profile.description,
-        "params_file": str(profile.path),
-        "params": profile.raw,
-        "overrides": list(profile.overrides),
-        "seed": profile.seed,
-        "only": only or [],
-        "started": _now(),
-        "finished": None,
-        "duration_s": 0.0,
-        "status": "running",
-        "notebooks": entries,
-        "environment": environment,
-        "run_json": str(run_json),
-    }
 
     def save() -> None:
         record["duration_s"] = time.perf_counter() - started
@@ -319,75 +309,58 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         record["seeds_study"] = _seeds_study(profile, record["summary"])
         _write_json(run_json, record)
         render_index(record, index_html)
+    return save
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernels
+
+def _kernel_environment() -> None:
+    """What the kernels inherit: quieter TensorFlow, glibc's heap settings, text progress bars."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # glibc hands tensors of more than 32 MB back to the system when freed and faults them in again
     # at the next training step, which on a CPU costs as much system time as the step's arithmetic;
     # kept in the heap, a step took 15x fewer page faults and ran about 15% faster here
     os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 32))
     os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 34))
     os.environ[HEADLESS_ENV] = "1"  # text progress bars in the saved reports
-    failure: str | None = None
-    interrupted: str | None = None
-    failed_html: Path | None = None
-    by_name = {entry["name"]: entry for entry in entries}
-    for number, run in enumerate(selected, start=1):
-        entry = by_name[run.name]
-        label = f"[{number}/{len(selected)}] {run.name}"
-        echo(f"{label}: running ...")
-        output_notebook = report_dir / f"{run.name}.ipynb"
-        html_path = report_dir / f"{run.name}.html"
-        figures_file = artifact_dir / "figures" / f"{run.name}.json"
-        figures_file.unlink(missing_ok=True)
-        os.environ[FIGURES_ENV] = str(figures_file)
-        entry.update(status="running", started=_now())
-        save()
-        begin = time.perf_counter()
-        try:
-            papermill.execute_notebook(
-                str(run.path),
-                str(output_notebook),
-                parameters=run.parameters,
-                kernel_name=KERNEL_NAME,
-                cwd=str(run.path.parent),
-                progress_bar=progress,
-                log_output=False,
-                kernel_manager_class=_kernel_manager_class(artifact_dir / "logs" / f"{run.name}.kernel.log"),
-            )
-            entry["status"] = "ok"
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: papermill has shut the kernel down; say where it stopped
-            interrupted = run.name
-            entry.update(status="interrupted", error="interrupted (Ctrl-C or SIGTERM) while it ran")
-        except Exception as error:  # noqa: BLE001 - any failure is reported, then stops the run
-            failure = _failure_message(run, error)
-            failed_html = html_path
-            entry.update(status="failed", error=failure)
-        finally:
-            os.environ.pop(FIGURES_ENV, None)
-        entry["duration_s"] = time.perf_counter() - begin
-        entry["figures"] = read_figures(figures_file)
-        if output_notebook.is_file():
-            try:
-                export_html(output_notebook, html_path)
-                entry["html"] = html_path.name
-            except Exception as error:  # noqa: BLE001 - a report problem must not hide results
-                entry.setdefault("error", f"HTML export failed: {error}")
-        save()
-        echo(f"{label}: {entry['status']} in {entry['duration_s']:.1f} s")
-        if failure or interrupted:
-            break
 
-    for entry in entries:
-        if entry["status"] == "pending":  # left over after a failure
-            entry["status"] = "not-run"
-    record["status"] = "interrupted" if interrupted else "failed" if failure else "ok"
-    record["interrupted_in"] = interrupted
-    save()
-    if interrupted:
-        echo(f"interrupted in {interrupted}; partial report: {report_dir / f'{interrupted}.html'}")
-        raise KeyboardInterrupt(interrupted)
+
+def _execute(run, entry: dict, report_dir: Path, artifact_dir: Path, progress: bool) -> str | None:
+    """Run one notebook with papermill and write its HTML, recording status, time and figures in ``entry``;
+    ``None`` when it finished, ``INTERRUPTED`` when stopped, else the failure's message."""
+    import papermill
+
+    output_notebook = report_dir / f"{run.name}.ipynb"
+    html_path = report_dir / f"{run.name}.html"
+    figures_file = artifact_dir / "figures" / f"{run.name}.json"
+    figures_file.unlink(missing_ok=True)
+    outcome = None
+    begin = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(run.path), str(output_notebook), parameters={**run.parameters, "figures_file": str(figures_file)},
+            kernel_name=KERNEL_NAME, cwd=str(run.path.parent), progress_bar=progress, log_output=False,
+            kernel_manager_class=_kernel_manager_class(artifact_dir / "logs" / f"{run.name}.kernel.log"),
+        )
+        entry["status"] = "ok"
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: papermill has shut the kernel down; say where it stopped
+        outcome = INTERRUPTED
+        entry.update(status="interrupted", error="interrupted (Ctrl-C or SIGTERM) while it ran")
+    except Exception as error:  # noqa: BLE001 - any failure is reported, then stops the run
+        outcome = _failure_message(run, error)
+        entry.update(status="failed", error=outcome)
+    entry["duration_s"] = time.perf_counter() - begin
+    entry["figures"] = read_figures(figures_file)
+    if output_notebook.is_file():
+        try:
+            export_html(output_notebook, html_path)
+            entry["html"] = html_path.name
+        except Exception as error:  # noqa: BLE001 - a report problem must not hide results
+            entry.setdefault("error", f"HTML export failed: {error}")
+    return outcome
+
+
+def _print_outcome(record: dict, index_html: Path, echo) -> None:
     echo(f"report: {index_html}")
-    for entry in entries:
+    for entry in record["notebooks"]:
         duration = f"{entry['duration_s']:.1f} s" if entry.get("duration_s") is not None else "-"
         echo(f"  {entry['name']:<40} {entry['status']:<8} {duration:>9}")
     echo(f"  {'total':<40} {record['status']:<8} {record['duration_s']:>7.1f} s")
@@ -396,8 +369,49 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
         from dfutils.evaluation.results import format_summary
 
         echo(format_summary(record["summary"]))
-    if failure:
-        raise NotebookFailed(f"{failure}; partial report: {failed_html}")
+
+
+def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *, progress: bool | None,
+                echo, force: bool = False) -> RunResult:
+    from dfutils.run.provenance import code_fingerprint
+
+    report_dir = reports_dir(profile.name)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    run_json, index_html = artifact_dir / "run.json", report_dir / "index.html"
+    progress = sys.stderr.isatty() if progress is None else progress
+    environment = environment_record()
+    kept = {} if only or force else _kept(profile, run_json, code_fingerprint(environment))
+    selected = [run for run in profile.select(only) if run.name not in kept]
+    entries = _entries(profile, selected, kept, _previous_entries(run_json) if only else {}, echo)
+    record = _new_record(profile, only, entries, environment, run_json)
+    save = _saver(record, profile, artifact_dir, run_json, index_html)
+    _kernel_environment()
+    outcome, stopped_in = None, None
+    by_name = {entry["name"]: entry for entry in entries}
+    for number, run in enumerate(selected, start=1):
+        entry, label = by_name[run.name], f"[{number}/{len(selected)}] {run.name}"
+        echo(f"{label}: running ...")
+        entry.update(status="running", started=_now())
+        save()
+        outcome = _execute(run, entry, report_dir, artifact_dir, progress)
+        save()
+        echo(f"{label}: {entry['status']} in {entry['duration_s']:.1f} s")
+        if outcome:
+            stopped_in = run.name
+            break
+
+    for entry in entries:
+        if entry["status"] == "pending":  # left over after a failure
+            entry["status"] = "not-run"
+    record["status"] = "interrupted" if outcome == INTERRUPTED else "failed" if outcome else "ok"
+    record["interrupted_in"] = stopped_in if outcome == INTERRUPTED else None
+    save()
+    if outcome == INTERRUPTED:
+        echo(f"interrupted in {stopped_in}; partial report: {report_dir / f'{stopped_in}.html'}")
+        raise KeyboardInterrupt(stopped_in)
+    _print_outcome(record, index_html, echo)
+    if outcome:
+        raise NotebookFailed(f"{outcome}; partial report: {report_dir / f'{stopped_in}.html'}")
     return RunResult(profile, index_html, run_json, record)
 
 

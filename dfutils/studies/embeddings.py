@@ -56,28 +56,27 @@ def leaky_split_auc(data: RunData, settings: TripletSettings, seed: int) -> floa
     return metrics.video_metrics(frame_y[test], classifier.predict_proba(projected[test])[:, 1])["auc"]
 
 
-def compression_matrix(data: RunData, settings: TripletSettings, seed: int) -> pd.DataFrame:
-    """Triplets (semi-hard) + RF trained on one compression level's training videos, scored on each level's
-    test videos: test AUC, trained-on x tested-on (empty with a single level)."""
-    embeddings = facenet_embeddings(data, settings)
-    compression, labels = data.clips["compression"].to_numpy(), data.clips["label"]
+def compression_matrix(data: RunData, settings: TripletSettings, seed: int,
+                       model: str = "triplets (semi-hard) + RF") -> pd.DataFrame:
+    """The registry's detector ``model`` trained on one compression level's training and validation videos,
+    scored on each level's test videos: test AUC, trained-on x tested-on (empty with a single level). Its logs go
+    to ``models/compression-matrix/``; no prediction table is written, so the run's model list is unchanged."""
+    from dataclasses import replace
+
+    from dfutils.detectors import registry
+
+    compression = data.clips["compression"]
     levels = sorted(set(compression))
     matrix = pd.DataFrame(index=pd.Index(levels, name="trained on"), columns=pd.Index(levels, name="tested on"), dtype=float)
     if len(levels) < 2:
         return matrix
-
-    def rows(split, level):
-        part = data.rows(split)
-        return part[compression[part] == level]
-
+    entry = registry.entry(model)
     for trained_on in levels:
-        train, val = rows("train", trained_on), rows("val", trained_on)
-        network, _ = train_network(settings, seed, triplet.frames_of(embeddings[train], labels.iloc[train]),
-                                   triplet.frames_of(embeddings[val], labels.iloc[val]))
-        classifier = triplet.make_classifier("rf", seed, settings.trees).fit(
-            *triplet.frames_of(triplet.embed(network, embeddings[train]), labels.iloc[train]))
+        kept = data.clips[(data.clips["split"] == "test") | (compression == trained_on)]
+        trained = replace(entry, folder=f"compression-matrix/{entry.folder}-trained-{trained_on}")
+        detector = trained.create(settings, seed).fit(replace(data, clips=kept))
+        test = detector.predict(replace(data, clips=kept), "test")
         for tested_on in levels:
-            test = rows("test", tested_on)
-            scores = triplet.video_scores(classifier, triplet.embed(network, embeddings[test]))
-            matrix.loc[trained_on, tested_on] = metrics.video_metrics(labels.iloc[test], scores)["auc"]
+            part = test[test["compression"] == tested_on]
+            matrix.loc[trained_on, tested_on] = metrics.video_metrics(part["label"], part["score"])["auc"]
     return matrix

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from dfutils.data.synthdf import generator, identities
+from dfutils.data.synthdf import generator, geometry, identities
 from dfutils.data.synthdf.identities import CatalogueFace, face_geometry, load_catalogue, rejection
 
 
@@ -113,7 +113,7 @@ def test_a_morph_is_the_mean_of_its_parents_aligned():
     picture, points = generator.morph_photos([(first, landmarks), (second, landmarks + 3)])
     assert picture.shape == (generator.MORPH_SIDE, generator.MORPH_SIDE, 3)
     np.testing.assert_allclose(picture[200:300, 200:300], 100, atol=1e-3)  # half of each, everywhere
-    expected = generator._apply(generator._canonical_transform(landmarks, generator.MORPH_SIDE), landmarks)
+    expected = geometry.apply_similarity(geometry.canonical_transform(landmarks, generator.MORPH_SIDE), landmarks)
     np.testing.assert_allclose(points, expected, atol=1e-6)
 
 

@@ -171,21 +171,26 @@ def frame_classifier(tiny_run) -> Detector:
     return detectors.create("frames", FRAME, 0).fit(tiny_run)
 
 
-def _trained(name: str, data: RunData, request) -> Detector:
-    """A registered detector trained and run on the tiny run (the LSTM/GRU on a trained frame classifier)."""
-    keras.utils.set_random_seed(0)
+def _created(name: str, request) -> Detector:
+    """A registered detector with the tiny run's settings, untrained (the LSTM/GRU on a trained frame classifier)."""
     if name.startswith("time-distributed"):
         settings = PaperASettings(backbone="efficientnet_lite0", weights="none", frames=2, size=SIZE, lstm_units=4,
                                   dense_units=4, epochs=1, batch_size=4)
-        return _run(detectors.create(name, settings, 0), data)
+        return detectors.create(name, settings, 0)
     if name in ("frames + LSTM", "frames + GRU"):
-        frames = request.getfixturevalue("frame_classifier")
-        return _run(detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0, frames=frames), data)
+        return detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0,
+                                frame_classifier=request.getfixturevalue("frame_classifier"))
     if name.startswith("self-blended"):
-        return _run(detectors.create(name, BLENDED, 0), data)
+        return detectors.create(name, BLENDED, 0)
     settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
                 "3D CNN": Conv3DSettings(frames=2, size=SIZE, filters=(4, 8), epochs=1, batch_size=4)}.get(name, TRIPLET)
-    return _run(detectors.create(name, settings, 0), data)
+    return detectors.create(name, settings, 0)
+
+
+def _trained(name: str, data: RunData, request) -> Detector:
+    """A registered detector trained and run on the tiny run."""
+    keras.utils.set_random_seed(0)
+    return _run(_created(name, request), data)
 
 
 def _run(detector: Detector, data: RunData) -> Detector:
@@ -214,7 +219,8 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
     info = json.loads((folder / "info.json").read_text())
     assert (info["model"], info["paper"]) == (name, registry.entry(name).paper)
 
-    loaded = detectors.load(folder / "model.keras")
+    assert detector.model_path(tiny_run).name == ("model.skops" if name == "crop statistics" else "model.keras")
+    loaded = detectors.load(detector.model_path(tiny_run))
     assert type(loaded) is type(detector) and loaded.name == name
     assert loaded.settings == detector.settings  # the settings dataclass itself, rebuilt from the file
     video = tiny_run.split("test").iloc[0]
@@ -265,7 +271,7 @@ def test_the_self_blended_detector_reads_no_fake_video_and_the_lever_adds_blende
 
 def test_a_model_file_without_a_known_architecture_is_refused(tmp_path):
     bare = tmp_path / "bare.keras"
-    architectures.build_sequence_classifier("gru", 3, 8).save(bare)
+    architectures.build_sequence_classifier("gru", 3, 8, 4).save(bare)
     with pytest.raises(UserInputError, match="architecture None cannot score"):
         detectors.load(bare)
 
@@ -280,6 +286,38 @@ def test_the_rf_and_sgd_heads_of_a_mining_read_one_triplet_embedding_trained_onc
     other = detectors.create("triplets (random) + RF", TRIPLET, 0).fit(data)
     assert other.network is not rf.network and len(data.shared.triplet_embeddings) == 2
     assert rf.history.equals(sgd.history) and set(other.history["mining"]) == {"random"}
+    # a part of the data sharing these stages (a study's subset) gets its own FaceNet rows and embedding
+    part = RunData(tiny_run.layout, tiny_run.clips.iloc[4:], tiny_run.extraction, data.shared)
+    on_part = detectors.create("triplets (semi-hard) + RF", TRIPLET, 0).fit(part)
+    assert on_part.network is not rf.network and len(data.shared.triplet_embeddings) == 3
+    assert sorted(len(rows) for rows in data.shared.facenet_embeddings.values()) == [20, 24]
+
+
+@pytest.mark.slow
+def test_the_compression_matrix_trains_the_registry_detector_on_each_level(tiny_run, monkeypatch):
+    """The study runs the registry's triplets + RF (not a copy of it): one fit per level on that level's
+    training videos, scored on every level's test videos, and no prediction table added to the run."""
+    from dfutils.studies.embeddings import compression_matrix
+
+    number = tiny_run.clips["video_id"].str[1:3].astype(int)
+    data = RunData(tiny_run.layout, tiny_run.clips.assign(compression=np.where(number % 4 < 2, "c23", "c40")),
+                   tiny_run.extraction)
+    detector_class = type(detectors.create("triplets (semi-hard) + RF", TRIPLET, 0))
+    trained_on, original = [], detector_class.fit
+    monkeypatch.setattr(detector_class, "fit", lambda self, part: trained_on.append(
+        (self.name, set(part.split("train")["compression"]), len(part.split("test")))) or original(self, part))
+    matrix = compression_matrix(data, TRIPLET, 0)
+    assert trained_on == [("triplets (semi-hard) + RF", {"c23"}, 4), ("triplets (semi-hard) + RF", {"c40"}, 4)]
+    assert matrix.shape == (2, 2) and matrix.notna().all().all() and matrix.stack().between(0, 1).all()
+    alone = detectors.create("triplets (semi-hard) + RF", TRIPLET, 0).fit(
+        RunData(data.layout, data.clips[(data.clips["compression"] == "c40") | (data.clips["split"] == "test")],
+                data.extraction))
+    test = alone.predict(data, "test")
+    c23 = test[test["compression"] == "c23"]
+    from dfutils.evaluation.metrics import video_metrics
+
+    assert matrix.loc["c40", "c23"] == pytest.approx(video_metrics(c23["label"], c23["score"])["auc"])
+    assert not list((tiny_run.layout.models / "compression-matrix").rglob("predictions.csv"))
 
 
 @pytest.mark.slow
@@ -318,6 +356,24 @@ def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead
     after = refitted.clip_embeddings(data, "test", 2)
     assert not np.array_equal(before, after) and len(data.shared.frame_embeddings) == 2
     np.testing.assert_array_equal(refitted.clip_embeddings(data, "test", 2), after)  # the same weights: computed once
+
+
+# the families the tests above do not fit twice (Paper A, the frame classifier and bagging are)
+FIT_TWICE = ["frames + GRU", "3D CNN", "triplets (semi-hard) + SGD", "FaceNet + RF", "crop statistics",
+             "self-blended (efficientnet_lite0)"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FIT_TWICE)
+def test_fitting_a_detector_twice_scores_as_its_first_fit(name, tiny_run, request):
+    """fit is a function of the settings, the seed and the data alone: fitted again, after other random draws in
+    the process, the same detector scores every test video as it did the first time."""
+    detector = _created(name, request)
+    first = detector.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy()
+    keras.random.uniform((5,))
+    np.random.default_rng().random()
+    keras.utils.set_random_seed(123)
+    np.testing.assert_array_equal(detector.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy(), first)
 
 
 def test_a_weights_fingerprint_follows_the_weights_not_the_object():

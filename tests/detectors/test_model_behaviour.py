@@ -3,6 +3,9 @@
 A toy where every fake crop carries a visible artefact (a bright square at a random place) and the reals
 do not: a frame classifier trained on it must score fakes above reals, and a horizontal flip of a video's
 crops (which moves the artefact) must not flip its decision.
+
+Paper A's point is temporal: on a toy where only a flicker between frames tells a fake (every frame alone is
+drawn as a real one is), its network must learn it and a frame-mean model (Paper B's frames only) cannot.
 """
 
 from __future__ import annotations
@@ -70,3 +73,44 @@ def test_a_horizontal_flip_does_not_flip_a_decision(artefact_run):
         agree.append((score > 0.5) == (flipped > 0.5))
     assert np.mean(agree) >= 0.875  # at most 2 of 16 videos may change sides
 
+
+
+def flicker_clips(videos: int, frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Clips of plain 8-px frames: a real keeps one brightness, a fake alternates between two; each brightness
+    is drawn from the same range, so a single frame of a fake looks exactly like a frame of a real."""
+    generator = np.random.default_rng(seed)
+    labels = np.arange(videos) % 2
+    first, second = generator.uniform(40, 215, videos), generator.uniform(40, 215, videos)
+    flicker = np.where(np.arange(frames) % 2 == 0, first[:, None], second[:, None])
+    levels = np.where(labels[:, None] == 1, flicker, first[:, None])
+    clips = np.broadcast_to(levels[:, :, None, None, None], (videos, frames, 8, 8, 3))
+    return (clips + generator.normal(0, 2, clips.shape)).astype("float32"), labels.astype("float32")
+
+
+def test_paper_a_network_learns_a_flicker_that_a_frame_mean_model_cannot_see():
+    """Paper A's head (architectures.time_distributed_around: the LSTM over per-frame features, dense, sigmoid)
+    around a feature extractor that sees only a frame's mean colour, against the same features scored frame by
+    frame and averaged over the video."""
+    import keras
+    from sklearn.metrics import roc_auc_score
+
+    from dfutils.nets import architectures
+
+    frames = 4
+    (train, labels), (test, truth) = flicker_clips(2000, frames, seed=0), flicker_clips(400, frames, seed=1)
+
+    def mean_colour() -> keras.Model:
+        return keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Rescaling(1 / 127.5, offset=-1.0),
+                                 keras.layers.GlobalAveragePooling2D()], name="mean_colour")
+    keras.utils.set_random_seed(0)
+    temporal = architectures.time_distributed_around(mean_colour(), frames, lstm_units=32, dense_units=16,
+                                                     dropout_rate=0.0)
+    temporal.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy")
+    temporal.fit(train, labels, epochs=40, batch_size=32, verbose=0)
+    frame_model = keras.Sequential([mean_colour(), keras.layers.Dense(16, activation="relu"),
+                                    keras.layers.Dense(1, activation="sigmoid")])
+    frame_model.compile(keras.optimizers.Adam(3e-3), "binary_crossentropy")
+    frame_model.fit(train.reshape(-1, 8, 8, 3), np.repeat(labels, frames), epochs=15, batch_size=128, verbose=0)
+    frame_mean = frame_model.predict(test.reshape(-1, 8, 8, 3), verbose=0).reshape(-1, frames).mean(axis=1)
+    assert roc_auc_score(truth, temporal.predict(test, verbose=0).ravel()) > 0.9
+    assert roc_auc_score(truth, frame_mean) < 0.65

@@ -25,7 +25,7 @@ EXTRACTION = {"detector": "mtcnn", "frames": 4, "fps": None, "size": 64, "margin
 
 
 def test_saved_model_carries_its_settings_and_predicts_the_same(tmp_path):
-    model = architectures.build_time_distributed("efficientnet_b0", 3, 32, **TINY)
+    model = architectures.build_time_distributed("efficientnet_b0", 3, 32, None, **TINY)
     path = model_files.save_model(model, tmp_path / "m.keras", {"frames": 3, "size": 32, "extraction": {"detector": "ssd"}})
     with zipfile.ZipFile(path) as bundle:
         assert json.loads(bundle.read(model_files.SETTINGS_MEMBER))["extraction"]["detector"] == "ssd"
@@ -45,7 +45,7 @@ def test_classifiers_round_trip_through_the_skops_member(kind, tmp_path):
     generator = np.random.default_rng(1)
     x, y = generator.normal(size=(60, 8)), np.arange(60) % 2
     classifier = triplet.make_classifier(kind, seed=0, trees=5).fit(x, y)
-    path = model_files.save_model(triplet.build_embedding_network(16, 8, 8), tmp_path / "p.keras",
+    path = model_files.save_model(triplet.build_embedding_network(16, 8, 8, 0.1), tmp_path / "p.keras",
                                   {"frames": 2, "architecture": "triplet"}, classifier=classifier)
     with zipfile.ZipFile(path) as bundle:
         assert model_files.CLASSIFIER_MEMBER in bundle.namelist()
@@ -68,7 +68,7 @@ class _Payload:
 @pytest.fixture
 def frame_model_file(tmp_path):
     keras.utils.set_random_seed(0)
-    model = architectures.build_frame_classifier("efficientnet_b0", 32, None, embedding_units=8)
+    model = architectures.build_frame_classifier("efficientnet_b0", 32, None, embedding_units=8, dropout_rate=0.3)
     return model_files.save_model(model, tmp_path / "frames.keras",
                                   {"extraction": EXTRACTION, "frames": 2, "size": 32, "architecture": "frames"})
 
@@ -99,7 +99,7 @@ def test_a_classifier_member_naming_other_types_is_refused(tmp_path):
     from sklearn.preprocessing import FunctionTransformer
 
     marker = tmp_path / "pwned"
-    network = triplet.build_embedding_network(16, 8, 8)
+    network = triplet.build_embedding_network(16, 8, 8, 0.1)
     path = model_files.save_model(network, tmp_path / "p.keras", {"frames": 2, "architecture": "triplet"})
     # a reference to os.system: what a crafted classifier would carry, and skops will not rebuild it untold
     crafted = make_pipeline(FunctionTransformer(os.system))
@@ -143,7 +143,7 @@ def test_a_model_file_holds_the_network_without_the_optimizer_state(kind, tmp_pa
     import numpy as np
 
     if kind == "functional":
-        model = architectures.build_conv3d(4, 32, (4, 8))
+        model = architectures.build_conv3d(4, 32, (4, 8), 8, 0.3)
     else:
         model = keras.Sequential([keras.Input((4, 32, 32, 3)), keras.layers.Conv3D(4, 3, activation="relu"),
                                   keras.layers.GlobalAveragePooling3D(), keras.layers.Dense(1, activation="sigmoid")])

@@ -49,7 +49,7 @@ def trained_run(tmp_path, isolated_outputs):
 
 def test_evaluate_on_the_runs_own_test_split_gives_the_notebooks_metrics(trained_run, tmp_path):
     root, layout, predictions = trained_run
-    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    model_file = layout.model_dir("crop-statistics") / "model.skops"
     metrics, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("tiny crops", "faces", str(root), "test"),
                                         tmp_path / "eval", seed=1, progress=False)
     test = predictions[predictions["split"] == "test"].sort_values("video_id")
@@ -65,6 +65,14 @@ def test_evaluate_on_the_runs_own_test_split_gives_the_notebooks_metrics(trained
     on_disk = pd.read_csv(tmp_path / "eval" / "metrics.csv")
     assert on_disk["auc"].iloc[0] == pytest.approx(expected["auc"])
     assert 0.5 < expected["auc"] < 1.0  # the test can tell a wrong score from a right one
+    # a file of the old name (a skops zip called model.keras) is still a run's model and scores the same
+    old = tmp_path / "old" / "crop-statistics" / "model.keras"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(model_file.read_bytes())
+    assert cross_dataset.run_models(tmp_path / "old") == [old]
+    _, again = cross_dataset.evaluate([old], cross_dataset.Target("tiny crops", "faces", str(root), "test"),
+                                      tmp_path / "eval-old", seed=1, progress=False)
+    assert np.allclose(again.sort_values("video_id")["score"], ours["score"], atol=1e-9)
 
 
 def test_split_all_scores_every_video_and_per_method_rows_appear(trained_run, tmp_path):
@@ -72,7 +80,7 @@ def test_split_all_scores_every_video_and_per_method_rows_appear(trained_run, tm
     for path in (root / "manipulated").glob("00[0-3]_*"):  # two methods among the fakes
         (root / "Deepfakes").mkdir(exist_ok=True)
         path.rename(root / "Deepfakes" / path.name)
-    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    model_file = layout.model_dir("crop-statistics") / "model.skops"
     metrics, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("all", "faces", str(root), "all"),
                                         tmp_path / "eval", progress=False)
     assert len(scored) == 4 * len(PAIRS)
@@ -84,7 +92,7 @@ def test_split_all_scores_every_video_and_per_method_rows_appear(trained_run, tm
 def test_a_video_that_cannot_be_scored_is_its_row_and_the_rest_go_on(trained_run, tmp_path):
     root, layout, _ = trained_run
     (root / "real" / "notes.mp4").write_bytes(b"not a video")  # a clip: extracted, fails
-    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    model_file = layout.model_dir("crop-statistics") / "model.skops"
     _, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("x", "faces", str(root), "all"), tmp_path / "eval",
                                   progress=False)
     failed = scored[scored["error"] != ""]
@@ -94,7 +102,7 @@ def test_a_video_that_cannot_be_scored_is_its_row_and_the_rest_go_on(trained_run
 
 def test_cli_evaluate_prints_the_table_and_bad_input_is_one_line(trained_run, tmp_path, capsys):
     root, layout, _ = trained_run
-    model_file = str(layout.model_dir("crop-statistics") / "model.keras")
+    model_file = str(layout.model_dir("crop-statistics") / "model.skops")
     out = tmp_path / "eval"
     assert main(["evaluate", "--model", model_file, "--dataset", "faces", "--root", str(root), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -124,7 +132,7 @@ def test_another_runs_split_is_a_target_without_the_people_the_models_trained_on
     """An index file (another run's) is a target; its videos that show someone of the scoring run's train or val
     split are left out and counted, and what a model scores is the target's test split, nobody it has seen."""
     root, layout, _ = trained_run
-    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    model_file = layout.model_dir("crop-statistics") / "model.skops"
     ours = pd.read_csv(layout.index)
     other = index_faces(root, seed=1)  # the same people: our test groups and two of our training groups in test
     moved = sorted(set(ours.loc[ours["split"] == "train", "group"]))[:2]
@@ -153,7 +161,7 @@ def test_another_runs_split_is_a_target_without_the_people_the_models_trained_on
 
 def test_a_target_reencoded_at_c40_is_cut_for_each_model_and_reencoded_as_the_target_says(trained_run, tmp_path):
     root, layout, _ = trained_run
-    model_file = layout.model_dir("crop-statistics") / "model.keras"
+    model_file = layout.model_dir("crop-statistics") / "model.skops"
     plain = cross_dataset.evaluate([model_file], cross_dataset.Target("c", "faces", str(root), "all"), tmp_path / "a",
                                    progress=False)[1]
     reencoded = cross_dataset.evaluate([model_file], cross_dataset.Target("c", "faces", str(root), "all", crf=45),

@@ -23,7 +23,7 @@ EXTRACTION = {"detector": "mtcnn", "frames": 4, "fps": None, "size": 64, "margin
 @pytest.fixture(scope="module")
 def frame_model_file(tmp_path_factory):
     keras.utils.set_random_seed(0)
-    model = architectures.build_frame_classifier("efficientnet_b0", 48, None, embedding_units=16)
+    model = architectures.build_frame_classifier("efficientnet_b0", 48, None, embedding_units=16, dropout_rate=0.3)
     path = tmp_path_factory.mktemp("model") / "frames.keras"
     return model_files.save_model(model, path, {"extraction": EXTRACTION, "frames": 3, "size": 48, "architecture": "frames"})
 
@@ -60,7 +60,7 @@ def test_nothing_scorable_exits_2(frame_model_file, tmp_path, capsys):
 
 def test_model_without_settings_or_of_the_wrong_kind_is_refused(tmp_path):
     bare = tmp_path / "bare.keras"
-    architectures.build_sequence_classifier("gru", 3, 8).save(bare)
+    architectures.build_sequence_classifier("gru", 3, 8, 4).save(bare)
     with pytest.raises(UserInputError, match="architecture None"):
         VideoScorer(bare)
     assert main(["predict", "--model", str(tmp_path / "missing.keras"), str(tmp_path)]) == 2
@@ -69,12 +69,12 @@ def test_model_without_settings_or_of_the_wrong_kind_is_refused(tmp_path):
 def test_clip_model_gives_a_video_score_and_one_strip_score_per_frame():
     import numpy as np
 
-    from dfutils.detectors.clip_models import Conv3D
+    from dfutils.detectors.clip_models import Cnn3D
     from dfutils.detectors.settings import Conv3DSettings
 
     keras.utils.set_random_seed(1)
-    model = architectures.build_conv3d(3, 32, (4,))
-    scorer = Conv3D(None, Conv3DSettings(frames=3, size=32, filters=(4,)), seed=0)
+    model = architectures.build_conv3d(3, 32, (4,), 8, 0.3)
+    scorer = Cnn3D(None, Conv3DSettings(frames=3, size=32, filters=(4,)), seed=0)
     scorer.model = model
     crops = np.random.default_rng(0).integers(0, 256, (5, 40, 40, 3)).astype(np.uint8)
     score, per_frame = scorer.score_crops(crops)
@@ -100,7 +100,7 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
     from dfutils.nets import facenet, triplet
 
     keras.utils.set_random_seed(0)
-    network = triplet.build_embedding_network(128, 16, 8)
+    network = triplet.build_embedding_network(128, 16, 8, 0.1)
     generator = np.random.default_rng(0)
     classifier = LogisticRegression().fit(generator.normal(size=(20, 8)), np.arange(20) % 2)
     path = model_files.save_model(network, tmp_path / "triplet.keras", {
@@ -151,7 +151,7 @@ def test_still_images_are_scored_by_frame_models_and_refused_by_clip_models(fram
     assert float(table.loc[str(photo), "score"]) == pytest.approx(scorer.frame_scores(crop)[0], abs=1e-5)
 
     keras.utils.set_random_seed(1)
-    clip_file = model_files.save_model(architectures.build_conv3d(3, 32, (4,)), tmp_path / "c3d.keras",
+    clip_file = model_files.save_model(architectures.build_conv3d(3, 32, (4,), 8, 0.3), tmp_path / "c3d.keras",
                                        {"extraction": EXTRACTION, "frames": 3, "size": 32, "architecture": "conv3d"})
     row = VideoScorer(clip_file).score(photo)
     assert "needs a video" in row.error and row.score != row.score  # NaN: not scored

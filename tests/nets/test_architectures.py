@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from dfutils.detectors.settings import Conv3DSettings, FrameSettings
 from dfutils.errors import UserInputError
 from dfutils.nets import architectures
 from dfutils.seeding import seed_everything
@@ -17,8 +18,8 @@ TINY = {"lstm_units": 8, "dense_units": 4, "dropout_rate": 0.0}
 def test_folded_model_equals_time_distributed_with_the_same_weights(backbone):
     seed_everything(1)
     size = 32 if backbone.startswith("efficientnet") else 71
-    folded = architectures.build_time_distributed(backbone, 3, size, **TINY)
-    distributed = architectures.build_time_distributed(backbone, 3, size, fold_time=False, **TINY)
+    folded = architectures.build_time_distributed(backbone, 3, size, None, **TINY)
+    distributed = architectures.build_time_distributed(backbone, 3, size, None, fold_time=False, **TINY)
     architectures.copy_weights(folded, distributed)
     clips = np.random.default_rng(0).uniform(0, 255, (2, 3, size, size, 3)).astype("float32")
     np.testing.assert_allclose(folded.predict(clips, verbose=0), distributed.predict(clips, verbose=0), atol=1e-6)
@@ -42,7 +43,8 @@ def test_time_distributed_around_any_feature_extractor_scores_each_clip_from_its
 @pytest.mark.slow  # builds the four full-size backbones
 def test_parameter_counts_match_paper_a_with_the_inferred_head():
     for backbone, paper in architectures.PAPER_A_PARAMETERS.items():
-        model = architectures.build_time_distributed(backbone, 30, 240, lstm_units=128, dense_units=64)
+        model = architectures.build_time_distributed(backbone, 30, 240, None, lstm_units=128, dense_units=64,
+                                                     dropout_rate=0.3)
         assert abs(model.count_params() - paper) <= 10, (backbone, model.count_params(), paper)
 
 
@@ -65,23 +67,25 @@ def test_bad_model_options(kwargs, message):
 
 
 def test_frame_classifier_embedding_and_sequence_models_have_paper_b_shapes():
-    frame_model = architectures.build_frame_classifier("efficientnet_b0", 32, None)
+    paper = FrameSettings()
+    frame_model = architectures.build_frame_classifier("efficientnet_b0", 32, None, paper.embedding_units, paper.dropout_rate)
     assert architectures.embedding_extractor(frame_model).output_shape == (None, 512)
     for cell in ("lstm", "gru"):
         sequence = architectures.build_sequence_classifier(cell, 25, 512, 32)
         assert sequence.get_layer(cell).units == 32 and sequence.output_shape == (None, 1)
     with pytest.raises(UserInputError, match="cell"):
-        architectures.build_sequence_classifier("rnn", 25)
+        architectures.build_sequence_classifier("rnn", 25, 512, 32)
 
 
 def test_conv3d_follows_paper_b_and_pools_only_while_an_axis_is_left():
-    model = architectures.build_conv3d(32, 112)
+    paper = Conv3DSettings()
+    model = architectures.build_conv3d(paper.frames, paper.size, paper.filters, paper.dense_units, paper.dropout_rate)
     convs = [layer for layer in model.layers if layer.name.startswith("conv")]
-    assert [layer.filters for layer in convs] == list(architectures.PAPER_B_CONV3D_FILTERS)
+    assert [layer.filters for layer in convs] == [64, 128, 256, 256, 512, 512]  # Paper B's
     assert all(layer.kernel_size == (3, 3, 3) for layer in convs)
     assert model.get_layer("pool1").pool_size == (2, 2, 2)
     assert model.get_layer("pool6").output.shape[1:4] == (1, 1, 1)  # 32 frames -> 1, 112 px -> 1
-    small = architectures.build_conv3d(4, 32, (4, 8, 8))
+    small = architectures.build_conv3d(4, 32, (4, 8, 8), 8, 0.3)
     assert small.get_layer("pool3").pool_size == (1, 2, 2)  # time is already 1 after two poolings
     assert small.predict(np.zeros((2, 4, 32, 32, 3), np.float32), verbose=0).shape == (2, 1)
 
@@ -91,7 +95,7 @@ def test_freezing_batch_normalization_keeps_the_moving_statistics_through_traini
 
     from dfutils.nets import architectures, training
 
-    model = architectures.build_frame_classifier("efficientnet_lite0", 32, "none")
+    model = architectures.build_frame_classifier("efficientnet_lite0", 32, "none", 16, 0.3)
     frozen = architectures.freeze_batch_normalization(model)
     assert frozen > 10
     norms = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
@@ -117,3 +121,35 @@ def test_the_imagenet_weights_addresses_and_checksums_are_keras_own():
 
     assert stated["xception"][1] in inspect.getsource(xception)
     assert stated["inception_v3"][1] in inspect.getsource(inception_v3)
+
+
+# what a builder may default: how it builds (the folded or the TimeDistributed graph, a name), never what
+NOT_HYPERPARAMETERS = {"fold_time", "name", "verbose"}
+
+
+def defaulted_hyperparameters(functions) -> list[str]:
+    import inspect
+
+    return [f"{function.__name__}({parameter.name}={parameter.default!r})" for function in functions
+            for parameter in inspect.signature(function).parameters.values()
+            if parameter.default is not parameter.empty and parameter.name not in NOT_HYPERPARAMETERS]
+
+
+def test_no_builder_defaults_a_hyperparameter():
+    """Each detector's settings dataclass is the one source of its hyperparameters: a default in a builder would be
+    a second one, which the dataclass could silently disagree with."""
+    import inspect
+
+    from dfutils.nets import triplet
+
+    builders = [function for module in (architectures, triplet)
+                for name, function in inspect.getmembers(module, inspect.isfunction)
+                if function.__module__ == module.__name__
+                and (name.startswith(("build_", "train_", "make_")) or name == "time_distributed_around")]
+    assert {"build_conv3d", "build_frame_classifier", "train_embedding_network", "make_classifier"} <= {
+        function.__name__ for function in builders}
+    assert defaulted_hyperparameters(builders) == []
+
+    def with_a_default(frames: int, dense_units: int = 256, fold_time: bool = True):
+        pass
+    assert defaulted_hyperparameters([with_a_default]) == ["with_a_default(dense_units=256)"]

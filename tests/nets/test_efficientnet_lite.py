@@ -157,8 +157,8 @@ def test_random_weights_do_not_classify_the_oracle():
 
 def test_offline_backbones_build_as_paper_a_and_paper_b_models():
     clip_model = architectures.build_time_distributed("efficientnet_lite0", 2, 64, weights="imagenet",
-                                               lstm_units=8, dense_units=4)
-    frame_model = architectures.build_frame_classifier("efficientnet_lite1", 64, "imagenet", embedding_units=16)
+                                                      lstm_units=8, dense_units=4, dropout_rate=0.3)
+    frame_model = architectures.build_frame_classifier("efficientnet_lite1", 64, "imagenet", embedding_units=16, dropout_rate=0.3)
     clips = np.random.default_rng(0).uniform(0, 255, (1, 2, 64, 64, 3)).astype(np.float32)
     assert clip_model.predict(clips, verbose=0).shape == (1, 1)
     assert architectures.embedding_extractor(frame_model).predict(clips[0], verbose=0).shape == (2, 16)

@@ -117,3 +117,15 @@ def test_video_embeddings_are_cached_and_resumed(tmp_path, embedder):
     everything = facenet.embed_videos(Counting(), table, tmp_path, 2, cache, progress=False)
     assert Counting.calls == 2  # only the third video's two frames were embedded
     np.testing.assert_allclose(everything[:2], first, atol=1e-6)
+    # the crops of v0 are extracted again (other pixels): its cached embedding is stale and is computed anew
+    crops = np.random.default_rng(99).integers(0, 256, (4, 40, 40, 3)).astype(np.uint8)
+    save_crops(FaceCrops("v0", crops, np.arange(4), np.zeros((4, 4)), np.ones(4, bool), 1, 4, {}), tmp_path / "v0.npz")
+    Counting.calls = 0
+    again = facenet.embed_videos(Counting(), table, tmp_path, 2, cache, progress=False)
+    assert Counting.calls == 2
+    np.testing.assert_allclose(again[1:], everything[1:], atol=1e-6)
+    from dfutils.nets.clips import clip_indices
+
+    np.testing.assert_allclose(again[0], embedder.embed(crops[clip_indices(4, 2)]), atol=1e-5)
+    with np.load(cache) as stored:
+        assert len(stored["signatures"]) == 3  # the stale entry was dropped

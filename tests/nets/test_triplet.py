@@ -74,7 +74,8 @@ def test_triplet_training_separates_the_classes_better_than_the_input_space():
 
     (train_x, train_y), (test_x, test_y) = sample(800), sample(300)
     model, history = triplet.train_embedding_network(train_x, train_y, test_x, test_y, epochs=15, batch_size=128,
-                                                     hidden_units=64, embedding_dim=16, seed=0)
+                                                     hidden_units=64, embedding_dim=16, seed=0, mining="semi-hard",
+                                                     margin=0.2, learning_rate=1e-3, dropout_rate=0.1)
     before = triplet.separation(test_x, test_y)
     after = triplet.separation(model.predict(test_x, verbose=0), test_y)
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]

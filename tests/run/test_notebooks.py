@@ -52,7 +52,7 @@ def test_shipped_profiles_validate(path):
 # which settings dataclass each notebook fills from its parameters, and the prefix its names carry
 SETTINGS_OF = {
     "01_data": [("CropStatisticsSettings", "baseline_")],
-    "02_faces": [("CropStatisticsSettings", "baseline_")],
+    "02_faces": [("ExtractionSettings", ""), ("CropStatisticsSettings", "baseline_")],
     "03_time_distributed": [("PaperASettings", "")],
     "04_frame_baselines": [("FrameSettings", ""), ("SequenceSettings", "sequence_"), ("Conv3DSettings", "conv3d_")],
     "05_triplet": [("TripletSettings", "")],
@@ -67,15 +67,17 @@ def unreachable_settings(notebook: Path, settings: list[tuple[str, str]]) -> lis
     from dataclasses import fields
 
     from dfutils.detectors import settings as module
+    from dfutils.faces.crop_files import ExtractionSettings
 
     declared = set(notebook_parameters(notebook))
     source = "\n".join("".join(cell["source"]) for cell in load_notebook(notebook)["cells"])
     problems = []
     for name, prefix in settings:
         call = f"from_parameters({name}, globals()" + (f', prefix="{prefix}"' if prefix else "")
-        if call not in source:
+        if call not in source and f"{name}.from_parameters(globals())" not in source:
             problems.append(f"{name}: not filled by {call}...)")
-        problems += [f"{name}.{field.name}: no parameter {prefix + field.name}" for field in fields(getattr(module, name))
+        settings_class = ExtractionSettings if name == "ExtractionSettings" else getattr(module, name)
+        problems += [f"{name}.{field.name}: no parameter {prefix + field.name}" for field in fields(settings_class)
                      if prefix + field.name not in declared and (name, field.name) not in SET_BY_THE_NOTEBOOK]
     return problems
 

@@ -62,3 +62,20 @@ def test_every_shipped_profile_can_be_checked(isolated_outputs):
         assert check.lines and check.profile == path.stem
         if path.stem in ("smoke", "demo"):
             assert check.ready, (path.stem, check.problems)
+
+
+def test_check_says_which_devices_training_uses_and_how_to_get_the_gpu_build(monkeypatch, capsys):
+    """Here TensorFlow is the CPU build: an NVIDIA GPU the driver lists must come with the command that uses it."""
+    from dfutils.run import preflight
+
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "training will use: CPU only" in out and "a build without CUDA" in out and "tensorflow-cpu" in out
+    monkeypatch.setattr(preflight, "nvidia_gpus", lambda: ["GPU 0: NVIDIA H200 (UUID: GPU-1)"])
+    text = preflight.check_machine().text()
+    assert "1 NVIDIA GPU(s) (GPU 0: NVIDIA H200" in text and "make setup GPU=1" in text
+    monkeypatch.setattr(preflight, "installed_tensorflow", lambda: {"tensorflow": "2.21.0", "tensorflow-cpu": "2.21.0"})
+    assert "both tensorflow and tensorflow-cpu are installed" in preflight.check_machine().text()
+    monkeypatch.setattr(preflight, "installed_tensorflow", dict)
+    check = preflight.check_machine()
+    assert not check.ready and "TensorFlow is not installed" in check.problems[0]

@@ -16,7 +16,7 @@ from ..conftest import write_notebook, write_yaml
 
 pytestmark = pytest.mark.slow
 
-HEADER = 'profile: str = "x"  # profile\nseed: int = 0  # seed\n'
+HEADER = 'profile: str = "x"  # profile\nseed: int = 0  # seed\nfigures_file: str = ""  # key figures\n'
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def notebooks(tmp_path):
         folder, "passes", HEADER + "scale: float = 1.0  # multiplier\n",
         "import numpy as np\nfrom dfutils.seeding import seed_everything\nfrom dfutils.run.key_figures import record_figures\n"
         "seed_everything(seed, keras=False)",
-        "draw = float(np.random.rand()) * scale\nrecord_figures(draw=draw, profile_seen=profile)\nprint('drawn', draw)",
+        "draw = float(np.random.rand()) * scale\nrecord_figures(figures_file, draw=draw, profile_seen=profile)\nprint('drawn', draw)",
     )
     write_notebook(
         folder, "raises", HEADER,

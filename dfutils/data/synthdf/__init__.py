@@ -1,2 +1,3 @@
-"""SynthDF, the built-in demo dataset: who is in it (:mod:`.identities`, the face catalogue) and how
-its real and fake clips are made (:mod:`.generator`)."""
+"""SynthDF, the built-in demo dataset: who is in it (:mod:`.identities`, the face catalogue; :mod:`.catalogue`,
+its identities, methods and sizes), how its real clips move (:mod:`.geometry`, :mod:`.clips`), how its fakes are
+made (:mod:`.manipulations`), and the build itself (:mod:`.generator`)."""
