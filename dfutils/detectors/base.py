@@ -162,6 +162,12 @@ class Detector(abc.ABC):
         """A video's (or image's) score and one score per frame used, from its face crops."""
 
     # ----------------------------------------------------------------- what a notebook calls
+    def score_tracks(self, tracks: list[np.ndarray]) -> tuple[float, np.ndarray]:
+        """A video's score from the crops of each of its face tracks: the most confident track's score (each the
+        detector's own video score, a mean over frames), as the DFDC winners scored every face and kept the
+        maximum, with that track's per-frame scores. One track: :meth:`score_crops`."""
+        return max((self.score_crops(crops) for crops in tracks), key=lambda scored: scored[0])
+
     def predictions(self, data: RunData, splits=EVALUATED_SPLITS) -> pd.DataFrame:
         self.check_fitted()
         return pd.concat([self.predict(data, split) for split in splits])
