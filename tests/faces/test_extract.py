@@ -428,7 +428,13 @@ def test_every_face_crops_each_person_and_the_video_scores_by_its_most_confident
     from dataclasses import replace
 
     from dfutils.evaluation.cross_dataset import LoadedModel, score_table
-    from dfutils.faces.crop_files import cached_summary, extract_video, read_tracks, save_crops, track_path
+    from dfutils.faces.crop_files import (
+        cached_summary,
+        extract_video,
+        read_tracks,
+        save_crops,
+        track_path,
+    )
 
     one = ExtractionSettings(frames=4, size=64, margin=0.1, detect_side=480)
     every = replace(one, every_face=True)
