@@ -58,7 +58,7 @@ class RunData:
 
     layout: RunLayout
     clips: pd.DataFrame
-    extraction: dict = field(default_factory=dict)
+    extraction: dict = field(default_factory=dict)  # ExtractionSettings' fields, as the crop cache recorded them
     shared: SharedStages = field(default_factory=SharedStages, repr=False)
 
     @classmethod
@@ -189,7 +189,8 @@ class Detector(abc.ABC):
         """What a model file carries: the crops' extraction settings, what the model reads (``inputs``: frames,
         size...), its architecture and detector name, and the whole settings dataclass."""
         self.check_fitted()
-        return {**self.extraction, **inputs, "architecture": self.architecture, "detector": self.name,
+        return {**({"extraction": self.extraction} if self.extraction else {}), **inputs,
+                "architecture": self.architecture, "detector": self.name,
                 "hyperparameters": asdict(self.settings)}
 
     @classmethod
