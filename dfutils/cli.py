@@ -92,7 +92,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dfutils.evaluation.cross_dataset import Target, evaluate
 
     target = Target(args.name or args.dataset, args.dataset, args.root, args.split, tuple(args.compression or ()),
-                    crf=args.crf, crf_face_side=args.crf_face_side)
+                    crf=args.crf, crf_face_side=args.crf_face_side, every_face=args.every_face)
     metrics, predictions = evaluate(args.model, target, args.out, seed=args.seed, workers=args.workers)
     shown = metrics[metrics["method"] == "all"][["model", "videos", "auc", "auc_low", "auc_high", "accuracy", "eer",
                                                   "failed"]]
@@ -164,6 +164,9 @@ def _extraction_arguments(extract: argparse.ArgumentParser) -> None:
     option("window-side", int, "side of the window near the followed face that the detector looks at")
     option("codec", str, "how crops are stored (see `dfutils bench codec`)", choices=("jpeg", "webp", "png", "raw"))
     option("quality", int, "quality of a lossy codec")
+    extract.add_argument("--every-face", action="store_true", default=None,
+                         help="beyond the papers: crop every face track, not only the main one (default: the main)")
+    option("track-share", float, "with --every-face: keep the tracks of at least this share of the main's weight")
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -203,7 +206,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from dfutils.evaluation.video_scoring import predict_videos
 
-    table = predict_videos(args.model, args.videos, out=args.out, strips_dir=args.strips)
+    table = predict_videos(args.model, args.videos, out=args.out, strips_dir=args.strips, every_face=args.every_face)
     if not args.out:
         print(table.to_csv(index=False), end="")
     scored = int(table["error"].eq("").sum())
@@ -311,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("videos", nargs="+", metavar="VIDEO_OR_DIR", help="video files or folders of them")
     predict.add_argument("--out", default=None, help="prediction CSV to write (default: print it)")
     predict.add_argument("--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here")
+    predict.add_argument("--every-face", action="store_true",
+                         help="crop every face track of a video, not only the main one, and score it by its most "
+                              "confident track (DFDC videos show several people; a fake may swap one)")
     predict.set_defaults(handler=_cmd_predict)
 
     evaluation = commands.add_parser(
@@ -329,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--name", default=None, help="the dataset's name in metrics.csv (default: --dataset)")
     evaluation.add_argument("--seed", type=int, default=0, help="seed of the dataset's split and the AUC interval")
     evaluation.add_argument("--workers", type=int, default=2, help="local Dask worker processes for extraction")
+    evaluation.add_argument("--every-face", action="store_true",
+                         help="crop every face track of a video, not only the main one, and score it by its most "
+                              "confident track (DFDC videos show several people; a fake may swap one)")
     evaluation.set_defaults(handler=_cmd_evaluate)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")

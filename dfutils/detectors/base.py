@@ -58,7 +58,7 @@ class RunData:
 
     layout: RunLayout
     clips: pd.DataFrame
-    extraction: dict = field(default_factory=dict)
+    extraction: dict = field(default_factory=dict)  # ExtractionSettings' fields, as the crop cache recorded them
     shared: SharedStages = field(default_factory=SharedStages, repr=False)
 
     @classmethod
@@ -162,6 +162,12 @@ class Detector(abc.ABC):
         """A video's (or image's) score and one score per frame used, from its face crops."""
 
     # ----------------------------------------------------------------- what a notebook calls
+    def score_tracks(self, tracks: list[np.ndarray]) -> tuple[float, np.ndarray]:
+        """A video's score from the crops of each of its face tracks: the most confident track's score (each the
+        detector's own video score, a mean over frames), as the DFDC winners scored every face and kept the
+        maximum, with that track's per-frame scores. One track: :meth:`score_crops`."""
+        return max((self.score_crops(crops) for crops in tracks), key=lambda scored: scored[0])
+
     def predictions(self, data: RunData, splits=EVALUATED_SPLITS) -> pd.DataFrame:
         self.check_fitted()
         return pd.concat([self.predict(data, split) for split in splits])
@@ -183,7 +189,8 @@ class Detector(abc.ABC):
         """What a model file carries: the crops' extraction settings, what the model reads (``inputs``: frames,
         size...), its architecture and detector name, and the whole settings dataclass."""
         self.check_fitted()
-        return {**self.extraction, **inputs, "architecture": self.architecture, "detector": self.name,
+        return {**({"extraction": self.extraction} if self.extraction else {}), **inputs,
+                "architecture": self.architecture, "detector": self.name,
                 "hyperparameters": asdict(self.settings)}
 
     @classmethod

@@ -55,7 +55,7 @@ class KerasClipModel(Detector):
     def load(cls, path: str | Path, stored: dict) -> KerasClipModel:
         detector = cls.from_file(path, stored)
         detector.model, _ = model_files.load_model(path)
-        detector.extraction = {"extraction": stored["extraction"]}
+        detector.extraction = stored["extraction"]
         return detector
 
     @classmethod

@@ -76,7 +76,7 @@ class CropStatistics(Detector):
     def load(cls, path: str | Path, stored: dict) -> CropStatistics:
         detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0)
         detector.model = model_files.load_classifier(path)
-        detector.extraction = {"extraction": stored["extraction"]} if "extraction" in stored else {}
+        detector.extraction = stored.get("extraction", {})
         return detector
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:

@@ -118,7 +118,7 @@ class EmbeddingClassifier(Detector):
         """The whole pipeline in one file (network, classifier, FaceNet model name), for ``dfutils predict``."""
         self.check_fitted()
         network = self.network if self.network is not None else identity_network(self.classifier.n_features_in_)
-        size = int(self.extraction["extraction"]["size"])
+        size = int(self.extraction["size"])
         return model_files.save_model(network, path, self.file_settings(
             facenet_model=self.settings.facenet_model, frames=self.settings.frames_per_video, size=size,
             mining=self.mining, classifier=self.classifier_kind), classifier=self.classifier)
@@ -129,13 +129,13 @@ class EmbeddingClassifier(Detector):
                        classifier=stored.get("classifier", "rf"))
         detector.network, _ = model_files.load_model(path)
         detector.classifier = model_files.load_classifier(path)
-        detector.extraction = {"extraction": stored["extraction"]}
+        detector.extraction = stored["extraction"]
         return detector
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """FaceNet, the network and the classifier on every frame; the video is the mean (Paper B)."""
         self.check_fitted()
-        size = int(self.extraction["extraction"]["size"])
+        size = int(self.extraction["size"])
         clip = fit_clip(crops, self.settings.frames_per_video, size).astype(np.uint8)
         embedded = facenet.shared_embedder(self.settings.facenet_model).embed(clip)  # FaceNet, as fit used it
         # FaceNet + RF as fitted reads FaceNet's embedding as it is (its file holds an identity network)

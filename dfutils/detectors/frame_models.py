@@ -106,7 +106,7 @@ class FrameClassifier(Detector):
     def load(cls, path: str | Path, stored: dict) -> FrameClassifier:
         detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0)
         detector.model, _ = model_files.load_model(path)
-        detector.extraction = {"extraction": stored["extraction"]}
+        detector.extraction = stored["extraction"]
         return detector
 
     def frame_probabilities(self, crops: np.ndarray) -> np.ndarray:
@@ -121,7 +121,7 @@ class FrameClassifier(Detector):
 
 def crop_margin(data: RunData) -> float:
     """The margin the run's crops were cut with (it places the face box inside a crop)."""
-    return float(data.extraction.get("extraction", {}).get("margin", 0.0))
+    return float(data.extraction.get("margin", 0.0))
 
 
 class SelfBlended(FrameClassifier):

@@ -38,7 +38,9 @@ class Target:
     layouts the compression levels, and a re-encoding of its crops (``crf``, ``crf_face_side``: see
     :mod:`dfutils.faces.compression`; the target's own, never the model's, since a model's ``crf`` says how its
     training data was made). Or an index already made (``index``: an index CSV, as ``dfutils data index`` or a
-    run writes it, with its split and, for crop folders, its ``.crops.csv``): another run's videos."""
+    run writes it, with its split and, for crop folders, its ``.crops.csv``): another run's videos.
+    ``every_face``: crop every face track of a video, not only the main one, and score it by its most confident
+    track (DFDC's videos show several people, and a fake may swap only one of them)."""
 
     name: str
     dataset: str = ""
@@ -48,10 +50,11 @@ class Target:
     crf: int = 0
     crf_face_side: int = 0
     index: str = ""
+    every_face: bool = False
 
     @classmethod
     def from_parameters(cls, name: str, values: dict) -> Target:
-        optional = {"split", "compressions", "crf", "crf_face_side"}
+        optional = {"split", "compressions", "crf", "crf_face_side", "every_face"}
         required = {"index"} if "index" in values else {"dataset", "root"}
         unknown = set(values) - required - optional
         if unknown or not required <= set(values):
@@ -60,7 +63,7 @@ class Target:
                                  f"{', '.join(sorted(values))}")
         return cls(name, values.get("dataset", ""), str(values.get("root", "")), values.get("split", "test"),
                    tuple(values.get("compressions", ())), int(values.get("crf", 0)), int(values.get("crf_face_side", 0)),
-                   str(values.get("index", "")))
+                   str(values.get("index", "")), bool(values.get("every_face", False)))
 
     @property
     def source(self) -> Path:
@@ -149,8 +152,9 @@ def load_models(paths: list[str | Path]) -> list[LoadedModel]:
 
 def score_table(model: LoadedModel, index: pd.DataFrame, faces_dir: Path | None, faces: pd.DataFrame | None,
                 progress: bool = True) -> pd.DataFrame:
-    """One model's prediction rows for every video of ``index`` (crops read from ``faces_dir``)."""
-    from dfutils.faces.crop_files import read_crops
+    """One model's prediction rows for every video of ``index`` (crops read from ``faces_dir``; a video with
+    several face tracks scored by its most confident, ``Detector.score_tracks``)."""
+    from dfutils.faces.crop_files import read_tracks
     from dfutils.predictions import video_columns
     from dfutils.progress import progress_bar
 
@@ -167,7 +171,7 @@ def score_table(model: LoadedModel, index: pd.DataFrame, faces_dir: Path | None,
                 crops_file, extraction_error = crops_of.get(video["video_id"], ("", "no crops"))
                 if not crops_file:
                     raise UserInputError(extraction_error or "no face crops")
-                score, per_frame = model.detector.score_crops(read_crops(faces_dir / crops_file))
+                score, per_frame = model.detector.score_tracks(read_tracks(faces_dir / crops_file))
             used = len(per_frame)
         except Exception as problem:  # noqa: BLE001 - one unreadable video is its row, not the end of the run
             error = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
@@ -234,7 +238,8 @@ def _evaluate(model_paths, target: Target, out: Path, seed: int, workers: int, p
             if extraction is None:
                 raise UserInputError(f"{model.path}: the model file lacks its extraction settings")
             # the model's crops as it saw them, re-encoded as the target is (its crf says how its training data was made)
-            extraction = replace(extraction, crf=target.crf, crf_face_side=target.crf_face_side)
+            extraction = replace(extraction, crf=target.crf, crf_face_side=target.crf_face_side,
+                                 every_face=target.every_face)
             key = extraction.key()
             if key not in faces_by_key:
                 folder = out / "faces" / key

@@ -59,7 +59,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 class VideoScorer:
     """A loaded detector (:func:`dfutils.detectors.load`) and what it needs to score one video."""
 
-    def __init__(self, model_path: str | Path):
+    def __init__(self, model_path: str | Path, every_face: bool = False):
         from dfutils import detectors
         from dfutils.detectors.model_files import read_settings
         from dfutils.faces.crop_files import ExtractionSettings
@@ -69,6 +69,7 @@ class VideoScorer:
         self.architecture = self.detector.architecture
         self.frames = int(self.settings["frames"])
         self.extraction = ExtractionSettings.from_dict(self.settings["extraction"]) if "extraction" in self.settings else None
+        self.every_face = every_face  # score every face track of a video and keep the most confident
 
     def frame_scores(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         """The video score and one score per used frame (see each detector's ``score_crops``)."""
@@ -90,7 +91,11 @@ class VideoScorer:
         if self.detector.input == "video":  # a detector that reads the video itself, not face crops
             return self.score_whole_video(path, row, threshold)
         try:
-            crops, row.faces_found = self.image_crop(path) if suffix in IMAGE_SUFFIXES else self.video_crops(path)
+            if suffix in IMAGE_SUFFIXES:
+                crop, row.faces_found = self.image_crop(path)
+                tracks = [crop]
+            else:
+                tracks, row.faces_found = self.video_crops(path)
         except UserInputError as error:  # already names the file and the reason
             row.error = str(error)
             return row
@@ -98,7 +103,9 @@ class VideoScorer:
             row.error = f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
             return row
         try:
-            row.score, per_frame = self.frame_scores(crops)
+            scored = [self.frame_scores(crops) for crops in tracks]  # one face track unless every_face
+            best = int(np.argmax([score for score, _ in scored]))
+            (row.score, per_frame), crops = scored[best], tracks[best]
         except Exception as error:  # noqa: BLE001 - a scoring failure is this file's row, not the call's end
             row.error = f"{path}: scoring failed ({type(error).__name__}: {error})"
             return row
@@ -118,13 +125,17 @@ class VideoScorer:
         row.label_pred = "fake" if row.score > threshold else "real"
         return row
 
-    def video_crops(self, path: Path) -> tuple[np.ndarray, int]:
+    def video_crops(self, path: Path) -> tuple[list[np.ndarray], int]:
+        """The crops of the video's main face track (with every_face, of each track, the main first) and in how
+        many frames the main face was detected."""
+        from dataclasses import replace
+
         from dfutils.faces.crop_files import extract_video
 
-        crops = extract_video(path, path.name, self.extraction)
+        crops = extract_video(path, path.name, replace(self.extraction, every_face=self.every_face))
         if not crops.detected.any():
             raise UserInputError(f"no face found in {len(crops.frame_indices)} sampled frames")
-        return crops.crops, int(crops.detected.sum())
+        return [crops.crops, *(other.crops for other in crops.others)], int(crops.detected.sum())
 
     def image_crop(self, path: Path) -> tuple[np.ndarray, int]:
         """The image's main face cropped as in training, or the whole image when no face is found (a face crop)."""
@@ -163,14 +174,15 @@ class VideoScorer:
 
 
 def predict_videos(model_path: str | Path, inputs: list[str], out: str | Path | None = None,
-                   strips_dir: str | Path | None = None, progress: bool = True) -> pd.DataFrame:
-    """Score every video; returns (and writes to ``out``) the prediction table."""
+                   strips_dir: str | Path | None = None, progress: bool = True, every_face: bool = False) -> pd.DataFrame:
+    """Score every video (``every_face``: by its most confident face track); returns (and writes to ``out``) the
+    prediction table."""
     from dfutils.progress import progress_bar
 
     paths = expand_inputs(inputs)
     if not paths:
         raise UserInputError(f"no files in {', '.join(inputs)}")
-    scorer = VideoScorer(model_path)
+    scorer = VideoScorer(model_path, every_face=every_face)
     rows = []
     for path in progress_bar(paths, desc="scoring", unit="video", disable=not progress):
         rows.append(asdict(scorer.score(path, Path(strips_dir) if strips_dir else None)))

@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -51,7 +51,7 @@ MIN_LINK = 0.3
 WINDOW_FACTOR = 2.2
 SECOND_LOOK = 2
 # the faces table (faces/faces.csv): one row per video, its crop file relative to the faces folder
-FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "status", "error", "crops"]
+FACES_COLUMNS = ["video_id", "frames_sampled", "frames_with_face", "faces_seen", "tracks", "status", "error", "crops"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class ExtractionSettings:
     crf: int = 0  # re-encode each video's crops as H.264 at this CRF, as FF++ made c23 (23) and c40 (40); 0: off
     crf_face_side: int = 0  # ... at this face box side in pixels (0: the face's own size in its video, or a
     # packed crop's own pixels), dfutils.faces.compression
+    every_face: bool = False  # beyond the papers (which follow one face): also crop every other face track ...
+    track_share: float = 0.25  # ... whose weight (summed box side x confidence) is at least this share of the main's
 
     def __post_init__(self):
         if self.detector not in DETECTORS:
@@ -96,6 +98,8 @@ class ExtractionSettings:
                                  f"and {self.margin_px}")
         check_codec(self.codec, self.quality)
         check_crf(self.crf)
+        if not 0 < self.track_share <= 1:
+            raise UserInputError(f"track_share: a share of the main face track's weight in (0, 1], got {self.track_share}")
         if self.crf_face_side < 0:
             raise UserInputError(f"crf_face_side: a face box side in pixels, or 0 for the face's own; got {self.crf_face_side}")
 
@@ -136,6 +140,8 @@ class ExtractionSettings:
         values = asdict(self)
         if not self.crf:  # no re-encoding: the setting plays no part
             del values["crf"], values["crf_face_side"]
+        if not self.every_face:  # one face: the track share plays no part (and keys stay as they were)
+            del values["every_face"], values["track_share"]
         decided = {"format": CACHE_FORMAT, "version": EXTRACTION_VERSION, "score_threshold": self.score_threshold,
                    "keyframe_interval": self.keyframe_interval, "detector_version": detector_version(self.detector),
                    "tracker": [MIN_LINK, WINDOW_FACTOR, SECOND_LOOK]}
@@ -284,18 +290,15 @@ def box_link(previous, current) -> float:
     return max(overlap, 0.5 * contained)
 
 
-def track_main_face(detections: list[list[dict]], min_iou: float = MIN_LINK) -> tuple[np.ndarray, np.ndarray]:
-    """Follow the main face: (boxes (N, 4), detected (N,) bool); borrowed boxes where not detected.
+def track_faces(detections: list[list[dict]], min_iou: float = MIN_LINK) -> list[dict]:
+    """Every face track, heaviest first: ``{"boxes": {frame: box}, "weight": float}``.
 
-    Detections are linked into tracks frame by frame (each to the track it
-    continues best, :func:`box_link` at least ``min_iou``); the main face is the
-    track with the largest summed box side x confidence, so a face that stays
-    wins over a bigger one glimpsed in a frame or two. Raises ValueError when no
-    frame has a face.
+    Detections are linked into tracks frame by frame (each to the track it continues best, :func:`box_link`
+    at least ``min_iou``); a track's weight is its summed box side x confidence, so a face that stays
+    outweighs a bigger one glimpsed in a frame or two. Raises ValueError when no frame has a face.
     """
-    count = len(detections)
     if not any(detections):
-        raise ValueError(f"no face found in {count} sampled frames")
+        raise ValueError(f"no face found in {len(detections)} sampled frames")
     tracks: list[dict] = []  # {"boxes": {frame: box}, "last": box, "weight": float}
     for t, faces in enumerate(detections):
         taken: set[int] = set()
@@ -314,11 +317,21 @@ def track_main_face(detections: list[list[dict]], min_iou: float = MIN_LINK) -> 
             track["boxes"][t] = face["box"]
             track["last"] = face["box"]
             track["weight"] += weight
-    main = max(tracks, key=lambda track: track["weight"])
-    found = np.array(sorted(main["boxes"]))
-    boxes = np.array([main["boxes"][int(found[np.argmin(np.abs(found - t))])] for t in range(count)], dtype=np.float64)
-    detected = np.array([t in main["boxes"] for t in range(count)])
-    return boxes, detected
+    return sorted(tracks, key=lambda track: -track["weight"])
+
+
+def track_boxes(track: dict, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """A track's box in each of ``count`` frames, borrowed from the nearest frame where it was not detected,
+    and where it was: ``(boxes (N, 4), detected (N,) bool)``."""
+    found = np.array(sorted(track["boxes"]))
+    boxes = np.array([track["boxes"][int(found[np.argmin(np.abs(found - t))])] for t in range(count)], dtype=np.float64)
+    return boxes, np.array([t in track["boxes"] for t in range(count)])
+
+
+def track_main_face(detections: list[list[dict]], min_iou: float = MIN_LINK) -> tuple[np.ndarray, np.ndarray]:
+    """Follow the main face, the heaviest track (:func:`track_faces`): (boxes (N, 4), detected (N,) bool),
+    borrowed boxes where not detected. Raises ValueError when no frame has a face."""
+    return track_boxes(track_faces(detections, min_iou)[0], len(detections))
 
 
 def detect_near(detector, frames: np.ndarray, boxes: np.ndarray, which: np.ndarray, threshold: float,
@@ -408,23 +421,36 @@ class FaceCrops:
     frames_requested: int
     settings: dict
     encoded: tuple[np.ndarray, np.ndarray] | None = None  # the codec's buffer and offsets, written as they are
+    others: list[FaceCrops] = field(default_factory=list)  # every other face track (every_face), heaviest first
+    tracks: int = 1  # how many face tracks the video's cache holds, this one included
 
     def summary(self) -> dict:
         return {
             "video_id": self.video_id, "frames_sampled": int(len(self.frame_indices)),
             "frames_with_face": int(self.detected.sum()), "faces_seen": int(self.faces_seen),
+            "tracks": int(max(self.tracks, 1 + len(self.others))),
         }
 
 
+def track_path(path: Path, number: int) -> Path:
+    """Where the cache file ``path`` keeps its video's face track ``number`` (0: the main face, ``path`` itself)."""
+    path = Path(path)
+    return path if number == 0 else path.with_name(f"{path.name.removesuffix('.npz')}.track{number}.npz")
+
+
 def save_crops(result: FaceCrops, path: Path) -> None:
-    """Write atomically: a killed process leaves a stray temporary file, never a torn cache file."""
+    """Write atomically: a killed process leaves a stray temporary file, never a torn cache file. The other face
+    tracks (every_face) go beside it first (:func:`track_path`), so a main file is never without them."""
+    for number, other in enumerate(result.others, start=1):
+        save_crops(other, track_path(path, number))
     codec = result.settings.get("codec", "raw")
     buffer, offsets = result.encoded or encode_crops(result.crops, codec, result.settings.get("quality", 95))
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, format=CACHE_FORMAT, codec=codec, crop_shape=np.array(result.crops.shape[1:]),
                  encoded=buffer, offsets=offsets, frame_indices=result.frame_indices, boxes=result.boxes,
                  detected=result.detected, faces_seen=result.faces_seen, frames_requested=result.frames_requested,
-                 video_id=result.video_id, settings=json.dumps(result.settings))
+                 video_id=result.video_id, settings=json.dumps(result.settings),
+                 tracks=1 + len(result.others))
 
 
 def _read_cache(path: Path, read):
@@ -458,7 +484,8 @@ def load_crops(path: Path, decode: bool = True) -> FaceCrops:
     def read(data) -> FaceCrops:
         crops = _crops_in(data, None if decode else (lambda count: np.zeros(0, int)))
         return FaceCrops(str(data["video_id"]), crops, data["frame_indices"], data["boxes"], data["detected"],
-                         int(data["faces_seen"]), int(data["frames_requested"]), json.loads(str(data["settings"])))
+                         int(data["faces_seen"]), int(data["frames_requested"]), json.loads(str(data["settings"])),
+                         tracks=int(data["tracks"]) if "tracks" in data else 1)
 
     return _read_cache(path, read)
 
@@ -469,10 +496,20 @@ def cached_summary(target: Path) -> dict | None:
     if not target.is_file():
         return None
     try:
-        return load_crops(target, decode=False).summary()
+        summary = load_crops(target, decode=False).summary()
     except UserInputError:
         target.unlink(missing_ok=True)
         return None
+    if not all(track_path(target, number).is_file() for number in range(1, summary["tracks"])):
+        target.unlink(missing_ok=True)  # a face track lost: extract the video again
+        return None
+    return summary
+
+
+def read_tracks(path: Path, pick=None) -> list[np.ndarray]:
+    """The crops of every face track a cache file holds, the main face first (one track unless every_face)."""
+    count = _read_cache(path, lambda data: int(data["tracks"]) if "tracks" in data else 1)
+    return [read_crops(track_path(path, number), pick) for number in range(count)]
 
 
 def as_cached(crops: np.ndarray, codec: str, quality: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
@@ -517,9 +554,24 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
         detect_full(np.setdiff1d(np.arange(count), keyframes))
         keyframes = np.arange(count)
     try:
-        boxes, detected = track_main_face(detections)
+        tracks = track_faces(detections)
     except ValueError as error:
         raise UserInputError(f"{path}: {error}") from None
+    kept = tracks[:1] + ([track for track in tracks[1:] if track["weight"] >= settings.track_share * tracks[0]["weight"]]
+                         if settings.every_face else [])
+    faces_seen = max((len(detections[t]) for t in keyframes), default=0)  # counted on full-frame detections
+    cut = [_track_crops(detector, sampled, track, settings, threshold) for track in kept]
+    others = [FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,
+                        asdict(settings), encoded) for crops, encoded, boxes, detected in cut[1:]]
+    crops, encoded, boxes, detected = cut[0]
+    return FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,
+                     asdict(settings), encoded, others)
+
+
+def _track_crops(detector, sampled, track: dict, settings: ExtractionSettings, threshold: float):
+    """One face track's crops: its boxes refined where it was missed (near its borrowed box, then a second,
+    closer look), cut and passed through the cache's codec: ``(crops, encoded, boxes, detected)``."""
+    boxes, detected = track_boxes(track, len(sampled.frames))
     # between keyframes, and wherever the track was missed, look near the track's (borrowed) box
     todo = np.flatnonzero(~detected)
     boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=settings.window_side)
@@ -527,8 +579,6 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     todo = np.flatnonzero(~detected)  # a second, closer look at what is still missing
     boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=SECOND_LOOK * settings.window_side)
     detected[todo] = found
-    crops = cut_crops(sampled.frames, boxes, settings)
-    crops, encoded = as_cached(crops, settings.codec, settings.quality)
-    faces_seen = max((len(detections[t]) for t in keyframes), default=0)  # counted on full-frame detections
-    return FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,
-                     asdict(settings), encoded)
+    crops, encoded = as_cached(cut_crops(sampled.frames, boxes, settings), settings.codec, settings.quality)
+    return crops, encoded, boxes, detected
+

@@ -3,8 +3,8 @@
 ``extract_index(index, out, settings)`` crops faces from every video of an
 index table into ``out/crops/`` (one ``.npz`` of encoded crops per video, keyed
 by the video file's identity and the settings) and writes ``out/faces.csv``
-with ``video_id, frames_sampled, frames_with_face, faces_seen, status, error,
-crops``. Finished videos are skipped, so a run killed at any point and started
+with ``video_id, frames_sampled, frames_with_face, faces_seen, tracks, status,
+error, crops`` (``tracks``: the face tracks cropped, 1 unless ``every_face``). Finished videos are skipped, so a run killed at any point and started
 again does only the rest; a video that cannot be read becomes a row with its
 error and the run goes on.
 """
@@ -35,7 +35,7 @@ from dfutils.progress import progress_bar
 
 
 def _failure(video_id: str, error: str) -> dict:
-    return {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
+    return {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0, "tracks": 0,
             "status": "failed", "error": error, "crops": ""}
 
 

@@ -76,7 +76,7 @@ def pack_video(video_id: str, files: list[str], out: Path, settings: PackSetting
         save_crops,
     )
 
-    row = {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
+    row = {"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0, "tracks": 0,
            "status": "failed", "error": "", "crops": ""}
     try:
         target = cache_path(out, video_id, _files_key(files, settings))
@@ -137,7 +137,7 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
         for video_id in progress_bar(index["video_id"], desc="packing crops", unit="video", disable=not progress):
             files = files_of.get(video_id)
             if not files:
-                rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0,
+                rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0, "tracks": 0,
                              "status": "failed", "error": "no crop files listed for this video", "crops": ""})
                 continue
             rows.append(pack_video(video_id, files, out, settings, extraction))

@@ -261,5 +261,4 @@ def extraction_settings(faces_dir: str | Path, faces: pd.DataFrame) -> dict:
     usable = faces[(faces["status"] != "failed") & (faces["crops"] != "")]
     if usable.empty:
         raise UserInputError(f"{faces_dir}: no face crops to read settings from")
-    settings = load_crops(Path(faces_dir) / usable["crops"].iloc[0], decode=False).settings
-    return {"extraction": settings}
+    return load_crops(Path(faces_dir) / usable["crops"].iloc[0], decode=False).settings

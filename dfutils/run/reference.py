@@ -61,7 +61,7 @@ def run_compression(profile: str) -> dict:
     if faces.is_file():
         from dfutils.nets.clips import extraction_settings
 
-        recorded = extraction_settings(faces.parent, pd.read_csv(faces, keep_default_na=False))["extraction"]
+        recorded = extraction_settings(faces.parent, pd.read_csv(faces, keep_default_na=False))
     else:
         recorded = profile_parameters(profile, "02_faces")
     return {"crf": int(recorded.get("crf", 0)), "crf_face_side": int(recorded.get("crf_face_side", 0))}

@@ -42,8 +42,8 @@ from dfutils.predictions import PAPERS, VIDEO_COLUMNS
 
 pytestmark = pytest.mark.minutes(8)  # every detector trained on the tiny run, on one worker
 SIZE = 32
-EXTRACTION = {"extraction": {"detector": "mtcnn", "frames": 4, "fps": None, "size": SIZE, "margin": 0.1,
-                             "margin_px": 0, "detect_side": 160, "min_score": None, "keyframe_every": None}}
+EXTRACTION = {"detector": "mtcnn", "frames": 4, "fps": None, "size": SIZE, "margin": 0.1, "margin_px": 0,
+              "detect_side": 160, "min_score": None, "keyframe_every": None}
 
 
 # --------------------------------------------------------------------------- the catalogue
@@ -144,7 +144,7 @@ def tiny_run(tmp_path_factory):
             crops[:, 10:22, 10:22] = 230
         video_id = f"v{number:02d}.mp4"
         save_crops(FaceCrops(video_id, crops, np.arange(4), np.zeros((4, 4)), np.ones(4, bool), 1, 4,
-                             {**EXTRACTION["extraction"], "codec": "raw"}), root / "faces" / "crops" / f"{video_id}.npz")
+                             {**EXTRACTION, "codec": "raw"}), root / "faces" / "crops" / f"{video_id}.npz")
         path = root / "videos" / video_id
         path.parent.mkdir(exist_ok=True)
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (SIZE, SIZE))

@@ -44,7 +44,7 @@ def artefact_run(tmp_path_factory):
         split = "train" if number < 32 else ("val" if number < 40 else "test")
         rows.append({"video_id": video_id, "path": "", "label": label, "method": "Artefact" if label else "real",
                      "compression": "raw", "split": split, "group": video_id, "crops": f"crops/{video_id}.npz"})
-    data = RunData(RunLayout(root, root), pd.DataFrame(rows), {"extraction": {"margin": 0.1, "size": SIZE}})
+    data = RunData(RunLayout(root, root), pd.DataFrame(rows), {"margin": 0.1, "size": SIZE})
     # ImageNet features (the offline Lite0 weights): a toy of 32 videos is too small to learn from scratch
     settings = FrameSettings(backbone="efficientnet_lite0", weights="imagenet", size=SIZE, frames_per_video=4, epochs=5,
                              patience=5, batch_size=16)  # Paper B's Nadam at 0.002

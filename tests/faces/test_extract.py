@@ -387,3 +387,83 @@ def test_too_many_videos_without_a_face_stop_the_run_and_fewer_are_listed():
     with pytest.raises(UserInputError, match=r"2 of 10 videos \(20%\) have no face crops, more than max_failed_share=0.1: "
                                              r"v0: v0.mp4: no face found"):
         check_failures(faces, max_share=0.1)
+
+
+# ----------------------------------------------------------------- every face (DFDC: several people, one swapped)
+def two_people_video(path: Path, swapped: bool) -> Path:
+    """Eight frames of two people side by side: a large one (the main face) and a smaller one, who in the
+    'fake' carries a green patch on the cheek (what a detector of this toy looks for) in every frame."""
+    from skimage import data
+
+    head = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)[20:300, 100:380]  # the face and some margin
+    big, small = cv2.resize(head, (240, 240)), cv2.resize(head, (170, 170))
+    if swapped:
+        small[55:75, 55:75] = (0, 255, 0)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (480, 260))
+    for k in range(8):
+        frame = np.full((260, 480, 3), 90, np.uint8)
+        frame[10:250, 10 + k:250 + k] = big
+        frame[45:215, 290 - k:460 - k] = small
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+class GreenPatchScorer:
+    """Stands for a trained detector on the toy: a crop showing the green patch scores high."""
+
+    input = "clip"
+    from dfutils.detectors.base import Detector
+    score_tracks = Detector.score_tracks  # the registry detectors' own rule: the most confident track
+
+    def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
+        green = (crops[..., 1] > 180) & (crops[..., 0] < 100) & (crops[..., 2] < 100)
+        per_frame = np.clip(green.mean(axis=(1, 2)) * 20, 0, 1)
+        return float(per_frame.mean()), per_frame
+
+
+def test_every_face_crops_each_person_and_the_video_scores_by_its_most_confident_track(tmp_path):
+    """The main face alone (the papers' path, the default) misses a fake that swapped the other person; with
+    every_face each track is cropped, cached beside the main one, and the fake scores by its swapped face."""
+    from dataclasses import replace
+
+    from dfutils.evaluation.cross_dataset import LoadedModel, score_table
+    from dfutils.faces.crop_files import (
+        cached_summary,
+        extract_video,
+        read_tracks,
+        save_crops,
+        track_path,
+    )
+
+    one = ExtractionSettings(frames=4, size=64, margin=0.1, detect_side=480)
+    every = replace(one, every_face=True)
+    assert one.key() == replace(one, track_share=0.5).key() != every.key()  # the share plays no part alone
+    scorer, rows = GreenPatchScorer(), []
+    for swapped in (False, True):
+        video = two_people_video(tmp_path / f"two-{swapped}.avi", swapped)
+        main = extract_video(video, video.name, one)
+        assert main.others == [] and main.summary()["tracks"] == 1
+        both = extract_video(video, video.name, every)
+        assert len(both.others) == 1 and both.summary()["tracks"] == 2
+        np.testing.assert_array_equal(both.crops, main.crops)  # the main face is cropped as before
+        side = lambda crops: crops.boxes[:, 2] - crops.boxes[:, 0]  # noqa: E731
+        assert side(both).mean() > side(both.others[0]).mean()  # the larger person leads
+        assert scorer.score_crops(main.crops)[0] < 0.1  # the main face alone shows nothing either way
+        path = tmp_path / "faces" / "crops" / f"two-{swapped}.npz"
+        save_crops(both, path)
+        tracks = read_tracks(path)
+        assert len(tracks) == 2 and np.array_equal(tracks[1], both.others[0].crops)
+        rows.append({"video_id": video.name, "path": str(video), "label": int(swapped), "method": "toy",
+                     "compression": "", "split": "test", "group": "g", "crops": path.name, "error": ""})
+        expected = scorer.score_tracks(tracks)[0]
+        assert (expected > 0.5) == swapped
+    index = pd.DataFrame(rows)
+    model = LoadedModel(tmp_path / "toy.keras", "toy", scorer, {})
+    scored = score_table(model, index, tmp_path / "faces" / "crops", index[["video_id", "crops", "error"]],
+                         progress=False)
+    assert scored["score"].iloc[1] > 0.5 > scored["score"].iloc[0]
+    # a cache whose second track went missing is extracted again, not read half
+    assert cached_summary(path)["tracks"] == 2
+    track_path(path, 1).unlink()
+    assert cached_summary(path) is None and not path.exists()

@@ -75,7 +75,7 @@ def test_load_clips_joins_crops_filters_compressions_and_refuses_leaks(crop_cach
     datasets.write_index(index, artifacts / "index.csv")
     videos, extraction = clips.load_clips(artifacts)
     assert len(videos) == len(table) - 1 and "v3" not in set(videos["video_id"])
-    assert extraction == {"extraction": {"detector": "mtcnn", "size": 32}}
+    assert extraction == {"detector": "mtcnn", "size": 32}
     c40, _ = clips.load_clips(artifacts, ["c40"])
     assert set(c40["compression"]) == {"c40"} and len(c40) == 11
     with pytest.raises(UserInputError, match="c0"):

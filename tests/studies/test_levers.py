@@ -81,7 +81,7 @@ def _run_data(crop_cache, tmp_path) -> RunData:
     (root / "faces").symlink_to(folder, target_is_directory=True)
     clips = table.assign(split=["train"] * 16 + ["val"] * 4 + ["test"] * 4, group=table["video_id"],
                          method=np.where(table["label"] == 1, "Fake", "real"), compression="c23")
-    return RunData(RunLayout(root, root), clips, {"extraction": {"margin": 0.1, "size": 32}})
+    return RunData(RunLayout(root, root), clips, {"margin": 0.1, "size": 32})
 
 
 SMALL = FrameSettings(backbone="efficientnet_lite0", size=32, frames_per_video=2, epochs=1, batch_size=8,
