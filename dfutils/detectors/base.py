@@ -162,11 +162,18 @@ class Detector(abc.ABC):
         """A video's (or image's) score and one score per frame used, from its face crops."""
 
     # ----------------------------------------------------------------- what a notebook calls
+    def best_track(self, tracks: list[np.ndarray]) -> tuple[int, float, np.ndarray]:
+        """Which of a video's face tracks scores highest (each scored by :meth:`score_crops`, a mean over its
+        frames), its score and its per-frame scores: the DFDC winners scored every face and kept the maximum."""
+        scored = [self.score_crops(crops) for crops in tracks]
+        best = max(range(len(scored)), key=lambda number: scored[number][0])
+        return best, *scored[best]
+
     def score_tracks(self, tracks: list[np.ndarray]) -> tuple[float, np.ndarray]:
-        """A video's score from the crops of each of its face tracks: the most confident track's score (each the
-        detector's own video score, a mean over frames), as the DFDC winners scored every face and kept the
-        maximum, with that track's per-frame scores. One track: :meth:`score_crops`."""
-        return max((self.score_crops(crops) for crops in tracks), key=lambda scored: scored[0])
+        """A video's score from the crops of each of its face tracks: the most confident track's
+        (:meth:`best_track`), with its per-frame scores. One track: :meth:`score_crops`."""
+        _, score, per_frame = self.best_track(tracks)
+        return score, per_frame
 
     def predictions(self, data: RunData, splits=EVALUATED_SPLITS) -> pd.DataFrame:
         self.check_fitted()

@@ -103,9 +103,8 @@ class VideoScorer:
             row.error = f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
             return row
         try:
-            scored = [self.frame_scores(crops) for crops in tracks]  # one face track unless every_face
-            best = int(np.argmax([score for score, _ in scored]))
-            (row.score, per_frame), crops = scored[best], tracks[best]
+            best, row.score, per_frame = self.detector.best_track(tracks)  # one face track unless every_face
+            crops = tracks[best]
         except Exception as error:  # noqa: BLE001 - a scoring failure is this file's row, not the call's end
             row.error = f"{path}: scoring failed ({type(error).__name__}: {error})"
             return row

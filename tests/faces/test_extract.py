@@ -414,7 +414,7 @@ class GreenPatchScorer:
 
     input = "clip"
     from dfutils.detectors.base import Detector
-    score_tracks = Detector.score_tracks  # the registry detectors' own rule: the most confident track
+    best_track, score_tracks = Detector.best_track, Detector.score_tracks  # the registry detectors' own rule
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         green = (crops[..., 1] > 180) & (crops[..., 0] < 100) & (crops[..., 2] < 100)
