@@ -224,6 +224,13 @@ def _items_status(done) -> int:
     return EXIT_OK if all(done) else EXIT_SOME_FAILED if any(done) else EXIT_BAD_INPUT
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from dfutils.run.compare import compare_runs
+
+    print(compare_runs(args.first, args.second))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
@@ -339,6 +346,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="crop every face track of a video, not only the main one, and score it by its most "
                               "confident track (DFDC videos show several people; a fake may swap one)")
     evaluation.set_defaults(handler=_cmd_evaluate)
+
+    comparison = commands.add_parser(
+        "compare", help="two runs side by side: each model's test AUC and per-video scores, and what differs in their "
+                        "records (commit, parameters, packages, CPU): tells a figure the code moved from one the "
+                        "machine moved")
+    comparison.add_argument("first", help="a run's artifacts folder (artifacts/demo) or its run.json")
+    comparison.add_argument("second", help="the other run's artifacts folder or run.json")
+    comparison.set_defaults(handler=_cmd_compare)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
     bench.add_argument("what", choices=("extract", "codec", "model"))

@@ -1,9 +1,10 @@
-"""What a run records about itself: package versions, git revision, platform."""
+"""What a run records about itself: package versions, git revision, platform and the CPU its numbers came from."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -59,12 +60,48 @@ def code_fingerprint(record: dict) -> str | None:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+# Environment variables that change which numeric kernels run, so the figures of a seeded run
+NUMERIC_VARIABLES = (
+    "KERAS_BACKEND", "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS", "TF_DETERMINISTIC_OPS", "CUDA_VISIBLE_DEVICES",
+)
+# The widest vector instructions a CPU offers, widest first: oneDNN and OpenCV pick their kernels by them
+VECTOR_ISAS = (("avx512f", "avx512"), ("avx2", "avx2"), ("avx", "avx"), ("sse4_2", "sse4.2"), ("asimd", "neon"))
+
+
+def cpu_record(cpuinfo: str | None = None) -> dict[str, object]:
+    """The CPU a run's numbers came from: vendor, model, family, cores, its widest vector instructions, and the
+    environment variables that choose numeric kernels. The same seed gives the same figures on the same machine;
+    on another CPU (another kernel, another rounding) training takes another path, so a figure that moved between
+    two runs of the same code is told apart from one a change moved by this record (``dfutils compare``)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read()
+        except OSError:  # not Linux
+            cpuinfo = ""
+    first = {}
+    for line in cpuinfo.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        first.setdefault(key.strip(), value.strip())
+    flags = set((first.get("flags") or first.get("Features") or "").split())
+    return {
+        "model": first.get("model name") or platform.processor() or "unknown",
+        "vendor": first.get("vendor_id", ""),
+        "family": first.get("cpu family", ""),
+        "model_number": first.get("model", ""),
+        "cores": os.cpu_count(),
+        "vector_isa": next((name for flag, name in VECTOR_ISAS if flag in flags), "unknown"),
+        "numeric_variables": {name: os.environ[name] for name in NUMERIC_VARIABLES if name in os.environ},
+    }
+
+
 def environment_record() -> dict[str, object]:
-    """Everything about the software environment worth saving beside results."""
+    """Everything about the software environment, and the CPU, worth saving beside results."""
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "cpu": cpu_record(),
         "packages": package_versions(),
         "git": git_revision(),
     }

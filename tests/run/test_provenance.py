@@ -28,3 +28,20 @@ def test_the_record_names_python_packages_and_the_commit(tmp_path):
     record = {"git": changed, "packages": {"numpy": "2.0"}}
     assert provenance.code_fingerprint(record) != provenance.code_fingerprint({**record, "packages": {"numpy": "2.1"}})
     assert provenance.code_fingerprint({"git": {"commit": None}}) is None  # outside git nothing is resumed
+
+
+def test_the_record_names_the_cpu_and_its_widest_vector_instructions(monkeypatch):
+    intel = ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+             "model name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse4_2 avx avx2 fma\n\nprocessor\t: 1\nflags\t\t: avx512f\n")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    cpu = provenance.cpu_record(intel)
+    assert cpu["model"] == "Intel(R) Xeon(R)" and cpu["vendor"] == "GenuineIntel"
+    assert (cpu["family"], cpu["model_number"]) == ("6", "85")
+    assert cpu["vector_isa"] == "avx2"  # the first processor's flags, not a later one's
+    assert cpu["numeric_variables"] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+    assert provenance.cpu_record("flags : avx512f avx2 sse4_2\n")["vector_isa"] == "avx512"
+    assert provenance.cpu_record("Features : fp asimd evtstrm\n")["vector_isa"] == "neon"
+    assert provenance.cpu_record("")["vector_isa"] == "unknown"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    here = provenance.environment_record()["cpu"]
+    assert here["cores"] >= 1 and "ONEDNN_MAX_CPU_ISA" not in here["numeric_variables"]

@@ -62,6 +62,8 @@ def test_passing_notebook_writes_report_record_and_figures(tmp_path, notebooks, 
     assert record["params"]["notebooks"][0]["parameters"] == {"scale": 2.0}
     assert record["environment"]["packages"]["papermill"]
     assert "commit" in record["environment"]["git"]
+    assert record["environment"]["cpu"]["cores"] >= 1 and record["environment"]["cpu"]["vector_isa"]
+    assert f"CPU {record['environment']['cpu']['model']}" in index  # the report names the CPU its figures came from
     entry = record["notebooks"][0]
     assert entry["parameters"] == {"profile": "tiny", "seed": 7, "scale": 2.0}
     assert entry["figures"]["profile_seen"] == "tiny" and 0 <= entry["figures"]["draw"] <= 2
