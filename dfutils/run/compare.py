@@ -39,9 +39,15 @@ def read_run_record(path: str | Path) -> tuple[Path, dict]:
 
 
 def _summary(folder: Path) -> pd.DataFrame:
+    """The run's ``summary.csv`` (computed from its predictions where the runner wrote none)."""
     path = folder / "summary.csv"
-    table = pd.read_csv(path) if path.is_file() else summary_table(folder)
-    return table.set_index("model") if "model" in table else pd.DataFrame(columns=["auc"])
+    try:
+        table = pd.read_csv(path) if path.is_file() else summary_table(folder)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise UserInputError(f"{path}: not a summary table ({error})") from None
+    if not {"model", "auc"} <= set(table.columns):
+        raise UserInputError(f"{path}: not a summary table (no model and auc columns)")
+    return table.set_index("model")
 
 
 def _score_differences(first: Path, second: Path) -> pd.DataFrame:
@@ -134,6 +140,8 @@ class RunComparison:
 
     def verdict(self) -> str:
         count = len(self.models)
+        if not count:
+            return "neither run has a model's test scores yet (its training notebooks have not run)"
         if self.identical:
             return f"{count} of {count} models score every test video the same in both runs"
         worst = self.models["auc_difference"].abs().idxmax() if self.models["auc_difference"].notna().any() else None
@@ -151,8 +159,10 @@ class RunComparison:
     def __str__(self) -> str:
         table = self.models.rename(columns={"auc_first": "AUC first", "auc_second": "AUC second",
                                             "auc_difference": "difference", "max_score_difference": "max |score diff|"})
-        lines = [f"first:  {self.first}", f"second: {self.second}", "",
-                 table.to_string(float_format=lambda value: f"{value:.4f}"), "", self.verdict()]
+        lines = [f"first:  {self.first}", f"second: {self.second}", ""]
+        if len(table):
+            lines += [table.to_string(float_format=lambda value: f"{value:.4f}"), ""]
+        lines.append(self.verdict())
         lines += ["", "What differs in the run records:"] + [f"  {line}" for line in self.differences or ["nothing"]]
         return "\n".join(lines)
 

@@ -74,6 +74,12 @@ def test_a_model_only_one_run_has_counts_as_moved(tmp_path, scores):
     assert fewer.moved == ["3D CNN"] and fewer.models.loc["3D CNN", "videos"] == 0
 
 
+def test_runs_without_scores_say_so(tmp_path):
+    (tmp_path / "run.json").write_text("{}")
+    empty = compare_runs(tmp_path, tmp_path)
+    assert empty.identical and "neither run has a model's test scores" in str(empty)
+
+
 def test_records_differ_in_packages_variables_and_old_records_without_a_cpu():
     base = {"seed": 1, "environment": {"packages": {"keras": "3.15.0"}, "git": {"commit": "a" * 40}}}
     newer = {"seed": 1, "environment": {"packages": {"keras": "3.15.1", "jax": "0.9.2"},
@@ -99,6 +105,13 @@ def test_what_is_not_a_run_is_refused_by_name(tmp_path, capsys):
         compare_runs(tmp_path / "run.json", tmp_path)
     assert main(["compare", str(tmp_path / "nowhere"), str(tmp_path)]) == 2
     assert "nowhere: no run.json" in capsys.readouterr().err
+    (tmp_path / "run.json").write_text("{}")
+    (tmp_path / "summary.csv").write_text("")
+    with pytest.raises(UserInputError, match="summary.csv: not a summary table"):
+        compare_runs(tmp_path, tmp_path)
+    (tmp_path / "summary.csv").write_text("name,score\nframes,0.7\n")
+    with pytest.raises(UserInputError, match="no model and auc columns"):
+        compare_runs(tmp_path, tmp_path)
 
 
 def test_the_command_prints_the_table_and_the_verdict(tmp_path, scores, capsys):
