@@ -156,6 +156,7 @@ def test_a_seeds_study_runs_every_notebook_per_seed_and_reports_the_spread(tmp_p
         assert json.loads((artifacts / f"seed-{seed}" / "run.json").read_text())["seed"] == seed
     index = (isolated_outputs / "reports" / "study" / "index.html").read_text()
     assert 'href="seed-4/index.html"' in index and "model m" in index and "auc[5]" in index
+    assert "CPU " in index and "dfutils compare" in index  # the seeds' spread is this machine's
     assert any(line.startswith("test AUC over seeds") for line in lines)
 
     # the single-seed run that names the study quotes each model's spread beside its own figure
