@@ -48,8 +48,8 @@ def _dask_throughput(videos: list[Path], settings, workers: int, repeat: int) ->
     from dfutils.faces.extract import dask_client, extract_index, process_video
 
     with tempfile.TemporaryDirectory() as scratch:
-        client, cluster = dask_client(workers, None, Path(scratch) / "workers.log")  # as `dfutils extract` makes it
-        try:
+        # a cluster as `dfutils extract` makes it
+        with dask_client(workers, None, Path(scratch) / "workers.log") as (client, cluster):
             warm = [client.submit(process_video, str(videos[0]), f"warm-{k}", f"{scratch}/warm-{k}", settings,
                                   pure=False, workers=[address])
                     for k, address in enumerate(cluster.scheduler_info["workers"])]
@@ -60,9 +60,6 @@ def _dask_throughput(videos: list[Path], settings, workers: int, repeat: int) ->
             table = extract_index(index, Path(scratch) / "timed", settings, scheduler=cluster.scheduler_address,
                                   progress=False)
             seconds = time.perf_counter() - start
-        finally:
-            client.close()
-            cluster.close()
     return float(table["frames_sampled"].sum()) / seconds
 
 

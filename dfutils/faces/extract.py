@@ -82,19 +82,47 @@ def _stderr_into(path: Path):
         os.close(target)
 
 
+@contextmanager
+def _environment_kept():
+    """This process's environment as it was on entry, whatever ran inside: Dask's nanny writes its workers' settings
+    (``OMP_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``, ``PYTHONHASHSEED``...: ``distributed.nanny.pre-spawn-environ``)
+    into the environment of the process that starts them, where scoring after an extraction, or a process it
+    starts, would read them."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        for key, value in saved.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+
+@contextmanager
 def dask_client(workers: int, scheduler: str | None, log: Path):
     """A client of the scheduler at ``scheduler``, or of a new local cluster of ``workers`` single-threaded
-    processes (returned too, to close; None for an existing scheduler)."""
+    processes, as ``(client, cluster)`` (cluster None for an existing scheduler); both closed on exit, and this
+    process's environment left as it was."""
     from dask.distributed import Client, LocalCluster
 
-    if scheduler:
-        return Client(scheduler), None
-    # one single-threaded process per worker; the detector libraries get one thread each
-    os.environ.setdefault("DFUTILS_WORKER_THREADS", "1")
-    with _stderr_into(log):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
-    return Client(cluster), cluster
+    with _environment_kept():
+        cluster = None
+        if not scheduler:
+            # one single-threaded process per worker; the detectors get one thread each (unless the user said more)
+            threads = {"DFUTILS_WORKER_THREADS": os.environ.get("DFUTILS_WORKER_THREADS", "1")}
+            with _stderr_into(log):
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=40, env=threads)
+        try:
+            client = Client(scheduler or cluster)
+            try:
+                yield client, cluster
+            finally:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
 
 
 def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, workers: int = 2,
@@ -121,10 +149,9 @@ def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, worke
     from dask.distributed import as_completed
 
     rows: list[dict] = []
-    client, cluster = dask_client(workers, scheduler, out / "workers.log")
-    started = time.perf_counter()
-    frames_done = 0
-    try:
+    with dask_client(workers, scheduler, out / "workers.log") as (client, _):
+        started = time.perf_counter()
+        frames_done = 0
         futures = [
             client.submit(process_video, str(path), video_id, str(out), settings, pure=False, key=f"extract-{n}")
             for n, (video_id, path) in enumerate(zip(index["video_id"], index["path"], strict=True))
@@ -138,10 +165,6 @@ def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, worke
                 bar.set_postfix(frames_per_s=f"{frames_done / elapsed:.1f}",
                                 failed=sum(r["status"] == "failed" for r in rows), refresh=False)
                 bar.update(1)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     order = {video_id: n for n, video_id in enumerate(index["video_id"])}
     table = pd.DataFrame(rows, columns=FACES_COLUMNS).sort_values("video_id", key=lambda s: s.map(order))
     return table.reset_index(drop=True)

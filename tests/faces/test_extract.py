@@ -24,7 +24,7 @@ from dfutils.faces.crop_files import (
     track_main_face,
     video_cache_key,
 )
-from dfutils.faces.extract import extract_index
+from dfutils.faces.extract import dask_client, extract_index
 
 
 def write_video(path: Path, frames: int, size=(96, 64), grey=False, fourcc="MJPG") -> Path:
@@ -186,7 +186,10 @@ SMALL = ExtractionSettings(detector="mtcnn", frames=6, size=64)
 @pytest.mark.slow
 def test_extraction_on_a_local_dask_cluster_caches_and_reports_failures(synth_videos, tmp_path):
     index = pd.concat([synth_videos.head(4), pd.DataFrame([{"video_id": "gone.mp4", "path": str(tmp_path / "gone.mp4")}])])
+    environment = dict(os.environ)
     table = extract_index(index, tmp_path / "out", SMALL, workers=2, progress=False)
+    # Dask's nanny set OMP_NUM_THREADS, PYTHONHASHSEED... here to spawn its workers: this process gets its own back
+    assert dict(os.environ) == environment
     assert list(table["video_id"]) == list(index["video_id"])
     assert (table["status"].iloc[:4] == "ok").all() and table["status"].iloc[4] == "failed"
     assert "gone.mp4: video file not found" in table["error"].iloc[4]
@@ -198,6 +201,19 @@ def test_extraction_on_a_local_dask_cluster_caches_and_reports_failures(synth_vi
     again = extract_index(index, tmp_path / "out", SMALL, workers=1, progress=False)
     assert (again["status"].iloc[:4] == "cached").all()
     assert (tmp_path / "out" / "faces.csv").is_file()
+
+
+@pytest.mark.slow
+def test_the_local_cluster_limits_its_workers_threads_and_leaves_this_process_as_it_was(tmp_path, monkeypatch):
+    for name in ("OMP_NUM_THREADS", "PYTHONHASHSEED", "DFUTILS_WORKER_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    environment = dict(os.environ)
+    with dask_client(1, None, tmp_path / "workers.log") as (client, cluster):
+        seen = list(client.run(lambda: (os.environ.get("DFUTILS_WORKER_THREADS"), os.environ.get("OMP_NUM_THREADS")))
+                    .values())
+        assert seen == [("1", "1")]  # the worker: one thread for the detector, one for OpenMP
+        assert os.environ.get("OMP_NUM_THREADS") == "1"  # what Dask does to the process that starts a cluster
+    assert dict(os.environ) == environment and cluster.status.name == "closed"
 
 
 @pytest.mark.slow
