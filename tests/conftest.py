@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -15,6 +16,22 @@ from dfutils import config
 from dfutils.faces.crop_files import FaceCrops, save_crops
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# the numeric libraries' thread pools: OpenMP and BLAS (NumPy, scikit-learn), TensorFlow's two pools
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``make test``: a worker per core) each worker, and every process it starts (notebook
+    kernels, fresh processes), gets its share of the cores for its numeric libraries: otherwise each of N workers
+    starts a pool of N threads and they fight over the cores. A value already set is kept."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, share)
 
 
 @pytest.fixture
