@@ -14,13 +14,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from dfutils import config
 from dfutils.faces.crop_files import FaceCrops, save_crops
+from dfutils.run.provenance import THREAD_VARIABLES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-# the numeric libraries' thread pools: OpenMP and BLAS (NumPy, scikit-learn), TensorFlow's two pools
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                    "TF_NUM_INTEROP_THREADS")
 
 
 def pytest_configure(config):

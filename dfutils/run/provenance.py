@@ -9,6 +9,7 @@ import platform
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from dfutils.config import PROJECT_ROOT
 
@@ -60,11 +61,12 @@ def code_fingerprint(record: dict) -> str | None:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+# The numeric libraries' thread pools: OpenMP and BLAS (NumPy, scikit-learn), TensorFlow's two pools
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS")
 # Environment variables that change which numeric kernels run, so the figures of a seeded run
-NUMERIC_VARIABLES = (
-    "KERAS_BACKEND", "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS", "TF_DETERMINISTIC_OPS", "CUDA_VISIBLE_DEVICES",
-)
+NUMERIC_VARIABLES = ("KERAS_BACKEND", "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", *THREAD_VARIABLES,
+                     "TF_DETERMINISTIC_OPS", "CUDA_VISIBLE_DEVICES")
 # The widest vector instructions a CPU offers, widest first: oneDNN and OpenCV pick their kernels by them
 VECTOR_ISAS = (("avx512f", "avx512"), ("avx2", "avx2"), ("avx", "avx"), ("sse4_2", "sse4.2"), ("asimd", "neon"))
 
@@ -76,7 +78,7 @@ def cpu_record(cpuinfo: str | None = None) -> dict[str, object]:
     two runs of the same code is told apart from one a change moved by this record (``dfutils compare``)."""
     if cpuinfo is None:
         try:
-            cpuinfo = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read()
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
         except OSError:  # not Linux
             cpuinfo = ""
     first = {}
