@@ -65,6 +65,17 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
         if args.dataset != "faces":
             raise UserInputError("--min-crops applies to --dataset faces only")
         options["min_crops"] = args.min_crops
+    columns = {role: name for role, name in (("video", args.video_column), ("label", args.label_column),
+                                             ("original", args.original_column)) if name}
+    if args.group_faces or args.face_threshold is not None:
+        if args.dataset != "faces":
+            raise UserInputError("--group-faces and --face-threshold apply to --dataset faces only")
+        options.update(group_faces=True, face_threshold=args.face_threshold)
+    if args.labels or columns or args.skip_bad_rows:
+        if args.dataset != "faces":
+            raise UserInputError("--labels, --video-column, --label-column, --original-column and --skip-bad-rows "
+                                 "apply to --dataset faces only")
+        options.update(labels=args.labels, columns=columns, skip_bad_rows=args.skip_bad_rows)
     df = index_dataset(args.dataset, args.root, **options)
     missing_path = write_index(df, args.out)
     counts = df.groupby("split")["label"].agg(["size", "sum"])
@@ -78,13 +89,34 @@ def _cmd_data_index(args: argparse.Namespace) -> int:
         reasons = missing_files(df)["reason"]
         unreadable = int(reasons.str.startswith("unreadable").sum())
         short = int(reasons.str.contains("fewer than min_crops").sum())
-        absent = len(reasons) - unreadable - short
+        bad_rows = int(reasons.str.match(r"(line|entry|item) ").sum())  # label-file rows --skip-bad-rows left out
+        absent = len(reasons) - unreadable - short - bad_rows
         print(", ".join(part for part in (f"{absent} file(s) listed but absent" if absent else "",
                                           f"{unreadable} unreadable" if unreadable else "",
+                                          f"{bad_rows} label-file row(s) skipped" if bad_rows else "",
                                           f"{short} video(s) of fewer crops than --min-crops left out" if short else "")
                         if part) + f": see {missing_path}")
-        # an absent file is the state of a partial download (reported); a file present but unreadable, a failure
-        return EXIT_SOME_FAILED if unreadable else EXIT_OK
+        # an absent file is the state of a partial download (reported); a file present but unreadable, or a label
+        # file's row that could not be used, a failure
+        return EXIT_SOME_FAILED if unreadable or bad_rows else EXIT_OK
+    return EXIT_OK
+
+
+def _cmd_data_face_threshold(args: argparse.Namespace) -> int:
+    from dfutils.data.datasets import data_root
+    from dfutils.data.face_identity import IDENTITY_THRESHOLD
+    from dfutils.studies.face_identity import choose_threshold, known_people, threshold_table
+
+    table = threshold_table(known_people(data_root(args.root)))
+    columns = ["set", "threshold", "videos", "people", "precision", "recall", "f_beta", "same_person_pairs",
+               "pairs_together", "largest_cluster"]
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for transfer in table.attrs["transfer"]:  # how far one set's choice carries to the other
+        others = ", ".join(f"{key} {value:.3f}" for key, value in transfer.items() if key not in ("chosen_on", "threshold"))
+        print(f"chosen on {transfer['chosen_on']} alone: {transfer['threshold']}; there {others}")
+    chosen = choose_threshold(table)
+    print(f"best pooled F-beta (beta 2) at {chosen}; the default (face_identity.IDENTITY_THRESHOLD) is "
+          f"{IDENTITY_THRESHOLD}")
     return EXIT_OK
 
 
@@ -288,7 +320,32 @@ def build_parser() -> argparse.ArgumentParser:
                        help="faces: leave out (and list) videos of fewer crops, so that no clip repeats a crop")
     index.add_argument("--ignore-split-folders", action="store_true",
                        help="faces: ignore train/val/test folders and split whole groups of people at random (seeded)")
+    index.add_argument("--labels", default=None, metavar="FILE",
+                       help="faces: the CSV or JSON that labels the crops (default: labels.csv, metadata.csv, "
+                            "metadata.json or labels.json at the root, when one is there)")
+    index.add_argument("--video-column", default=None,
+                       help="faces: the label file's column naming each video (default: video, videoname, filename...)")
+    index.add_argument("--label-column", default=None,
+                       help="faces: the label file's column of REAL/FAKE or 0/1 (default: label, class, target...)")
+    index.add_argument("--original-column", default=None,
+                       help="faces: the label file's column naming the real video a fake was made from (default: "
+                            "original...)")
+    index.add_argument("--skip-bad-rows", action="store_true",
+                       help="faces: leave out (and list) label-file rows with an unknown label, a repeated video, a "
+                            "path outside the root or no crop, instead of stopping at the first")
+    index.add_argument("--group-faces", action="store_true",
+                       help="faces: also group videos whose real faces FaceNet finds alike (one person where the "
+                            "names tell none, as DFDC's actors), so no face is on two sides of the split")
+    index.add_argument("--face-threshold", type=float, default=None,
+                       help="faces, with --group-faces: FaceNet-128 distance under which faces are one person "
+                            "(average linkage; default 0.9, chosen by `dfutils data face-threshold`)")
     index.set_defaults(handler=_cmd_data_index)
+    threshold = data_commands.add_parser(
+        "face-threshold", help="same-person precision and recall of --group-faces at each threshold, on real crops "
+                               "whose people are known (Celeb-DF, FF++), and the threshold they choose")
+    threshold.add_argument("--root", default="../shared/real-faces",
+                           help="folder holding celebdf/, ffpp-256/ and ffpp-c40/ (default ../shared/real-faces)")
+    threshold.set_defaults(handler=_cmd_data_face_threshold)
     synth = data_commands.add_parser(
         "synth", help="build the SynthDF demo benchmark (FaceForensics++ layout, offline)"
     )

@@ -42,7 +42,8 @@ def ignored(name: str) -> bool:
     """Whether a file or folder name is one of the leftovers of :data:`IGNORED_NAMES` or hidden."""
     return name.startswith(".") or name.lower() in IGNORED_NAMES
 LAYOUT = ("<root>/[<split>/]<class>/<file> with class folders such as real/ and fake/ (or FF++ method names), "
-          "images or face-only clips")
+          "images or face-only clips; or crops anywhere below <root> with their labels in <root>/metadata.csv, "
+          "metadata.json or labels.csv")
 # class folder name (lower case) -> label; FF++ method names are fakes of that method
 REAL_CLASSES = ("real", "reals", "original", "originals", "original_sequences", "youtube", "actors", "pristine",
                 "genuine", "celeb-real", "youtube-real", "0")
@@ -161,6 +162,7 @@ class Scan:
     members: pd.DataFrame  # video_id, file, frame (position in the video)
     unusable: list[dict] = field(default_factory=list)  # video_id, path, reason
     other_faces: int = 0  # crops of a frame's second (third...) face, left out of the clips (one_face_per_frame)
+    notes: list[str] = field(default_factory=list)  # what the scan read and left out, for the index's notes
 
     def without_short_videos(self, min_crops: int) -> Scan:
         """This scan without the crop videos of fewer than ``min_crops`` crops, each listed as unusable."""
@@ -172,7 +174,7 @@ class Scan:
                                     if video in short]
         return Scan(self.videos[~self.videos["video_id"].isin(short)].reset_index(drop=True),
                     self.members[~self.members["video_id"].isin(short)].reset_index(drop=True), unusable,
-                    self.other_faces)
+                    self.other_faces, self.notes)
 
 
 def _readable(path: Path) -> str:
@@ -199,16 +201,29 @@ def _class_folders(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def scan(root: str | Path, pattern: str | None = None, check_images: bool = True) -> Scan:
+def scan(root: str | Path, pattern: str | None = None, check_images: bool = True, labels: str | Path | None = None,
+         columns: dict[str, str] | None = None, skip_bad_rows: bool = False) -> Scan:
     """Every class folder below ``root``, its crops grouped into videos (see the module docstring).
 
     Files directly in a class folder are grouped by their names; the files of a sub-folder are
     one video (the sub-folder), ordered by the numbers in their names. Video files (face-only
     clips) are one video each. Unreadable images are left out and listed in ``unusable``.
+
+    Where a label file sits at ``root`` (:data:`dfutils.data.label_files.LABEL_FILE_NAMES`: ``metadata.csv``,
+    ``metadata.json``, ``labels.csv``...) or ``labels`` names one, the labels come from it instead of class
+    folders (:func:`scan_labelled`).
     """
     root = Path(root).resolve()
     if not root.is_dir():
         raise DatasetError(f"{root}: face-crop root folder not found")
+    from dfutils.data.label_files import find_label_file
+
+    label_file = _label_file(root, labels) if labels else find_label_file(root)
+    if label_file is not None:
+        return scan_labelled(root, label_file, columns, skip_bad_rows, check_images)
+    if columns or skip_bad_rows:
+        raise DatasetError(f"{root}: columns and skip_bad_rows apply to a label file, and none is here (looked for "
+                           "labels.csv, metadata.csv, metadata.json, labels.json)")
     regex = None
     if pattern:
         try:
@@ -257,13 +272,99 @@ def scan(root: str | Path, pattern: str | None = None, check_images: bool = True
     rows = list(videos.values())
     table = pd.DataFrame(rows, columns=["video_id", "path", "label", "method", "original", "people", "split_folder",
                                         "kind", "scheme"])
+    member_table, other_faces = _members(members)
+    return Scan(table, member_table, unusable, other_faces)
+
+
+def _label_file(root: Path, labels: str | Path) -> Path:
+    path = Path(labels).expanduser()
+    path = path if path.is_absolute() else root / path
+    if not path.is_file():
+        raise DatasetError(f"labels: {path} not found")
+    return path
+
+
+def _members(video_files: dict[str, list[tuple]]) -> tuple[pd.DataFrame, int]:
+    """The members table of ``{video_id: [(frame, face, name, path), ...]}`` (one face per frame) and how many
+    crops of other faces it left out."""
     member_rows, other_faces = [], 0
-    for video_id, files in members.items():
+    for video_id, files in video_files.items():
         kept = one_face_per_frame(files)
         other_faces += len(files) - len(kept)
         for position, (*_, path) in enumerate(kept):
             member_rows.append({"video_id": video_id, "file": str(path), "frame": position})
-    return Scan(table, pd.DataFrame(member_rows, columns=MEMBER_COLUMNS), unusable, other_faces)
+    return pd.DataFrame(member_rows, columns=MEMBER_COLUMNS), other_faces
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha1").hexdigest()
+
+
+def scan_labelled(root: Path, label_file: Path, columns: dict[str, str] | None = None, skip_bad_rows: bool = False,
+                  check_images: bool = True) -> Scan:
+    """The videos a label file names, each with its crop files below ``root`` (one crop, several, or a
+    face-only clip); see :mod:`dfutils.data.label_files`.
+
+    A fake is one family with its original, and byte-identical files are one family with each other (the same
+    crop published under two names would otherwise sit on both sides of a split): each is a "person" of the
+    video for :func:`people_groups`. A row whose video has no file is an error naming the row, or with
+    ``skip_bad_rows`` listed as unusable with the rows the reader skipped.
+    """
+    from dfutils.data.label_files import match_files, read_label_file
+
+    read = read_label_file(label_file, columns, skip_bad_rows)
+    media = [path for path in sorted(root.rglob("*")) if path.is_file()
+             and path.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
+             and not any(ignored(part) for part in path.relative_to(root).parts)]
+    matched, unlisted = match_files(read.rows, media, root)
+    unusable = [{"video_id": f"{label_file.name}:{skip['entry']}", "path": str(label_file),
+                 "reason": f"{skip['where']}: {skip['reason']}"} for skip in read.skipped]
+    videos: dict[str, dict] = {}
+    files_of: dict[str, list[tuple]] = defaultdict(list)
+    for row in read.rows:
+        paths = matched.get(row.stem, [])
+        if not paths:
+            problem = f"{label_file}: {row.where}: video {row.entry!r} has no crop or clip below {root}"
+            if not skip_bad_rows:
+                raise DatasetError(problem)
+            unusable.append({"video_id": f"{label_file.name}:{row.entry}", "path": str(label_file),
+                             "reason": f"{row.where}: no crop or clip of this video"})
+            continue
+        folder = paths[0].parent
+        in_own_folder = folder.name == row.stem and all(path.parent == folder for path in paths)
+        video_id = (folder if in_own_folder else folder / row.stem).relative_to(root).as_posix()
+        clip = [path for path in paths if path.suffix.lower() in VIDEO_SUFFIXES]
+        people = {row.original or row.stem}
+        for path in paths:
+            problem = _readable(path) if check_images and path.suffix.lower() in IMAGE_SUFFIXES else ""
+            if problem:
+                unusable.append({"video_id": video_id, "path": str(path), "reason": problem})
+                continue
+            rest = path.stem[len(row.stem):] if path.stem.startswith(row.stem) else path.stem
+            face = FACE_SUFFIX.fullmatch(f"x{rest}")
+            files_of[video_id].append((_frame_key(face.group("rest")[1:] if face else rest),
+                                       int(face.group("face")) if face else 0, path.name, path))
+            people.add(f"~same-file:{_file_digest(path)[:20]}")
+        if video_id not in files_of:
+            continue
+        videos[video_id] = {
+            "video_id": video_id, "path": str(clip[0] if clip else folder if in_own_folder else paths[0].parent),
+            "label": row.label, "method": "unknown" if row.label else "real", "original": row.original,
+            "people": people, "split_folder": "", "kind": "video" if clip else "crops", "scheme": "labels"}
+    table = pd.DataFrame(list(videos.values()), columns=["video_id", "path", "label", "method", "original", "people",
+                                                         "split_folder", "kind", "scheme"])
+    members, other_faces = _members(files_of)
+    notes = [f"labels from {label_file} (columns: " + ", ".join(f"{role} {header!r}" for role, header
+                                                               in read.columns.items()) + ")"]
+    if read.skipped or len(unusable) > len(read.skipped):
+        notes.append(f"{len(unusable)} row(s) or file(s) left out (skip_bad_rows): see the missing-files list")
+    if unlisted:
+        notes.append(f"{len(unlisted)} file(s) below the root are in no row of {label_file.name}, left out "
+                     f"(first: {unlisted[0].relative_to(root).as_posix()})")
+    return Scan(table, members, unusable, other_faces, notes)
 
 
 def one_face_per_frame(files: list[tuple]) -> list[tuple]:
@@ -329,8 +430,17 @@ def index_faces(
     split_folders: bool = True,
     check_images: bool = True,
     min_crops: int = 1,
+    labels: str | Path | None = None,
+    columns: dict[str, str] | None = None,
+    skip_bad_rows: bool = False,
+    group_faces: bool = False,
+    face_threshold: float | None = None,
+    face_cache: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Index a folder of labelled face crops (``<root>/[<split>/]<class>/<file>``), one row per source video.
+    """Index a folder of labelled face crops (``<root>/[<split>/]<class>/<file>``, or crops whose labels a file at
+    the root gives: ``labels``, ``columns`` and ``skip_bad_rows`` as :func:`scan`), one row per source video.
+    ``group_faces`` also groups the videos whose real faces FaceNet finds alike (:mod:`dfutils.data.face_identity`;
+    ``face_threshold`` its distance, ``face_cache`` its embeddings' cache).
 
     Crops are grouped into videos by their names (:mod:`dfutils.data.crop_folders`; ``pattern`` adds a
     user's own regular expression with a ``video`` group), and videos that share a person form one
@@ -344,13 +454,28 @@ def index_faces(
     crops, its fakes about 3).
     """
 
-    found = scan(root, pattern=pattern, check_images=check_images)
+    found = scan(root, pattern=pattern, check_images=check_images, labels=labels, columns=columns,
+                 skip_bad_rows=skip_bad_rows)
     if min_crops > 1:
         found = found.without_short_videos(min_crops)
     videos = found.videos
     if videos.empty:
         raise DatasetError(f"{Path(root).resolve()}: no face crops or clips found (expected the layout "
                            f"{LAYOUT})")
+    face_notes = []
+    if group_faces:  # people where the names tell none: one face identity per cluster of real faces
+        from dfutils.data import face_identity
+
+        threshold = face_identity.IDENTITY_THRESHOLD if face_threshold is None else float(face_threshold)
+        face_of, found_faces = face_identity.identity_people(videos, found.members, threshold, cache=face_cache)
+        videos["people"] = [people | {face_of[video_id]} if video_id in face_of else people
+                            for video_id, people in zip(videos["video_id"], videos["people"], strict=True)]
+        face_notes.append(f"face identity (FaceNet {found_faces['model']}, average linkage at {threshold}): "
+                          f"{found_faces['videos_embedded']} videos' faces in {found_faces['clusters']} clusters, "
+                          f"{found_faces['videos_in_shared_clusters']} videos in the {found_faces['clusters_of_several']} "
+                          f"clusters of several, the largest {found_faces['largest_cluster']}")
+    elif face_threshold is not None:
+        raise DatasetError("face_threshold applies with group_faces on")
     videos["group"] = people_groups(videos)
     by_name = {video_id.rsplit("/", 1)[1]: video_id for video_id, label in zip(videos["video_id"], videos["label"],
                                                                               strict=True) if label == 0}
@@ -375,8 +500,13 @@ def index_faces(
         assignment = grouped_split(df["group"], seed, fractions)
         df["split"] = df["group"].map(assignment)
     df.attrs["members"] = found.members[found.members["video_id"].isin(df["video_id"])].reset_index(drop=True)
-    df.attrs["notes"] = [f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
+    df.attrs["notes"] = [*found.notes, f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
                          f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people"]
+    df.attrs["notes"] += face_notes
+    if group_faces:
+        largest = df["group"].value_counts()
+        df.attrs["notes"].append(f"largest group of people: {int(largest.iloc[0])} of {len(df)} videos "
+                                 f"({largest.iloc[0] / len(df):.0%})")
     if found.other_faces:
         df.attrs["notes"].append(f"{found.other_faces} crops of a frame's second face left out: a clip takes the "
                                  "lowest-numbered face (face_0) of each frame")

@@ -53,7 +53,8 @@ __all__ = [
     "CELEBDF_PROTOCOLS", "DATASETS", "DEFAULT_FRACTIONS", "FFPP_COMPRESSIONS", "FFPP_METHODS", "INDEXERS",
     "INDEX_COLUMNS", "LAYOUTS", "MISSING_COLUMNS", "SPLITS", "VIDEO_SUFFIXES", "bagging_parts", "check_no_leak",
     "composition", "crop_members_path", "data_root", "downsample_fakes", "follow_split", "grouped_split",
-    "index_celebdf", "index_dataset", "index_dfdc", "index_faces", "index_ffpp", "index_request", "missing_files",
+    "index_celebdf", "index_dataset", "index_dfdc", "index_faces", "index_ffpp", "index_request", "index_request_of",
+    "missing_files",
     "read_celebdf_test_list", "read_crop_members", "read_csv", "read_ffpp_splits", "read_index", "read_text",
     "safe_relative", "write_index",
 ]
@@ -91,10 +92,13 @@ def data_root(folder: str | Path) -> Path:
 
 def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, compressions=(), methods=(),
                   celebdf_protocol: str = "official", fractions: dict | None = None,
-                  crop_pattern: str = "", min_crops: int = 1) -> tuple[Path, str, dict]:
+                  crop_pattern: str = "", min_crops: int = 1, *, labels_file: str = "",
+                  label_columns: dict | None = None, skip_bad_rows: bool = False, group_faces: bool = False,
+                  face_threshold: float | None = None) -> tuple[Path, str, dict]:
     """What a run's dataset parameters ask to index: ``(root folder, indexer, its options)``. SynthDF
     is built at ``synth_root`` unless ``dataset_root`` names a folder, and indexed as FF++ (its layout).
-    A dataset folder that does not exist is an error naming it and the parameter."""
+    A dataset folder that does not exist is an error naming it and the parameter; an option of crop folders
+    (``crop_pattern`` to ``face_threshold``) with another dataset is an error naming the option."""
     if dataset == "synth":
         root = data_root(dataset_root) if dataset_root else Path(synth_root)
     elif dataset_root:
@@ -116,11 +120,28 @@ def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, 
         options["protocol"] = celebdf_protocol
     if indexer == "faces" and crop_pattern:
         options["pattern"] = crop_pattern
-    if min_crops > 1:
+    crop_options = {"min_crops": min_crops if min_crops > 1 else None, "labels": labels_file or None,
+                    "columns": dict(label_columns) if label_columns else None, "skip_bad_rows": skip_bad_rows or None,
+                    "group_faces": group_faces or None, "face_threshold": face_threshold}
+    for name, value in crop_options.items():
+        if value is None:
+            continue
         if indexer != "faces":
-            raise DatasetError(f"min_crops applies to folders of face crops (dataset faces), not {dataset!r}")
-        options["min_crops"] = min_crops
+            shown = {"labels": "labels_file", "columns": "label_columns"}.get(name, name)
+            raise DatasetError(f"{shown} applies to folders of face crops (dataset faces), not {dataset!r}")
+        options[name] = value
     return root, indexer, options
+
+
+def index_request_of(parameters: dict, synth_root: Path) -> tuple[Path, str, dict]:
+    """:func:`index_request` of notebook 01_data's parameters, by their names there (every one of them: a profile's
+    values over the notebook's defaults)."""
+    return index_request(
+        parameters["dataset"], parameters["dataset_root"], synth_root, parameters["seed"], parameters["compressions"],
+        parameters["methods"], parameters["celebdf_protocol"], parameters["split_fractions"] or None,
+        parameters["crop_pattern"], parameters["min_crops"], labels_file=parameters["labels_file"],
+        label_columns=parameters["label_columns"], skip_bad_rows=parameters["skip_bad_rows"],
+        group_faces=parameters["group_faces"], face_threshold=parameters["face_threshold"])
 
 
 def follow_split(df: pd.DataFrame, reference: pd.DataFrame, seed: int,

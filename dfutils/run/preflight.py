@@ -178,15 +178,11 @@ def facenet_weights(check: Check, where: str, name: str) -> None:
 
 
 def dataset(check: Check, where: str, parameters: dict, artifacts: Path) -> None:
-    from dfutils.data.datasets import index_dataset, index_request, missing_files
+    from dfutils.data.datasets import index_dataset, index_request_of, missing_files
 
-    name = parameters.get("dataset", "synth")
+    name = parameters["dataset"]
     try:
-        root, indexer, options = index_request(name, parameters.get("dataset_root", ""), artifacts / "synthdf",
-                                               parameters.get("seed", 0), parameters.get("compressions", ()),
-                                               parameters.get("methods", ()), parameters.get("celebdf_protocol", "official"),
-                                               parameters.get("split_fractions") or None, parameters.get("crop_pattern", ""),
-                                               parameters.get("min_crops", 1))
+        root, indexer, options = index_request_of(parameters, artifacts / "synthdf")
     except UserInputError as error:
         check.problem(where, str(error))
         return
@@ -271,6 +267,7 @@ def check_machine() -> Check:
 def check_profile(path: str | Path, overrides=()) -> Check:
     """The pre-flight report of a profile (see the module docstring)."""
     from dfutils.config import artifacts_dir
+    from dfutils.run.notebook_params import notebook_parameters
     from dfutils.run.params import load_profile
 
     profile = load_profile(path, overrides=overrides)
@@ -279,8 +276,9 @@ def check_profile(path: str | Path, overrides=()) -> Check:
     machine(check, artifacts)
     for run in profile.runs:
         values = run.parameters
-        if run.notebook == "01_data":
-            dataset(check, run.name, values, artifacts)
+        if run.notebook == "01_data":  # every parameter: the profile's over the notebook's defaults
+            defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
+            dataset(check, run.name, {**defaults, **values}, artifacts)
         elif run.notebook == "02_faces":
             faces(check, run.name, values)
         elif run.notebook == "05_triplet":

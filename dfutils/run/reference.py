@@ -43,10 +43,7 @@ def reference_index(profile: str) -> pd.DataFrame:
         index.attrs["members"] = datasets.read_crop_members(made)
         return index
     values = profile_parameters(profile, "01_data")
-    root, indexer, options = datasets.index_request(
-        values["dataset"], values["dataset_root"], config.artifacts_dir(profile) / "synthdf", values["seed"],
-        values["compressions"], values["methods"], values["celebdf_protocol"], values["split_fractions"],
-        values["crop_pattern"], values["min_crops"])
+    root, indexer, options = datasets.index_request_of(values, config.artifacts_dir(profile) / "synthdf")
     index = datasets.index_dataset(indexer, root, **options)
     if values.get("split_like"):
         index = datasets.follow_split(index, reference_index(values["split_like"]), values["seed"],
