@@ -14,7 +14,7 @@ from dfutils.detectors import model_files
 from dfutils.detectors.base import Detector, RunData
 from dfutils.detectors.clip_models import KerasClipModel
 from dfutils.detectors.settings import FrameSettings, SelfBlendedSettings, SequenceSettings
-from dfutils.nets import architectures, training
+from dfutils.nets import architectures, backbone_files, training
 from dfutils.nets.clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
 from dfutils.predictions import video_columns
 from dfutils.seeding import seed_keras
@@ -33,6 +33,7 @@ class FrameClassifier(Detector):
     def __init__(self, entry, settings: FrameSettings, seed: int):
         super().__init__(entry, settings, seed)
         self.model: keras.Model | None = None
+        self.trained_on: dict = {}  # the data fit read (profile, videos, fingerprint): the backbone file's provenance
 
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
@@ -62,7 +63,7 @@ class FrameClassifier(Detector):
     def fit(self, data: RunData) -> FrameClassifier:
         keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
         self.model = self.new_model()
-        self.extraction = data.extraction
+        self.extraction, self.trained_on = data.extraction, training_record(data)
         self.history = self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
         return self
 
@@ -93,10 +94,16 @@ class FrameClassifier(Detector):
 
     # ----------------------------------------------------------------- the model file
     def save(self, path: str | Path) -> Path:
+        """The model file, and beside it the fine-tuned backbone alone (:data:`backbone_files.BACKBONE_FILE`), a
+        start for any profile's CNNs (``weights: <profile>``)."""
+        from dfutils.run.provenance import git_revision
+
         self.check_fitted()
         s = self.settings
-        return model_files.save_model(self.scoring_network(), path, self.file_settings(
-            frames=s.frames_per_video, size=s.size, backbone=s.backbone))
+        settings = self.file_settings(frames=s.frames_per_video, size=s.size, backbone=s.backbone)
+        backbone_files.save_backbone(self.model, Path(path).with_name(backbone_files.BACKBONE_FILE), {
+            **settings, "trained_on": self.trained_on, "seed": self.seed, "revision": git_revision()})
+        return model_files.save_model(self.scoring_network(), path, settings)
 
     def scoring_network(self) -> keras.Model:
         """The network a model file holds and ``score_crops`` runs: one face crop in, the probability out."""
@@ -119,6 +126,13 @@ class FrameClassifier(Detector):
         return float(per_frame.mean()), per_frame
 
 
+def training_record(data: RunData) -> dict:
+    """What a model was trained on, for the provenance of its backbone file: the run's profile (its artifacts
+    folder), its training and validation videos and their fingerprint."""
+    return {"profile": data.layout.root.name, "train_videos": int(len(data.split("train"))),
+            "val_videos": int(len(data.split("val"))), "data_fingerprint": data.fingerprint("train", "val")}
+
+
 def crop_margin(data: RunData) -> float:
     """The margin the run's crops were cut with (it places the face box inside a crop)."""
     return float(data.extraction.get("margin", 0.0))
@@ -137,9 +151,9 @@ class SelfBlended(FrameClassifier):
         s = self.settings
         model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
                                                      s.dropout_rate)
-        if s.weights == "imagenet":
+        if s.weights != backbone_files.NO_WEIGHTS:
             # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
-            # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps ImageNet's
+            # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps the pretrained ones
             architectures.freeze_batch_normalization(model)
         return training.compile_model(model, keras.optimizers.Adam(s.learning_rate))
 
@@ -159,7 +173,7 @@ class SelfBlended(FrameClassifier):
     def fit(self, data: RunData) -> SelfBlended:
         keras.utils.set_random_seed(self.seed)
         self.model = self.new_model()
-        self.extraction = data.extraction
+        self.extraction, self.trained_on = data.extraction, training_record(data)
         # classes are balanced by construction: one self-blended copy per real crop
         self.history = training.fit(self.model, self.blended_data(data, "train", True),
                                     self.blended_data(data, "val", False), self.model_dir(data),

@@ -42,8 +42,9 @@ PAPER_A_ROWS = {**PAPER_A_BACKBONES, "efficientnet_lite0": "EfficientNet-B0", "e
 
 
 def paper_a_name(backbone: str, weights: str) -> str:
-    """A Paper A run's name: ``time-distributed <backbone>``, ``, from scratch`` without ImageNet weights."""
-    return f"time-distributed {backbone}" + ("" if weights == "imagenet" else ", from scratch")
+    """A Paper A run's name: ``time-distributed <backbone>``, ``, from scratch`` without pretrained weights (ImageNet or
+    a deepfake-trained backbone: the same detector, started elsewhere; the run's record says where)."""
+    return f"time-distributed {backbone}" + (", from scratch" if weights in ("none", None) else "")
 
 
 def _paper_a_entries() -> list[Entry]:

@@ -17,6 +17,7 @@ import pandas as pd
 from dfutils.atomic import write_csv
 from dfutils.detectors.registry import models_for_row
 from dfutils.evaluation import metrics
+from dfutils.nets import backbone_files
 from dfutils.papers import (
     PAPER_A_BACKBONES,
     PAPER_A_TABLE2,
@@ -204,7 +205,7 @@ def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int
         for name, record in mine or [(None, {})]:
             ours = _repeated_test(predictions[(predictions["model"] == name) & (predictions["split"] == "test")],
                                   repeats, seed)
-            weights = {"imagenet": "ImageNet", None: "not run"}.get(record.get("weights"), "from scratch")
+            weights = backbone_files.describe(record["weights"]) if record.get("weights") else "not run"
             rows.append({
                 "backbone": label + (f" (for {PAPER_A_BACKBONES[stands_for]})" if stands_for else ""), "our weights": weights,
                 "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),

@@ -99,22 +99,28 @@ def freeze_batch_normalization(model):
 
 
 def build_backbone(name: str, size: int, weights: str | None):
-    """The backbone without its top, global-average pooled, with its preprocessing in front."""
+    """The backbone without its top, global-average pooled, with its preprocessing in front.
+
+    ``weights``: ``imagenet``, ``none`` (or None) for random weights, or a backbone trained on deepfakes (a
+    profile name or a backbone file: :mod:`dfutils.nets.backbone_files`), whose weights are copied in."""
+    from dfutils.nets import backbone_files
+
     if name not in BACKBONES:
         raise UserInputError(f"backbone: unknown {name!r}; expected one of {', '.join(BACKBONES)}")
     spec = BACKBONES[name]
     if size < spec.min_size:
         raise UserInputError(f"size: {name} needs crops of at least {spec.min_size} px, got {size}")
-    if weights not in (None, "none", "imagenet"):
-        raise UserInputError(f"weights: expected 'imagenet' or 'none', got {weights!r}")
-    weights = None if weights in (None, "none") else weights
+    source = weights if backbone_files.is_source(weights) else None
+    if source:
+        backbone_files.require(source, name)  # before anything is built: a missing file names its command
+    weights = None if weights in (None, "none") or source else weights
     if spec.offline_weights:
         from dfutils.nets.efficientnet_lite import efficientnet_lite
 
         network = efficientnet_lite(spec.constructor, (size, size, 3), weights, include_top=False, pooling="avg")
     else:
         network = _keras_application(name, spec, size, weights)
-    if weights is None:
+    if weights is None and not source:
         # From scratch on a small set, the default momentum (0.99) leaves the moving statistics
         # near their initial values for hundreds of steps, and inference then predicts a
         # constant; 0.9 lets them settle within the few hundred steps a CPU run has.
@@ -123,7 +129,10 @@ def build_backbone(name: str, size: int, weights: str | None):
                 layer.momentum = 0.9
     image = keras.Input((size, size, 3), name="frame")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(image) if spec.preprocessing == "tf" else image
-    return keras.Model(image, network(x), name=f"{name}_features")
+    features = keras.Model(image, network(x), name=f"{name}_features")
+    if source:  # trained statistics and weights, fine-tuned as ImageNet's are
+        backbone_files.load_into(features, source, name)
+    return features
 
 
 def _keras_application(name: str, spec: Backbone, size: int, weights: str | None):

@@ -135,8 +135,14 @@ def machine(check: Check, artifacts: Path) -> None:
 
 
 def backbone_weights(check: Check, where: str, backbone: str, weights: str) -> None:
-    from dfutils.nets import architectures
+    from dfutils.nets import architectures, backbone_files
 
+    if backbone_files.is_source(weights):  # a backbone trained on deepfakes: its file must be there before training
+        try:
+            check.say(where, f"backbone {backbone} starts from {backbone_files.require(weights, backbone)}")
+        except UserInputError as error:
+            check.problem(where, str(error))
+        return
     if weights != "imagenet":
         check.say(where, f"backbone {backbone} from scratch (no weights needed)")
         return

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from dfutils.atomic import exclusive, write_text
 from dfutils.config import artifacts_dir, reports_dir
+from dfutils.errors import UserInputError
 from dfutils.progress import HEADLESS_ENV
 from dfutils.run.key_figures import read_figures
 from dfutils.run.params import NotebookRun, Profile, load_profile
@@ -382,6 +383,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
     environment = environment_record()
     kept = {} if only or force else _kept(profile, run_json, code_fingerprint(environment))
     selected = [run for run in profile.select(only) if run.name not in kept]
+    _require_backbones(selected)
     entries = _entries(profile, selected, kept, _previous_entries(run_json) if only else {}, echo)
     record = _new_record(profile, only, entries, environment, run_json)
     save = _saver(record, profile, artifact_dir, run_json, index_html)
@@ -413,6 +415,22 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
     if outcome:
         raise NotebookFailed(f"{outcome}; partial report: {report_dir / f'{stopped_in}.html'}")
     return RunResult(profile, index_html, run_json, record)
+
+
+def _require_backbones(runs: list[NotebookRun]) -> None:
+    """Stop before any notebook runs when one starts its CNN from a deepfake-trained backbone whose file is absent
+    (a UserInputError naming the file and the command that makes it): never an ImageNet start in silence."""
+    from dfutils.nets import backbone_files
+    from dfutils.run.notebook_params import notebook_parameters
+
+    for run in runs:
+        defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
+        values = {**defaults, **run.parameters}
+        if "backbone" in values and backbone_files.is_source(values.get("weights")):
+            try:
+                backbone_files.require(values["weights"], values["backbone"])
+            except UserInputError as error:
+                raise UserInputError(f"{run.name}: {error}") from None
 
 
 def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool | None = None, echo=print,

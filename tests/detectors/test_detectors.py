@@ -387,3 +387,52 @@ def test_a_weights_fingerprint_follows_the_weights_not_the_object():
     weights[0][0, 0] += 1e-6
     first.set_weights(weights)
     assert training.weights_fingerprint(twin) != training.weights_fingerprint(first)
+
+
+# --------------------------------------------------------------------------- a deepfake-trained backbone as a start
+def _backbone_weights(model: keras.Model) -> list[np.ndarray]:
+    return next(layer for layer in model._flatten_layers(include_self=False) if layer.name.endswith("_features")).get_weights()
+
+
+@pytest.mark.slow
+def test_a_frame_classifiers_backbone_is_a_start_for_any_profiles_cnns(frame_classifier, tiny_run, tmp_path,
+                                                                         monkeypatch):
+    from dfutils import config
+    from dfutils.detectors import model_files
+    from dfutils.nets import backbone_files
+
+    # saving the frame classifier leaves its backbone beside it, with where it came from
+    frame_classifier.save(tmp_path / "frames" / "model.keras")
+    backbone_file = tmp_path / "frames" / backbone_files.BACKBONE_FILE
+    stored = model_files.read_settings(backbone_file)
+    assert stored["architecture"] == "backbone" and stored["backbone"] == "efficientnet_lite0"
+    assert stored["trained_on"]["train_videos"] == 16
+    assert stored["trained_on"]["data_fingerprint"] == tiny_run.fingerprint("train", "val")
+    assert stored["hyperparameters"]["weights"] == "none" and "commit" in stored["revision"]
+    trained = _backbone_weights(frame_classifier.model)
+
+    # by its path: the weights arrive, at the size a detector asks for (48 px here, trained at 32)
+    built = architectures.build_frame_classifier("efficientnet_lite0", 48, str(backbone_file), 8, 0.0)
+    assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(built), trained, strict=True))
+    fresh = architectures.build_frame_classifier("efficientnet_lite0", 48, "none", 8, 0.0)
+    assert not all(np.array_equal(a, b) for a, b in zip(_backbone_weights(fresh), trained, strict=True))
+
+    # by a profile's name: its frame classifier's backbone; Paper A's network starts from it too
+    monkeypatch.setattr(config, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    source = tmp_path / "artifacts" / "ffpp_c40" / "models" / "frames-efficientnet_lite0" / backbone_files.BACKBONE_FILE
+    with pytest.raises(UserInputError, match=r"make it with `dfutils run ffpp_c40 --only 04_frame_baselines`"):
+        architectures.build_time_distributed("efficientnet_lite0", 2, SIZE, "ffpp_c40", 4, 4, 0.0)
+    source.parent.mkdir(parents=True)
+    source.write_bytes(backbone_file.read_bytes())
+    paper_a = detectors.create("time-distributed efficientnet_lite0", PaperASettings(
+        backbone="efficientnet_lite0", weights="ffpp_c40", frames=2, size=SIZE, lstm_units=4, dense_units=4), 0)
+    network = paper_a.build(tiny_run)
+    assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(network), trained, strict=True))
+    assert paper_a.name == "time-distributed efficientnet_lite0"  # a pretrained start, not "from scratch"
+    assert backbone_files.describe("ffpp_c40") == "ffpp_c40 start"
+
+    # a file of another architecture, or a name that is neither a profile nor a file, is refused by name
+    with pytest.raises(UserInputError, match="not a efficientnet_lite1 backbone"):
+        architectures.build_backbone("efficientnet_lite1", SIZE, str(backbone_file))
+    with pytest.raises(UserInputError, match="not imagenet, none, a backbone file"):
+        architectures.build_backbone("efficientnet_lite0", SIZE, "imagenette")

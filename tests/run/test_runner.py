@@ -314,3 +314,23 @@ def test_c_libraries_output_goes_to_the_kernel_log_and_python_warnings_stay_in_t
     assert printed.count("work:") == 1 and "50/50" in printed  # one line, at the end
     log = isolated_outputs / "artifacts" / "tiny" / "logs" / "noisy.kernel.log"
     assert "I0000 C++ start-up line" in log.read_text()
+
+
+def test_a_missing_deepfake_backbone_stops_the_run_before_any_notebook(tmp_path, notebooks, isolated_outputs):
+    """A CNN that starts from another profile's backbone: its file absent, nothing runs and the error names the
+    command that makes it (never an ImageNet start in silence)."""
+    write_notebook(notebooks, "trains", HEADER + 'backbone: str = "efficientnet_lite0"  # b\nweights: str = "imagenet"  # w\n',
+                   "print('trained')")
+    params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n"
+                                                "  - notebook: trains\n    parameters: {weights: ffpp_c40}\n")
+    from dfutils.errors import UserInputError
+
+    with pytest.raises(UserInputError, match=r"trains: weights 'ffpp_c40': .*frames-efficientnet_lite0/backbone.keras "
+                                             r"is absent; make it with `dfutils run ffpp_c40 --only 04_frame_baselines`"):
+        run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
+    assert not (isolated_outputs / "reports" / "tiny" / "passes.ipynb").exists()
+    source = isolated_outputs / "artifacts" / "ffpp_c40" / "models" / "frames-efficientnet_lite0" / "backbone.keras"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(b"")  # there: the run goes on (the file is read by the notebook that trains)
+    result = run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
+    assert json.loads(result.run_json.read_text())["status"] == "ok"
