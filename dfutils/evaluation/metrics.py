@@ -124,13 +124,20 @@ def auc_difference(labels, first, second, confidence: float = 0.95, resamples: i
     found = {"auc_first": float(roc_auc_score(labels, first)), "auc_second": float(roc_auc_score(labels, second))}
     found["difference"] = found["auc_first"] - found["auc_second"]
     generator = rng(seed, "auc-difference")
-    differences = []
-    for _ in range(resamples):
-        chosen = np.r_[generator.choice(fakes, len(fakes)), generator.choice(reals, len(reals))]
-        differences.append(roc_auc_score(labels[chosen], first[chosen]) - roc_auc_score(labels[chosen], second[chosen]))
+    draws = [(generator.choice(fakes, len(fakes)), generator.choice(reals, len(reals))) for _ in range(resamples)]
+    chosen_fakes, chosen_reals = (np.stack([draw[k] for draw in draws]) for k in (0, 1))
+    differences = _resampled_auc(first, chosen_fakes, chosen_reals) - _resampled_auc(second, chosen_fakes, chosen_reals)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(differences, [tail, 100 - tail])
     return {**found, "difference_low": float(low), "difference_high": float(high)}
+
+
+def _resampled_auc(scores: np.ndarray, fakes: np.ndarray, reals: np.ndarray) -> np.ndarray:
+    """The AUC of each resample (rows of ``fakes`` and ``reals``: indices of resampled fakes and reals), as the
+    Mann-Whitney statistic over fake/real pairs (ties count a half, as ``roc_auc_score``), all rows at once."""
+    from scipy.stats import mannwhitneyu
+
+    return mannwhitneyu(scores[fakes], scores[reals], axis=-1).statistic / (fakes.shape[1] * reals.shape[1])
 
 
 def confusion(labels, scores, threshold: float = 0.5) -> pd.DataFrame:

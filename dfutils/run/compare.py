@@ -63,6 +63,58 @@ def _score_differences(first: Path, second: Path) -> pd.DataFrame:
     return both.groupby("model").agg(videos=("gap", "size"), max_score_difference=("gap", "max"))
 
 
+OWN_TEST = "own test split"
+
+
+def scored_sets(folder: Path) -> dict[str, pd.DataFrame]:
+    """What a run scored, by set: its own test split (``models/*/predictions.csv``) and each cross-dataset
+    target of notebook 08 (``cross_dataset/<target>/predictions.csv``), as ``model, video_id, label, score`` rows
+    (videos a model could not score left out)."""
+    columns = ["model", "video_id", "label", "score"]
+    predictions = collect_predictions(folder)
+    sets = {OWN_TEST: predictions.loc[predictions["split"] == "test", columns] if "split" in predictions else
+            pd.DataFrame(columns=columns)}
+    names = {}
+    metrics_file = folder / "cross_dataset" / "metrics.csv"
+    if metrics_file.is_file():  # the folders are the targets' names as slugs: their own names from the metrics
+        from dfutils.evaluation.cross_dataset import slug
+
+        names = {slug(name): name for name in pd.read_csv(metrics_file, keep_default_na=False)["dataset"].unique()}
+    for path in sorted((folder / "cross_dataset").glob("*/predictions.csv")):
+        table = pd.read_csv(path, keep_default_na=False)
+        if "error" in table:
+            table = table[table["error"] == ""]
+        sets[names.get(path.parent.name, path.parent.name)] = table[columns]
+    return sets
+
+
+def paired_aucs(first: Path, second: Path, seed: int = 0) -> pd.DataFrame:
+    """Per model and set both runs scored (:func:`scored_sets`), on the videos both scored: each run's AUC with
+    its 95% stratified bootstrap interval and the paired bootstrap of the difference (second minus first), so a
+    change of start, data or settings is told from the draw of the test videos."""
+    from dfutils.evaluation.metrics import auc_difference, auc_interval
+
+    sets = [scored_sets(folder) for folder in (first, second)]
+    rows = []
+    for name in [name for name in sets[0] if name in sets[1]]:
+        both = sets[0][name].merge(sets[1][name], on=["model", "video_id", "label"], suffixes=("_first", "_second"))
+        for model, table in both.groupby("model", sort=False):
+            labels = table["label"].astype(int).to_numpy()
+            if len(set(labels)) < 2:
+                continue
+            scores = [table[f"score_{which}"].astype(float).to_numpy() for which in ("first", "second")]
+            found = auc_difference(labels, scores[1], scores[0], seed=seed)
+            intervals = [auc_interval(labels, values, seed=seed) for values in scores]
+            rows.append({"model": model, "scored on": name, "videos": len(table),
+                         "auc_first": found["auc_second"], "first_low": intervals[0][0], "first_high": intervals[0][1],
+                         "auc_second": found["auc_first"], "second_low": intervals[1][0],
+                         "second_high": intervals[1][1], "difference": found["difference"],
+                         "difference_low": found["difference_low"], "difference_high": found["difference_high"]})
+    return pd.DataFrame(rows, columns=["model", "scored on", "videos", "auc_first", "first_low", "first_high",
+                                       "auc_second", "second_low", "second_high", "difference", "difference_low",
+                                       "difference_high"])
+
+
 def _flat(mapping: dict, prefix: str = "") -> dict[str, object]:
     flat = {}
     for key, value in (mapping or {}).items():
@@ -126,6 +178,7 @@ class RunComparison:
     second: Path
     models: pd.DataFrame
     differences: list[str]
+    paired: pd.DataFrame | None = None  # paired_aucs: every set both runs scored, with intervals
 
     @property
     def moved(self) -> list[str]:
@@ -163,8 +216,25 @@ class RunComparison:
         if len(table):
             lines += [table.to_string(float_format=lambda value: f"{value:.4f}"), ""]
         lines.append(self.verdict())
+        if self.paired is not None and len(self.paired):
+            lines += ["", "AUC [95% interval] on the videos both runs scored, and the paired bootstrap of the "
+                          "difference (second - first):", paired_text(self.paired)]
         lines += ["", "What differs in the run records:"] + [f"  {line}" for line in self.differences or ["nothing"]]
         return "\n".join(lines)
+
+
+def paired_text(paired: pd.DataFrame) -> str:
+    """:func:`paired_aucs` as a table of ``0.812 [0.74, 0.88]`` cells."""
+    def cell(row, key: str, low: str, high: str, sign: str = "") -> str:
+        return f"{row[key]:{sign}.3f} [{row[low]:{sign}.2f}, {row[high]:{sign}.2f}]"
+
+    shown = pd.DataFrame({
+        "model": paired["model"], "scored on": paired["scored on"], "videos": paired["videos"],
+        "first": [cell(row, "auc_first", "first_low", "first_high") for _, row in paired.iterrows()],
+        "second": [cell(row, "auc_second", "second_low", "second_high") for _, row in paired.iterrows()],
+        "second - first": [cell(row, "difference", "difference_low", "difference_high", "+")
+                           for _, row in paired.iterrows()]})
+    return shown.to_string(index=False)
 
 
 def compare_runs(first: str | Path, second: str | Path) -> RunComparison:
@@ -178,4 +248,5 @@ def compare_runs(first: str | Path, second: str | Path) -> RunComparison:
     models["videos"] = models["videos"].fillna(0).astype(int)
     models = models.sort_values("auc_first", ascending=False)
     models.index.name = "model"
-    return RunComparison(first_folder, second_folder, models, record_differences(first_record, second_record))
+    return RunComparison(first_folder, second_folder, models, record_differences(first_record, second_record),
+                         paired_aucs(first_folder, second_folder))

@@ -120,3 +120,34 @@ def test_the_command_prints_the_table_and_the_verdict(tmp_path, scores, capsys):
     out = capsys.readouterr().out
     assert "3D CNN" in out and "frames" in out and "seed: 1 -> 2" in out
     assert "2 of 2 models score every test video the same" in out
+
+
+def test_paired_aucs_on_the_own_test_split_and_each_cross_dataset_target(tmp_path, scores):
+    """Two starts of the same profile: each model's AUC with its interval in both runs and the paired bootstrap of
+    the difference, on the run's test split and on every target notebook 08 scored in both (videos both scored)."""
+    from dfutils.evaluation.cross_dataset import slug
+    from dfutils.evaluation.metrics import auc_difference
+    from dfutils.run.compare import paired_aucs
+
+    better = {name: np.clip(values + 0.4 * np.tile([0, 1], 10), 0, 1) for name, values in scores.items()}
+    runs = [make_run(tmp_path / "imagenet", scores), make_run(tmp_path / "deepfake", better)]
+    labels = np.tile([0, 1], 12)
+    for run, shift in zip(runs, (0.0, 0.3), strict=True):
+        folder = run / "cross_dataset" / slug("celebdf_real test")
+        folder.mkdir(parents=True)
+        score = np.linspace(0.2, 0.6, 24) + shift * labels
+        pd.DataFrame({"model": "frames", "video_id": [f"c{k}" for k in range(24)], "label": labels, "score": score,
+                      "error": ["cannot read"] + [""] * 23}).to_csv(folder / "predictions.csv", index=False)
+        pd.DataFrame({"model": ["frames"], "dataset": ["celebdf_real test"], "method": ["all"]}).to_csv(
+            run / "cross_dataset" / "metrics.csv", index=False)
+    paired = paired_aucs(*runs).set_index(["model", "scored on"])
+    assert set(paired.index) == {("frames", "own test split"), ("3D CNN", "own test split"),
+                                 ("frames", "celebdf_real test")}
+    row = paired.loc[("frames", "celebdf_real test")]
+    assert row["videos"] == 23  # the video one run could not score is left out
+    assert row["auc_second"] > row["auc_first"] and row["difference_low"] > 0
+    own = paired.loc[("frames", "own test split")]
+    expected = auc_difference(np.tile([0, 1], 10), better["frames"], scores["frames"])
+    assert own["difference"] == pytest.approx(expected["difference"])
+    assert own["first_low"] <= own["auc_first"] <= own["first_high"]
+    assert "second - first" in str(compare_runs(*runs)) and "celebdf_real test" in str(compare_runs(*runs))

@@ -161,3 +161,54 @@ def test_the_real_c40_and_celebdf_profiles_run_on_slices_and_score_each_other(tm
     notebook = (config.REPORTS_DIR / "celebdf_real" / "11_real_profiles.html").read_text()
     assert "ffpp_real: no cross-dataset metrics yet" in notebook and "no predictions on 'FF++ c40 videos'" in notebook
     assert re.search(r"claim (holds here|does not hold here|is not shown here)", notebook)
+
+
+def _dfdc_release_slice(root: Path) -> Path:
+    """A slice in the layout of DFDC's public crop release (faces_224/<video>.jpg, metadata.csv): the real
+    dfdc-224 crops where present, else one shaped like it from the clean FF++ crops, where each person has two
+    real "videos" (two frames of the original) that no name links, and a fake of the first."""
+    release = REAL_FACES / "dfdc-224"
+    rows = []
+    if release.is_dir():
+        metadata = pd.read_csv(release / "metadata.csv", keep_default_na=False)
+        fakes = metadata[metadata["label"] == "FAKE"].head(24)
+        chosen = pd.concat([metadata[metadata["videoname"].isin(set(fakes["original"]))], fakes])
+        for video in chosen["videoname"]:
+            _copy([release / "faces_224" / f"{Path(video).stem}.jpg"], root / "faces_224")
+        chosen.to_csv(root / "metadata.csv", index=False)
+        return root
+    for pair in FFPP_PAIRS:
+        target, source = pair.split("_")
+        for video, frame in ((f"real{target}a", 0), (f"real{target}b", 9)):
+            (root / "faces_224").mkdir(parents=True, exist_ok=True)
+            shutil.copy(REAL_FACES / "ffpp-256" / "real" / f"{target}_{frame}.jpg", root / "faces_224" / f"{video}.jpg")
+            rows.append({"videoname": f"{video}.mp4", "label": "REAL", "original": ""})
+        shutil.copy(REAL_FACES / "ffpp-256" / "manipulated" / f"{pair}_0.jpg", root / "faces_224" / f"fake{pair}.jpg")
+        rows.append({"videoname": f"fake{pair}.mp4", "label": "FAKE", "original": f"real{target}a.mp4"})
+    pd.DataFrame(rows).to_csv(root / "metadata.csv", index=False)
+    return root
+
+
+def test_the_dfdc_profile_runs_on_a_slice_of_crops_labelled_by_their_metadata(tmp_path, monkeypatch):
+    """params/dfdc_real.yaml on a slice of DFDC's crop release (or one shaped like it): labels from metadata.csv,
+    people found by their faces, one crop per video (no LSTM/GRU/3D CNN), and the frame classifier's backbone left
+    for the *_dfdc_start profiles."""
+    _need(REAL_FACES / "ffpp-256")
+    _isolated(tmp_path, monkeypatch)
+    root = _dfdc_release_slice(tmp_path / "dfdc-224")
+    status, figures = _run("dfdc_real", ["01_data", "02_faces", "04_frame_baselines"], [
+        f"01_data.dataset_root={root}", "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}",
+        "size=48", "epochs=1", "batch_size=8", "bagging_parts=0"])
+    assert status == 0
+    index = pd.read_csv(config.ARTIFACTS_DIR / "dfdc_real" / "index.csv", keep_default_na=False)
+    members = pd.read_csv(config.ARTIFACTS_DIR / "dfdc_real" / "index.crops.csv")
+    assert len(members) == len(index) and (index["label"] == 1).sum() > 0
+    if not (REAL_FACES / "dfdc-224").is_dir():  # each person's two unlinked videos: found one person by the face
+        group = index.set_index("video_id")["group"]
+        joined = sum(group[f"faces_224/real{pair[:3]}a"] == group[f"faces_224/real{pair[:3]}b"] for pair in FFPP_PAIRS)
+        assert joined >= len(FFPP_PAIRS) - 1
+    report = (config.REPORTS_DIR / "dfdc_real" / "01_data.html").read_text()
+    assert "labels from" in report and "face identity (FaceNet" in report
+    assert set(figures["04_frame_baselines"]) == {"test_auc[frames]", "test_accuracy[frames]"}  # no time axis
+    backbone = config.ARTIFACTS_DIR / "dfdc_real" / "models" / "frames-efficientnet_lite0" / "backbone.keras"
+    assert backbone.is_file()
