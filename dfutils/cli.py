@@ -228,10 +228,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print_json_line(bench_extract(args.videos or None, frames=args.frames or 30, naive_frames=args.naive_frames))
     elif args.what == "codec":
         print_json_line(bench_codec(args.videos or None, frames=args.frames or 30))
+    elif args.videos:
+        raise UserInputError(f"bench {args.what} takes no videos (it times random images)")
+    elif args.what == "train":  # one line per backend and precision, as each finishes
+        from dfutils.evaluation.bench_training import bench_train
+
+        for line in bench_train(args.backend, size=args.size or 160, steps=args.steps, frames=args.frames or 5):
+            print_json_line(line)
     else:
-        if args.videos:
-            raise UserInputError("bench model takes no videos (it times random clips)")
-        print_json_line(bench_model(args.backbone, frames=args.frames or 8, size=args.size, steps=args.steps))
+        print_json_line(bench_model(args.backbone, frames=args.frames or 8, size=args.size or 96, steps=args.steps))
     return 0
 
 
@@ -413,12 +418,14 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.set_defaults(handler=_cmd_compare)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
-    bench.add_argument("what", choices=("extract", "codec", "model"))
+    bench.add_argument("what", choices=("extract", "codec", "model", "train"))
     bench.add_argument("videos", nargs="*", help="videos or folders (default: the real samples)")
     bench.add_argument("--frames", type=int, default=None, help="extract: frames per video (30); model: frames per clip (8)")
     bench.add_argument("--backbone", default="efficientnet_b0", help="model: backbone to time")
-    bench.add_argument("--size", type=int, default=96, help="model: crop size")
-    bench.add_argument("--steps", type=int, default=6, help="model: timed batches")
+    bench.add_argument("--size", type=int, default=None, help="model: crop size (96); train: (160, the profiles')")
+    bench.add_argument("--steps", type=int, default=6, help="model, train: timed batches")
+    bench.add_argument("--backend", action="append", choices=("tensorflow", "jax", "torch"),
+                       help="train: the Keras backends to time (repeatable; default every one installed)")
     bench.add_argument("--naive-frames", type=int, default=10,
                        help="frames per video the naive baseline processes to measure its rate")
     bench.set_defaults(handler=_cmd_bench)

@@ -175,6 +175,17 @@ class Detector(abc.ABC):
         _, score, per_frame = self.best_track(tracks)
         return score, per_frame
 
+    def score_batch(self, videos: list[list[np.ndarray]], shared: dict | None = None) -> list[tuple[float, int]]:
+        """Many videos' scores at once: each video a list of face tracks (each its crops in frame order), scored by its
+        most confident track as :meth:`score_tracks`; per video ``(score, frames used)``. ``shared`` holds what
+        the detectors scoring the same videos compute once (FaceNet's embeddings of the same crops). This default
+        scores a video at a time; the network detectors batch across videos (:class:`BatchedScoring`)."""
+        found = []
+        for tracks in videos:
+            score, per_frame = self.score_tracks(tracks)
+            found.append((score, len(per_frame)))
+        return found
+
     def predictions(self, data: RunData, splits=EVALUATED_SPLITS) -> pd.DataFrame:
         self.check_fitted()
         return pd.concat([self.predict(data, split) for split in splits])
@@ -221,3 +232,53 @@ class Detector(abc.ABC):
         from dfutils.detectors.registry import BY_NAME
 
         return BY_NAME.get(stored.get("detector", ""))
+
+
+SCORING_BATCH = 64  # network inputs (crops, or clips of a clip model) per forward pass when many videos are scored
+
+
+def batched_predict(network, inputs: np.ndarray, batch: int = SCORING_BATCH) -> np.ndarray:
+    """``network``'s outputs for ``inputs``, ``batch`` at a time, the last batch padded to the same size: one input
+    shape, traced once (samples are independent in inference: padding changes no other row's output)."""
+    outputs = []
+    for start in range(0, len(inputs), batch):
+        part = inputs[start:start + batch]
+        short = batch - len(part)
+        if short:
+            part = np.concatenate([part, np.zeros((short, *part.shape[1:]), part.dtype)])
+        outputs.append(np.asarray(network.predict_on_batch(part))[:batch - short])
+    return np.concatenate(outputs)
+
+
+class BatchedScoring:
+    """Scoring many videos in one pass per batch of network inputs, for a detector whose score of a face track is
+    a function of its network's outputs on inputs made from that track alone: every track's inputs
+    (:meth:`track_inputs`) are stacked, run through :meth:`scoring_outputs` in full batches, cut back per track
+    and reduced by :meth:`track_score`; a video takes its most confident track, as ``score_tracks``. The same
+    scores as ``score_crops`` a video at a time (tested), several times faster on many short videos."""
+
+    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
+        """The network's inputs for one track's crops (a row per forward-pass item)."""
+        raise NotImplementedError
+
+    def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
+        """A track's score and frames used, from the outputs of its inputs."""
+        raise NotImplementedError
+
+    def scoring_outputs(self, inputs: np.ndarray, shared: dict) -> np.ndarray:
+        return batched_predict(self.scoring_network(), inputs)
+
+    def score_batch(self, videos: list[list[np.ndarray]], shared: dict | None = None) -> list[tuple[float, int]]:
+        self.check_fitted()
+        parts = [(number, self.track_inputs(crops)) for number, tracks in enumerate(videos) for crops in tracks]
+        if not parts:
+            return [(float("nan"), 0)] * len(videos)
+        outputs = self.scoring_outputs(np.concatenate([inputs for _, inputs in parts]), {} if shared is None else shared)
+        best: dict[int, tuple[float, int]] = {}
+        start = 0
+        for number, inputs in parts:
+            score = self.track_score(outputs[start:start + len(inputs)])
+            start += len(inputs)
+            if number not in best or score[0] > best[number][0]:
+                best[number] = score
+        return [best.get(number, (float("nan"), 0)) for number in range(len(videos))]

@@ -11,13 +11,13 @@ import pandas as pd
 
 from dfutils.data import datasets
 from dfutils.detectors import model_files
-from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.base import BatchedScoring, Detector, RunData, batched_predict
 from dfutils.detectors.settings import Conv3DSettings, PaperASettings
 from dfutils.nets import architectures, training
 from dfutils.nets.clips import Augmentation, ClipDataset, fit_clip
 
 
-class KerasClipModel(Detector):
+class KerasClipModel(BatchedScoring, Detector):
     """A Keras network that maps a clip ``(frames, size, size, 3)`` to the fake probability: what Paper A's
     model, the 3D CNN and the LSTM/GRU files share (scoring, saving, loading)."""
 
@@ -72,6 +72,16 @@ class KerasClipModel(Detector):
         score = float(np.asarray(network.predict_on_batch(clip[None])).reshape(-1)[0])
         repeated = np.repeat(clip[:, None], frames, axis=1)
         return score, np.asarray(network.predict_on_batch(repeated)).reshape(-1)
+
+    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
+        frames, size = self.clip_shape
+        return fit_clip(crops, frames, size)[None]
+
+    def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
+        return float(outputs.reshape(-1)[0]), self.clip_shape[0]
+
+    def scoring_outputs(self, inputs: np.ndarray, shared: dict) -> np.ndarray:
+        return batched_predict(self.clip_network(), inputs, batch=8)  # clips, not crops
 
 
 class CnnLstm(KerasClipModel):

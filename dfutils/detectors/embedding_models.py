@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dfutils.detectors import model_files
-from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.base import BatchedScoring, Detector, RunData, batched_predict
 from dfutils.detectors.settings import TripletSettings
 from dfutils.nets import facenet, triplet
 from dfutils.nets.clips import fit_clip
@@ -70,7 +70,7 @@ def identity_network(dimensions: int) -> keras.Model:
     return keras.Model(inputs, keras.layers.Identity(name="facenet")(inputs), name="facenet_identity")
 
 
-class EmbeddingClassifier(Detector):
+class EmbeddingClassifier(BatchedScoring, Detector):
     """A Random Forest or SGD head on the frames' triplet embedding (of one mining strategy, shared with the
     other head) or on FaceNet's embedding itself (``mining=None``)."""
 
@@ -142,3 +142,19 @@ class EmbeddingClassifier(Detector):
         projected = embedded if self.network is None else np.asarray(self.network.predict_on_batch(embedded))
         per_frame = self.classifier.predict_proba(projected)[:, 1]
         return float(per_frame.mean()), per_frame
+
+    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
+        return fit_clip(crops, self.settings.frames_per_video, int(self.extraction["size"])).astype(np.uint8)
+
+    def scoring_outputs(self, inputs: np.ndarray, shared: dict) -> np.ndarray:
+        """FaceNet's embeddings of the inputs (computed once for every head that reads the same crops:
+        ``shared``), the network, then the classifier's per-frame probabilities."""
+        key = ("facenet", self.settings.facenet_model, self.settings.frames_per_video, inputs.shape)
+        if key not in shared:
+            shared[key] = facenet.shared_embedder(self.settings.facenet_model).embed(inputs)
+        embedded = shared[key]
+        projected = embedded if self.network is None else batched_predict(self.network, embedded, 256)
+        return self.classifier.predict_proba(projected)[:, 1]
+
+    def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
+        return float(outputs.mean()), len(outputs)

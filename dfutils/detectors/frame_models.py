@@ -11,7 +11,7 @@ import pandas as pd
 
 from dfutils.data import datasets
 from dfutils.detectors import model_files
-from dfutils.detectors.base import Detector, RunData
+from dfutils.detectors.base import BatchedScoring, Detector, RunData
 from dfutils.detectors.clip_models import KerasClipModel
 from dfutils.detectors.settings import FrameSettings, SelfBlendedSettings, SequenceSettings
 from dfutils.nets import architectures, backbone_files, training
@@ -22,7 +22,7 @@ from dfutils.seeding import seed_keras
 SCORING_BATCH = 8  # clips per batch when scoring
 
 
-class FrameClassifier(Detector):
+class FrameClassifier(BatchedScoring, Detector):
     """Frames only: the backbone fine-tuned on single face crops that carry their video's label."""
 
     architecture = "frames"
@@ -124,6 +124,12 @@ class FrameClassifier(Detector):
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         per_frame = self.frame_probabilities(crops).reshape(-1)
         return float(per_frame.mean()), per_frame
+
+    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
+        return fit_clip(crops, self.settings.frames_per_video, self.settings.size)
+
+    def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
+        return float(outputs.reshape(-1).mean()), len(outputs)
 
 
 def training_record(data: RunData) -> dict:
@@ -292,8 +298,11 @@ class Bagging(FrameClassifier):
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         probabilities = self.frame_probabilities(crops)  # frames x parts
-        score = majority_vote(probabilities.mean(axis=0)[:, None])[0]
-        return float(score), probabilities.mean(axis=1)
+        return self.track_score(probabilities)[0], probabilities.mean(axis=1)
+
+    def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
+        """Each part's mean over the frames, then the vote (outputs: frames x parts)."""
+        return float(majority_vote(outputs.mean(axis=0)[:, None])[0]), len(outputs)
 
 
 class FrameRecurrent(KerasClipModel):

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dfutils.errors import UserInputError
+from dfutils.predictions import video_columns
 
 METRICS_COLUMNS = ["model", "dataset", "method", "videos", "real", "fake", "auc", "auc_low", "auc_high", "accuracy",
                    "eer", "failed", "file"]
@@ -150,34 +151,98 @@ def load_models(paths: list[str | Path]) -> list[LoadedModel]:
     return loaded
 
 
+SCORING_CHUNK = 256  # videos whose crops are decoded once and scored by every model before the next ones
+
+
 def score_table(model: LoadedModel, index: pd.DataFrame, faces_dir: Path | None, faces: pd.DataFrame | None,
                 progress: bool = True) -> pd.DataFrame:
     """One model's prediction rows for every video of ``index`` (crops read from ``faces_dir``; a video with
     several face tracks scored by its most confident, ``Detector.score_tracks``)."""
-    from dfutils.faces.crop_files import read_tracks
-    from dfutils.predictions import video_columns
+    return score_tables([model], index, faces_dir, faces, progress)[0]
+
+
+def score_tables(models: list[LoadedModel], index: pd.DataFrame, faces_dir: Path | None, faces: pd.DataFrame | None,
+                 progress: bool = True, chunk: int = SCORING_CHUNK) -> list[pd.DataFrame]:
+    """Each model's prediction rows for every video of ``index``, the models reading the same crops (one
+    extraction setting, ``faces_dir``): each chunk of videos is decoded once and scored by every model in turn, each
+    batching across the chunk (``Detector.score_batch``; the heads on FaceNet share its embeddings). A video that
+    cannot be read or scored is its row with the error; the rest go on."""
     from dfutils.progress import progress_bar
 
     crops_of = {} if faces is None else dict(zip(faces["video_id"], zip(faces["crops"], faces["error"], strict=True),
                                                   strict=True))
-    rows = []
-    for position in progress_bar(range(len(index)), desc=f"scoring: {model.name}", unit="video", disable=not progress):
-        video = index.iloc[position]
-        score, used, error = float("nan"), 0, ""
+    rows: list[list[dict]] = [[] for _ in models]
+    bar = progress_bar(total=len(index) * len(models), unit="video",
+                       desc=f"scoring: {models[0].name}" + (f" and {len(models) - 1} more" if len(models) > 1 else ""),
+                       disable=not progress)
+    for start in range(0, len(index), chunk):
+        part = index.iloc[start:start + chunk]
+        tracks, errors = _read_chunk(part, faces_dir, crops_of) if faces_dir is not None else ([], [])
+        shared: dict = {}  # what the models of this chunk compute once
+        for found, model in zip(rows, models, strict=True):
+            found += _score_chunk(model, part, tracks, errors, shared)
+            bar.update(len(part))
+    bar.close()
+    tables = []
+    for found, model in zip(rows, models, strict=True):
+        table = pd.concat([video_columns(index).reset_index(drop=True), pd.DataFrame(found)], axis=1)
+        tables.append(table.assign(model=model.name)[PREDICTION_COLUMNS])
+    return tables
+
+
+def _read_chunk(part: pd.DataFrame, faces_dir: Path, crops_of: dict) -> tuple[list, list[str]]:
+    """The face tracks of each video of ``part`` (an empty list where they could not be read) and the errors."""
+    from dfutils.faces.crop_files import read_tracks
+
+    tracks, errors = [], []
+    for video_id in part["video_id"]:
+        crops_file, extraction_error = crops_of.get(video_id, ("", "no crops"))
         try:
-            if model.detector.input == "video":
-                score, per_frame = model.detector.score_video(Path(video["path"]))
-            else:
-                crops_file, extraction_error = crops_of.get(video["video_id"], ("", "no crops"))
-                if not crops_file:
-                    raise UserInputError(extraction_error or "no face crops")
-                score, per_frame = model.detector.score_tracks(read_tracks(faces_dir / crops_file))
-            used = len(per_frame)
+            if not crops_file:
+                raise UserInputError(extraction_error or "no face crops")
+            tracks.append(read_tracks(faces_dir / crops_file))
+            errors.append("")
         except Exception as problem:  # noqa: BLE001 - one unreadable video is its row, not the end of the run
-            error = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
-        rows.append({"score": score, "frames_used": used, "error": error})
-    table = pd.concat([video_columns(index).reset_index(drop=True), pd.DataFrame(rows)], axis=1)
-    return table.assign(model=model.name)[PREDICTION_COLUMNS]
+            tracks.append([])
+            errors.append(_error_text(problem))
+    return tracks, errors
+
+
+def _error_text(problem: BaseException) -> str:
+    return str(problem).splitlines()[0] if str(problem) else type(problem).__name__
+
+
+def _score_chunk(model: LoadedModel, part: pd.DataFrame, tracks: list, errors: list[str], shared: dict) -> list[dict]:
+    """One model's rows for a chunk: whole videos one at a time for a model that reads them, else the readable
+    videos' tracks in one batch (a video at a time if the batch fails, so one bad video is one error row)."""
+    detector = model.detector
+    if detector.input == "video":
+        rows = []
+        for path in part["path"]:
+            try:
+                score, per_frame = detector.score_video(Path(path))
+                rows.append({"score": score, "frames_used": len(per_frame), "error": ""})
+            except Exception as problem:  # noqa: BLE001 - as above
+                rows.append({"score": float("nan"), "frames_used": 0, "error": _error_text(problem)})
+        return rows
+    readable = [number for number, error in enumerate(errors) if not error]
+    scored: dict[int, tuple[float, int] | str] = {}
+    try:
+        scored.update(zip(readable, detector.score_batch([tracks[n] for n in readable], shared), strict=True))
+    except Exception:  # noqa: BLE001 - find the video that fails, score the rest
+        for number in readable:
+            try:
+                scored[number] = detector.score_batch([tracks[number]], shared={})[0]
+            except Exception as problem:  # noqa: BLE001 - as above
+                scored[number] = _error_text(problem)
+    rows = []
+    for number, error in enumerate(errors):
+        found = scored.get(number, error)
+        if isinstance(found, str):
+            rows.append({"score": float("nan"), "frames_used": 0, "error": found})
+        else:
+            rows.append({"score": found[0], "frames_used": found[1], "error": ""})
+    return rows
 
 
 def model_metrics(table: pd.DataFrame, dataset: str, file: str, seed: int = 0) -> list[dict]:
@@ -230,10 +295,10 @@ def _evaluate(model_paths, target: Target, out: Path, seed: int, workers: int, p
     if index.empty:
         raise UserInputError(f"target {target.name!r}: every video shows someone the models trained on")
     faces_by_key: dict[str, tuple[Path, pd.DataFrame]] = {}
-    tables, metric_rows = [], []
+    readers: dict[str, list[LoadedModel]] = {}  # the models that read the same crops, by extraction key
     for model in models:
         extraction = model.extraction
-        faces_dir, faces = None, None
+        key = ""
         if model.detector.input != "video":
             if extraction is None:
                 raise UserInputError(f"{model.path}: the model file lacks its extraction settings")
@@ -246,10 +311,15 @@ def _evaluate(model_paths, target: Target, out: Path, seed: int, workers: int, p
                 table, _ = faces_of_index(index, folder, extraction, members=members, workers=workers, seed=seed,
                                           match_crops=False, progress=progress)
                 faces_by_key[key] = (folder.resolve(), table)
-            faces_dir, faces = faces_by_key[key]
-        table = score_table(model, index, faces_dir, faces, progress=progress)
-        tables.append(table)
-        metric_rows += model_metrics(table, target.name, str(model.path), seed=seed)
+        readers.setdefault(key, []).append(model)
+    scored: dict[str, pd.DataFrame] = {}
+    for key, group in readers.items():
+        faces_dir, faces = faces_by_key.get(key, (None, None))
+        scored.update(zip((model.name for model in group),
+                          score_tables(group, index, faces_dir, faces, progress=progress), strict=True))
+    tables = [scored[model.name] for model in models]  # in the order the models were given
+    metric_rows = [row for model, table in zip(models, tables, strict=True)
+                   for row in model_metrics(table, target.name, str(model.path), seed=seed)]
     predictions = pd.concat(tables, ignore_index=True)
     metrics = pd.DataFrame(metric_rows, columns=METRICS_COLUMNS)
     write_csv(predictions, out / "predictions.csv")

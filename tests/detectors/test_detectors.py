@@ -233,6 +233,16 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
         assert score == pytest.approx(expected, abs=1e-4), scorer
         assert len(per_frame) >= 1
 
+    # many videos at once (what dfutils evaluate and notebook 08 call): the scores of one at a time, the most
+    # confident of a video's tracks (a second, brighter track added to one video)
+    tests = tiny_run.split("test")
+    videos = [[read_clip_crops(tiny_run.faces / crops, 4)] for crops in tests["crops"]]
+    videos[1].append(np.clip(videos[1][0].astype(int) + 90, 0, 255).astype(np.uint8))
+    batched = loaded.score_batch(videos, shared={})
+    for tracks, (score, used) in zip(videos, batched, strict=True):
+        single, per_frame = loaded.score_tracks(tracks)
+        assert score == pytest.approx(single, abs=1e-5) and used == len(per_frame)
+
     # predict reads the data it is given: two of the test videos, in reverse order, in a new run's data
     part = tiny_run.split("test").iloc[[3, 1]]
     other = RunData(tiny_run.layout, pd.concat([part, tiny_run.split("train")]), tiny_run.extraction, SharedStages())

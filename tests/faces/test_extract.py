@@ -430,7 +430,8 @@ class GreenPatchScorer:
 
     input = "clip"
     from dfutils.detectors.base import Detector
-    best_track, score_tracks = Detector.best_track, Detector.score_tracks  # the registry detectors' own rule
+    # the registry detectors' own rule, one video at a time or many
+    best_track, score_tracks, score_batch = Detector.best_track, Detector.score_tracks, Detector.score_batch
 
     def score_crops(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
         green = (crops[..., 1] > 180) & (crops[..., 0] < 100) & (crops[..., 2] < 100)
