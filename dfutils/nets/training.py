@@ -146,6 +146,38 @@ class _Backup(keras.callbacks.BackupAndRestore):
             super().on_epoch_end(epoch, logs)
 
 
+def _data_digest(data) -> str:
+    """What a training or validation set is: a dataset's videos, labels and reading settings, or the arrays."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    if isinstance(data, tuple):
+        for array in data:
+            value = np.ascontiguousarray(array)
+            digest.update(f"{value.shape}{value.dtype}".encode())
+            digest.update(value.tobytes())
+        return digest.hexdigest()
+    table = data.table[[column for column in ("video_id", "label", "crops") if column in data.table]]
+    digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    settings = {key: value for key, value in vars(data).items() if isinstance(value, (int, float, str, bool, tuple))
+                and key not in ("epoch",)}
+    digest.update(repr((type(data).__name__, sorted(settings.items()), getattr(data, "augmentation", None))).encode())
+    return digest.hexdigest()
+
+
+def training_key(model: keras.Model, train, validation, **settings) -> str:
+    """A digest of everything an interrupted training would resume: the model's starting weights (its architecture,
+    pretrained start and seed), its optimizer's configuration (learning rate, schedule...), the training and
+    validation data and the fit's own settings (epochs, patience, class weights...)."""
+    import hashlib
+    import json
+
+    optimizer = json.dumps(keras.optimizers.serialize(model.optimizer), sort_keys=True, default=str)
+    parts = [weights_fingerprint(model), optimizer, _data_digest(train), _data_digest(validation),
+             json.dumps(settings, sort_keys=True, default=str)]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()
+
+
 def fit(model: keras.Model, train, validation, out_dir: str | Path,
         epochs: int, patience: int = 5, verbose: int = 2, batch_size: int | None = None,
         class_weight: dict | None = None, checkpoint: bool = True) -> pd.DataFrame:
@@ -154,16 +186,28 @@ def fit(model: keras.Model, train, validation, out_dir: str | Path,
     ``train`` and ``validation`` are datasets (``ClipDataset``, ``FrameDataset``) or
     ``(inputs, labels)`` array pairs (then ``batch_size`` applies). Writes
     ``best.weights.h5`` (weights of the best validation AUC, unless ``checkpoint`` is
-    false), ``history.csv`` and ``tensorboard/``; ``backup/`` holds the state of an
+    false), ``history.csv`` and ``tensorboard/``; ``backup-<key>/`` holds the state of an
     unfinished training and is deleted when training ends. The model ends with its
     best weights either way. Returns the history as a table.
+
+    The backup is keyed by :func:`training_key`: an interrupted fit resumes only when the model's start, its
+    optimizer, the data and these settings are all unchanged; any other fit in the folder starts fresh and drops
+    the stale backup (a changed learning rate never continues the old weights).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    key = training_key(model, train, validation, epochs=epochs, patience=patience, batch_size=batch_size,
+                       class_weight=class_weight)
+    backup = out / f"backup-{key[:16]}"
+    for stale in out.glob("backup*"):  # another fit's unfinished state (or a backup of before the key): never read
+        if stale != backup and stale.is_dir():
+            import shutil
+
+            shutil.rmtree(stale)
     callbacks = [
-        _Backup(str(out / "backup")),
+        _Backup(str(backup)),
         keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=patience, restore_best_weights=True),
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=(out / "backup").exists()),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=backup.exists()),
         keras.callbacks.TensorBoard(str(out / "tensorboard"), write_graph=False, profile_batch=0),
     ]
     if checkpoint:

@@ -41,7 +41,7 @@ def test_training_loss_falls_and_two_seeded_runs_agree(crop_cache):
     model, history, val = _train(folder, table, folder / "run1", epochs=8)
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
     assert (folder / "run1" / "best.weights.h5").is_file() and (folder / "run1" / "history.csv").is_file()
-    assert not (folder / "run1" / "backup").exists()  # removed when training ends
+    assert not list((folder / "run1").glob("backup*"))  # removed when training ends
     _, again, _ = _train(folder, table, folder / "run2", epochs=8)
     np.testing.assert_allclose(history["loss"], again["loss"], rtol=1e-5)
     np.testing.assert_allclose(history["val_auc"], again["val_auc"], rtol=1e-5)
@@ -73,11 +73,50 @@ def test_interrupted_training_resumes_from_its_last_epoch(crop_cache, monkeypatc
         patch.setattr(keras.Model, "fit", fit_with_interrupt)
         with pytest.raises(KeyboardInterrupt):
             training.fit(model, train, val, out, epochs=4, patience=10, verbose=0)
-    assert (out / "backup").exists()
+    assert len(list(out.glob("backup-*"))) == 1
+    seed_everything(4)  # the run again: the same seed, settings and data build the same starting model
     model = tiny_clip_model()
     training.compile_model(model, keras.optimizers.Adam(1e-3))
     history = training.fit(model, train, val, out, epochs=4, patience=10, verbose=0)
     assert list(history["epoch"]) == [0, 1, 2, 3]  # epochs 0-1 before the interruption, 2-3 after
+
+
+@pytest.mark.slow
+def test_an_interrupted_fit_run_again_with_other_settings_starts_fresh(crop_cache, monkeypatch):
+    """Interrupt a training, change its learning rate, run again: the weights of a fresh fit with the new rate,
+    never the old training continued (the backup is keyed by the start, optimizer, data and settings)."""
+    folder, table = crop_cache
+
+    def fitted(out, learning_rate, interrupt=False):
+        seed_everything(4)
+        train = clips.ClipDataset(table[table["split"] == "train"], folder, 3, 32, 4, shuffle=True, seed=4)
+        val = clips.ClipDataset(table[table["split"] == "val"], folder, 3, 32, 4)
+        model = tiny_clip_model()
+        training.compile_model(model, keras.optimizers.Adam(learning_rate))
+        if interrupt:
+            class Stop(keras.callbacks.Callback):
+                def on_epoch_end(self, epoch, logs=None):
+                    if epoch == 1:
+                        raise KeyboardInterrupt
+
+            original_fit = keras.Model.fit
+            with monkeypatch.context() as patch:
+                patch.setattr(keras.Model, "fit", lambda self, *a, callbacks=None, **k: original_fit(
+                    self, *a, callbacks=[*callbacks, Stop()], **k))
+                with pytest.raises(KeyboardInterrupt):
+                    training.fit(model, train, val, out, epochs=3, patience=10, verbose=0)
+            return None, None
+        history = training.fit(model, train, val, out, epochs=3, patience=10, verbose=0)
+        return model.get_weights(), history
+
+    fitted(folder / "changed", 1e-3, interrupt=True)
+    stale = list((folder / "changed").glob("backup-*"))
+    assert len(stale) == 1
+    weights, history = fitted(folder / "changed", 3e-3)  # the learning rate changed
+    assert not stale[0].exists() and list(history["epoch"]) == [0, 1, 2]  # a whole fresh training, logged anew
+    fresh, _ = fitted(folder / "fresh", 3e-3)
+    for ours, reference in zip(weights, fresh, strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
 
 
 def test_a_backup_is_written_after_every_epoch_but_the_last(crop_cache, monkeypatch):
