@@ -8,7 +8,11 @@ PROFILE ?= demo
 # the CUDA one where nvidia-smi lists a GPU. Switching reinstalls (the stamp names the build).
 GPU ?= $(shell nvidia-smi -L >/dev/null 2>&1 && echo 1 || echo 0)
 TF_BUILD := $(if $(filter 1,$(GPU)),gpu,cpu)
-STAMP := $(VENV)/.installed-$(TF_BUILD)
+# TORCH=1 adds Keras' PyTorch backend (the extra `torch`; the torch tier of the tests runs where it is installed)
+TORCH ?= 0
+comma := ,
+EXTRAS := dev,$(TF_BUILD)$(if $(filter 1,$(TORCH)),$(comma)torch,)
+STAMP := $(VENV)/.installed-$(TF_BUILD)$(if $(filter 1,$(TORCH)),-torch,)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup reproduce smoke test test-fast test-paper-profiles lab lint clean clean-artifacts
@@ -22,11 +26,11 @@ $(STAMP): pyproject.toml
 	@# switching builds: the other one goes first (tensorflow and tensorflow-cpu install the same module)
 	@if ls $(VENV)/.installed-* >/dev/null 2>&1; then echo "TensorFlow: switching to the $(TF_BUILD) build"; \
 	  $(BIN)/python -m pip uninstall --quiet --yes tensorflow tensorflow-cpu; rm -f $(VENV)/.installed-*; fi
-	$(BIN)/python -m pip install --quiet -e '.[dev,$(TF_BUILD)]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dfutils)" >/dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install dfutils with its dev tools and TensorFlow's CPU or GPU build (GPU=0/1)
+setup: $(STAMP) ## create .venv and install dfutils with its dev tools and TensorFlow's CPU or GPU build (GPU=0/1; TORCH=1 adds PyTorch)
 
 reproduce: setup ## run the demo profile end to end; report in reports/demo/index.html
 	$(BIN)/dfutils run params/$(PROFILE).yaml

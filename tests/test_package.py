@@ -80,9 +80,10 @@ def test_the_results_tables_and_the_registry_need_no_keras():
 
 
 STAGES = ("data", "faces", "nets", "detectors", "evaluation", "studies", "run")
-# SynthDF is made with the face tools (MTCNN crops of the face photos, FaceNet to find identities):
-# the one dataset-stage package that reads later stages, as the dataset it builds is their input
-MADE_WITH_LATER_STAGES = ("dfutils.data.synthdf",)
+# SynthDF is made with the face tools (MTCNN crops of the face photos, FaceNet to find identities), and a split by
+# face identity reads FaceNet too: the dataset-stage modules that read later stages, as what they build (a dataset,
+# an index's groups) is those stages' input
+MADE_WITH_LATER_STAGES = ("dfutils.data.synthdf", "dfutils.data.face_identity")
 
 
 def stage_of(module: str) -> str | None:

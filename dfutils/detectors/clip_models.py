@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dfutils.data import datasets
-from dfutils.detectors import model_files
+from dfutils.detectors import backbone_files, model_files
 from dfutils.detectors.base import BatchedScoring, Detector, RunData, batched_predict
 from dfutils.detectors.settings import Conv3DSettings, PaperASettings
 from dfutils.nets import architectures, training
@@ -116,9 +116,9 @@ class CnnLstm(KerasClipModel):
             "val": ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size),
         }
         keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
-        self.model = architectures.build_time_distributed(s.backbone, s.frames, s.size, weights=s.weights,
-                                                   lstm_units=s.lstm_units, dense_units=s.dense_units,
-                                                   dropout_rate=s.dropout_rate)
+        self.model = architectures.build_time_distributed(s.backbone, s.frames, s.size, lstm_units=s.lstm_units,
+                                                          dense_units=s.dense_units, dropout_rate=s.dropout_rate,
+                                                          **backbone_files.start_of(s.weights, s.backbone))
         training.compile_model(self.model, keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=0.9, beta_2=0.999))
         self.extraction = data.extraction
         return self.model

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from dfutils.data import datasets
-from dfutils.detectors import model_files
+from dfutils.detectors import backbone_files, model_files
 from dfutils.detectors.base import BatchedScoring, Detector, RunData
 from dfutils.detectors.clip_models import KerasClipModel
 from dfutils.detectors.settings import FrameSettings, SelfBlendedSettings, SequenceSettings
-from dfutils.nets import architectures, backbone_files, training
+from dfutils.nets import architectures, training
 from dfutils.nets.clips import Augmentation, ClipDataset, FrameDataset, SelfBlendedFrames, fit_clip
 from dfutils.predictions import video_columns
 from dfutils.seeding import seed_keras
@@ -38,8 +38,9 @@ class FrameClassifier(BatchedScoring, Detector):
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
-                                                     s.dropout_rate)
+        model = architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
+                                                     dropout_rate=s.dropout_rate,
+                                                     **backbone_files.start_of(s.weights, s.backbone))
         return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
 
     def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
@@ -96,13 +97,11 @@ class FrameClassifier(BatchedScoring, Detector):
     def save(self, path: str | Path) -> Path:
         """The model file, and beside it the fine-tuned backbone alone (:data:`backbone_files.BACKBONE_FILE`), a
         start for any profile's CNNs (``weights: <profile>``)."""
-        from dfutils.run.provenance import git_revision
-
         self.check_fitted()
         s = self.settings
         settings = self.file_settings(frames=s.frames_per_video, size=s.size, backbone=s.backbone)
         backbone_files.save_backbone(self.model, Path(path).with_name(backbone_files.BACKBONE_FILE), {
-            **settings, "trained_on": self.trained_on, "seed": self.seed, "revision": git_revision()})
+            **settings, "trained_on": self.trained_on, "seed": self.seed})
         return model_files.save_model(self.scoring_network(), path, settings)
 
     def scoring_network(self) -> keras.Model:
@@ -134,9 +133,19 @@ class FrameClassifier(BatchedScoring, Detector):
 
 def training_record(data: RunData) -> dict:
     """What a model was trained on, for the provenance of its backbone file: the run's profile (its artifacts
-    folder), its training and validation videos and their fingerprint."""
-    return {"profile": data.layout.root.name, "train_videos": int(len(data.split("train"))),
-            "val_videos": int(len(data.split("val"))), "data_fingerprint": data.fingerprint("train", "val")}
+    folder), its training and validation videos and their fingerprint, and the code revision the run records
+    (``run.json``'s, when the runner made it)."""
+    import json
+
+    record = {"profile": data.layout.root.name, "train_videos": int(len(data.split("train"))),
+              "val_videos": int(len(data.split("val"))), "data_fingerprint": data.fingerprint("train", "val")}
+    run_json = data.layout.root / "run.json"
+    if run_json.is_file():
+        try:
+            record["revision"] = json.loads(run_json.read_text())["environment"]["git"]
+        except (ValueError, KeyError, TypeError):
+            record["revision"] = "unreadable run.json"
+    return record
 
 
 def crop_margin(data: RunData) -> float:
@@ -155,8 +164,9 @@ class SelfBlended(FrameClassifier):
 
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, s.weights, s.embedding_units,
-                                                     s.dropout_rate)
+        model = architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
+                                                     dropout_rate=s.dropout_rate,
+                                                     **backbone_files.start_of(s.weights, s.backbone))
         if s.weights != backbone_files.NO_WEIGHTS:
             # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
             # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps the pretrained ones
@@ -231,13 +241,14 @@ class Bagging(FrameClassifier):
         parts = datasets.bagging_parts(data.split("train"), s.bagging_parts, seed=self.seed)
         # one compiled model, restarted from fresh weights for every part (no new graph tracing)
         retrainer = training.Retrainer(self.new_model())
+        start = backbone_files.start_of(s.weights, s.backbone)  # read once for every part
         self.part_weights, self._ensemble = [], None
         for number, part in enumerate(parts, start=1):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
             seed_keras(self.seed + number)  # the part's new model (TensorFlow's caches kept: no new compilation)
             part_model = retrainer.restart(architectures.build_frame_classifier(
-                s.backbone, s.size, s.weights, s.embedding_units, s.dropout_rate))
+                s.backbone, s.size, embedding_units=s.embedding_units, dropout_rate=s.dropout_rate, **start))
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
             self.part_weights.append(part_model.get_weights())

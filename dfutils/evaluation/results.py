@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from dfutils.atomic import write_csv
+from dfutils.detectors import backbone_files
 from dfutils.detectors.registry import models_for_row
 from dfutils.evaluation import metrics
-from dfutils.nets import backbone_files
 from dfutils.papers import (
     PAPER_A_BACKBONES,
     PAPER_A_TABLE2,

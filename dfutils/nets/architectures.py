@@ -98,29 +98,28 @@ def freeze_batch_normalization(model):
     return frozen
 
 
-def build_backbone(name: str, size: int, weights: str | None):
+def build_backbone(name: str, size: int, weights: str | None, start: list | None = None):
     """The backbone without its top, global-average pooled, with its preprocessing in front.
 
-    ``weights``: ``imagenet``, ``none`` (or None) for random weights, or a backbone trained on deepfakes (a
-    profile name or a backbone file: :mod:`dfutils.nets.backbone_files`), whose weights are copied in."""
-    from dfutils.nets import backbone_files
-
+    ``weights``: ``imagenet``, or ``none`` (or None) for random weights; ``start``: the weights of a backbone trained
+    on deepfakes (:mod:`dfutils.detectors.backbone_files`, from any input size), copied in with its trained
+    batch-norm statistics."""
     if name not in BACKBONES:
         raise UserInputError(f"backbone: unknown {name!r}; expected one of {', '.join(BACKBONES)}")
     spec = BACKBONES[name]
     if size < spec.min_size:
         raise UserInputError(f"size: {name} needs crops of at least {spec.min_size} px, got {size}")
-    source = weights if backbone_files.is_source(weights) else None
-    if source:
-        backbone_files.require(source, name)  # before anything is built: a missing file names its command
-    weights = None if weights in (None, "none") or source else weights
+    if weights not in (None, "none", "imagenet"):
+        raise UserInputError(f"weights: expected 'imagenet' or 'none' here, got {weights!r} (a backbone trained on "
+                             "deepfakes is read by the detector: dfutils.detectors.backbone_files)")
+    weights = None if weights in (None, "none") or start is not None else weights
     if spec.offline_weights:
         from dfutils.nets.efficientnet_lite import efficientnet_lite
 
         network = efficientnet_lite(spec.constructor, (size, size, 3), weights, include_top=False, pooling="avg")
     else:
         network = _keras_application(name, spec, size, weights)
-    if weights is None and not source:
+    if weights is None and start is None:
         # From scratch on a small set, the default momentum (0.99) leaves the moving statistics
         # near their initial values for hundreds of steps, and inference then predicts a
         # constant; 0.9 lets them settle within the few hundred steps a CPU run has.
@@ -130,8 +129,11 @@ def build_backbone(name: str, size: int, weights: str | None):
     image = keras.Input((size, size, 3), name="frame")
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(image) if spec.preprocessing == "tf" else image
     features = keras.Model(image, network(x), name=f"{name}_features")
-    if source:  # trained statistics and weights, fine-tuned as ImageNet's are
-        backbone_files.load_into(features, source, name)
+    if start is not None:  # trained weights and statistics, fine-tuned as ImageNet's are
+        expected = [tuple(weight.shape) for weight in features.weights]
+        if [tuple(value.shape) for value in start] != expected:
+            raise UserInputError(f"start: {len(start)} arrays that do not fit a {name} backbone ({len(expected)})")
+        features.set_weights(start)
     return features
 
 
@@ -152,7 +154,8 @@ def _keras_application(name: str, spec: Backbone, size: int, weights: str | None
 
 
 def build_time_distributed(backbone: str, frames: int, size: int, weights: str | None, lstm_units: int,
-                           dense_units: int, dropout_rate: float, fold_time: bool = True) -> keras.Model:
+                           dense_units: int, dropout_rate: float, fold_time: bool = True,
+                           start: list | None = None) -> keras.Model:
     """Paper A: backbone on every frame, an LSTM over the frame features, dense layers, a sigmoid.
 
     ``fold_time=False`` builds the same network with ``keras.layers.TimeDistributed``
@@ -162,7 +165,7 @@ def build_time_distributed(backbone: str, frames: int, size: int, weights: str |
         raise UserInputError(f"frames: must be at least 1, got {frames}")
     if not 0 <= dropout_rate < 1:
         raise UserInputError(f"dropout_rate: must be in [0, 1), got {dropout_rate}")
-    features = build_backbone(backbone, size, weights)
+    features = build_backbone(backbone, size, weights, start)
     return time_distributed_around(features, frames, lstm_units, dense_units, dropout_rate, fold_time,
                                    name=f"time_distributed_{backbone}")
 
@@ -192,11 +195,11 @@ EMBEDDING_LAYER = "embedding"
 
 
 def build_frame_classifier(backbone: str, size: int, weights: str | None, embedding_units: int,
-                           dropout_rate: float) -> keras.Model:
+                           dropout_rate: float, start: list | None = None) -> keras.Model:
     """Paper B's frames-only model: the backbone on one face crop (all layers trainable), a
     dense layer (Paper B: 512 units) (whose output is the per-frame embedding the LSTM/GRU models
     read), a sigmoid."""
-    features = build_backbone(backbone, size, weights)
+    features = build_backbone(backbone, size, weights, start)
     image = keras.Input((size, size, 3), name="face")
     x = layers.Dense(embedding_units, activation="relu", name=EMBEDDING_LAYER)(features(image))
     x = layers.Dropout(dropout_rate, name="dropout")(x)

@@ -237,7 +237,8 @@ class SelfBlendedFrames(FrameDataset):
 def load_clips(artifacts: str | Path, compressions: list | None = None) -> tuple[pd.DataFrame, dict]:
     """A run's index joined with its face crops (only ``compressions`` when given), checked
     for leaks between splits, and the extraction settings the crops were made with."""
-    from dfutils.data.datasets import check_no_leak, read_index
+    from dfutils.data.index_files import read_index
+    from dfutils.data.splits import check_no_leak
 
     artifacts = Path(artifacts)
     index = read_index(artifacts / "index.csv")

@@ -135,7 +135,8 @@ def machine(check: Check, artifacts: Path) -> None:
 
 
 def backbone_weights(check: Check, where: str, backbone: str, weights: str) -> None:
-    from dfutils.nets import architectures, backbone_files
+    from dfutils.detectors import backbone_files
+    from dfutils.nets import architectures
 
     if backbone_files.is_source(weights):  # a backbone trained on deepfakes: its file must be there before training
         try:

@@ -420,7 +420,7 @@ def _run_locked(profile: Profile, only: list[str] | None, artifact_dir: Path, *,
 def _require_backbones(runs: list[NotebookRun]) -> None:
     """Stop before any notebook runs when one starts its CNN from a deepfake-trained backbone whose file is absent
     (a UserInputError naming the file and the command that makes it): never an ImageNet start in silence."""
-    from dfutils.nets import backbone_files
+    from dfutils.detectors import backbone_files
     from dfutils.run.notebook_params import notebook_parameters
 
     for run in runs:

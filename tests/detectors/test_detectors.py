@@ -408,8 +408,7 @@ def _backbone_weights(model: keras.Model) -> list[np.ndarray]:
 def test_a_frame_classifiers_backbone_is_a_start_for_any_profiles_cnns(frame_classifier, tiny_run, tmp_path,
                                                                          monkeypatch):
     from dfutils import config
-    from dfutils.detectors import model_files
-    from dfutils.nets import backbone_files
+    from dfutils.detectors import backbone_files, model_files
 
     # saving the frame classifier leaves its backbone beside it, with where it came from
     frame_classifier.save(tmp_path / "frames" / "model.keras")
@@ -418,11 +417,12 @@ def test_a_frame_classifiers_backbone_is_a_start_for_any_profiles_cnns(frame_cla
     assert stored["architecture"] == "backbone" and stored["backbone"] == "efficientnet_lite0"
     assert stored["trained_on"]["train_videos"] == 16
     assert stored["trained_on"]["data_fingerprint"] == tiny_run.fingerprint("train", "val")
-    assert stored["hyperparameters"]["weights"] == "none" and "commit" in stored["revision"]
+    assert stored["hyperparameters"]["weights"] == "none" and stored["seed"] == 0
     trained = _backbone_weights(frame_classifier.model)
 
     # by its path: the weights arrive, at the size a detector asks for (48 px here, trained at 32)
-    built = architectures.build_frame_classifier("efficientnet_lite0", 48, str(backbone_file), 8, 0.0)
+    built = architectures.build_frame_classifier("efficientnet_lite0", 48, embedding_units=8, dropout_rate=0.0,
+                                                 **backbone_files.start_of(str(backbone_file), "efficientnet_lite0"))
     assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(built), trained, strict=True))
     fresh = architectures.build_frame_classifier("efficientnet_lite0", 48, "none", 8, 0.0)
     assert not all(np.array_equal(a, b) for a, b in zip(_backbone_weights(fresh), trained, strict=True))
@@ -430,12 +430,12 @@ def test_a_frame_classifiers_backbone_is_a_start_for_any_profiles_cnns(frame_cla
     # by a profile's name: its frame classifier's backbone; Paper A's network starts from it too
     monkeypatch.setattr(config, "ARTIFACTS_DIR", tmp_path / "artifacts")
     source = tmp_path / "artifacts" / "ffpp_c40" / "models" / "frames-efficientnet_lite0" / backbone_files.BACKBONE_FILE
-    with pytest.raises(UserInputError, match=r"make it with `dfutils run ffpp_c40 --only 04_frame_baselines`"):
-        architectures.build_time_distributed("efficientnet_lite0", 2, SIZE, "ffpp_c40", 4, 4, 0.0)
-    source.parent.mkdir(parents=True)
-    source.write_bytes(backbone_file.read_bytes())
     paper_a = detectors.create("time-distributed efficientnet_lite0", PaperASettings(
         backbone="efficientnet_lite0", weights="ffpp_c40", frames=2, size=SIZE, lstm_units=4, dense_units=4), 0)
+    with pytest.raises(UserInputError, match=r"make it with `dfutils run ffpp_c40 --only 04_frame_baselines`"):
+        paper_a.build(tiny_run)
+    source.parent.mkdir(parents=True)
+    source.write_bytes(backbone_file.read_bytes())
     network = paper_a.build(tiny_run)
     assert all(np.array_equal(a, b) for a, b in zip(_backbone_weights(network), trained, strict=True))
     assert paper_a.name == "time-distributed efficientnet_lite0"  # a pretrained start, not "from scratch"
@@ -443,6 +443,8 @@ def test_a_frame_classifiers_backbone_is_a_start_for_any_profiles_cnns(frame_cla
 
     # a file of another architecture, or a name that is neither a profile nor a file, is refused by name
     with pytest.raises(UserInputError, match="not a efficientnet_lite1 backbone"):
-        architectures.build_backbone("efficientnet_lite1", SIZE, str(backbone_file))
+        backbone_files.start_of(str(backbone_file), "efficientnet_lite1")
     with pytest.raises(UserInputError, match="not imagenet, none, a backbone file"):
-        architectures.build_backbone("efficientnet_lite0", SIZE, "imagenette")
+        backbone_files.start_of("imagenette", "efficientnet_lite0")
+    with pytest.raises(UserInputError, match="is read by the detector"):
+        architectures.build_backbone("efficientnet_lite0", SIZE, "ffpp_c40")

@@ -13,9 +13,9 @@ A CNN detector's ``weights`` setting (Paper A, frames, bagging, the self-blended
 - the **path** of a backbone file (``.keras``; relative to the project root).
 
 A backbone file that is missing stops the run before any training, naming the command that makes it
-(:func:`require`); nothing falls back to ImageNet in silence. The weights are copied into the architecture built
-at the size the detector asks for (a convolutional backbone's weights do not depend on the input side), after
-checking the file holds the same architecture.
+(:func:`require`); nothing falls back to ImageNet in silence. The detectors read the file (:func:`start_of`) and the
+network builders copy its weights into the architecture built at the size the detector asks for (a convolutional
+backbone's weights do not depend on the input side), after checking the file holds the same architecture.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def save_backbone(frame_classifier, path: str | Path, provenance: dict) -> Path:
     return model_files.save_model(features, path, {**provenance, "architecture": "backbone"})
 
 
-def load_into(features, weights: str, backbone: str) -> dict:
-    """Copy a backbone file's weights into ``features`` (a freshly built backbone of the same architecture, any
-    input size); returns the file's provenance."""
+def load_weights(weights: str, backbone: str) -> list:
+    """The weights of the backbone file ``weights`` names (checked to hold a ``backbone``), for
+    :func:`dfutils.nets.architectures.build_backbone`'s ``start``."""
     from dfutils.detectors import model_files
 
     path = require(weights, backbone)
@@ -90,10 +90,12 @@ def load_into(features, weights: str, backbone: str) -> dict:
     if stored.get("architecture") != "backbone" or stored.get("backbone") != backbone:
         raise UserInputError(f"{path}: holds {stored.get('architecture', 'no backbone')} "
                              f"{stored.get('backbone', '')!r}, not a {backbone} backbone")
-    values = source.get_weights()
-    expected = [tuple(weight.shape) for weight in features.weights]
-    if [tuple(value.shape) for value in values] != expected:
-        raise UserInputError(f"{path}: its {backbone} weights do not fit the architecture built here "
-                             f"({len(values)} arrays against {len(expected)})")
-    features.set_weights(values)
-    return stored
+    return source.get_weights()
+
+
+def start_of(weights: str, backbone: str) -> dict:
+    """The arguments a network builder takes for a ``weights`` setting: ``{"weights": "imagenet" or "none"}``, or
+    for a deepfake-trained backbone ``{"weights": "none", "start": its weights}`` (the builders copy them in)."""
+    if is_source(weights):
+        return {"weights": NO_WEIGHTS, "start": load_weights(weights, backbone)}
+    return {"weights": weights}
