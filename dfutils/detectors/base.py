@@ -255,10 +255,30 @@ class BatchedScoring:
     a function of its network's outputs on inputs made from that track alone: every track's inputs
     (:meth:`track_inputs`) are stacked, run through :meth:`scoring_outputs` in full batches, cut back per track
     and reduced by :meth:`track_score`; a video takes its most confident track, as ``score_tracks``. The same
-    scores as ``score_crops`` a video at a time (tested), several times faster on many short videos."""
+    scores as ``score_crops`` a video at a time (tested), several times faster on many short videos.
+
+    A frame-level detector (``frame_level``: its network reads one crop at a time) runs each distinct crop of a
+    clip once: a video of fewer crops than the clip's frames repeats them (a one-crop DFDC video fills a clip of 5
+    with one crop), and the repeats' outputs are copied, not computed again."""
+
+    frame_level: ClassVar[bool] = False
 
     def track_inputs(self, crops: np.ndarray) -> np.ndarray:
         """The network's inputs for one track's crops (a row per forward-pass item)."""
+        raise NotImplementedError
+
+    def _distinct_inputs(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A track's inputs, and for a frame-level detector only its distinct crops with the row each frame reads."""
+        if not self.frame_level:
+            return self.track_inputs(crops), None
+        from dfutils.nets.clips import clip_indices
+
+        picks = clip_indices(len(crops), self.clip_frames())
+        distinct, rows = np.unique(picks, return_inverse=True)
+        return self.track_inputs(crops[distinct], len(distinct)), rows
+
+    def clip_frames(self) -> int:
+        """How many frames a frame-level detector's clip has."""
         raise NotImplementedError
 
     def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
@@ -270,14 +290,16 @@ class BatchedScoring:
 
     def score_batch(self, videos: list[list[np.ndarray]], shared: dict | None = None) -> list[tuple[float, int]]:
         self.check_fitted()
-        parts = [(number, self.track_inputs(crops)) for number, tracks in enumerate(videos) for crops in tracks]
+        parts = [(number, *self._distinct_inputs(crops)) for number, tracks in enumerate(videos) for crops in tracks]
         if not parts:
             return [(float("nan"), 0)] * len(videos)
-        outputs = self.scoring_outputs(np.concatenate([inputs for _, inputs in parts]), {} if shared is None else shared)
+        outputs = self.scoring_outputs(np.concatenate([inputs for _, inputs, _ in parts]),
+                                       {} if shared is None else shared)
         best: dict[int, tuple[float, int]] = {}
         start = 0
-        for number, inputs in parts:
-            score = self.track_score(outputs[start:start + len(inputs)])
+        for number, inputs, rows in parts:
+            mine = outputs[start:start + len(inputs)]
+            score = self.track_score(mine if rows is None else mine[rows])
             start += len(inputs)
             if number not in best or score[0] > best[number][0]:
                 best[number] = score

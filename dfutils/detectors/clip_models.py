@@ -73,7 +73,7 @@ class KerasClipModel(BatchedScoring, Detector):
         repeated = np.repeat(clip[:, None], frames, axis=1)
         return score, np.asarray(network.predict_on_batch(repeated)).reshape(-1)
 
-    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
+    def track_inputs(self, crops: np.ndarray, frames: int | None = None) -> np.ndarray:
         frames, size = self.clip_shape
         return fit_clip(crops, frames, size)[None]
 

@@ -143,8 +143,13 @@ class EmbeddingClassifier(BatchedScoring, Detector):
         per_frame = self.classifier.predict_proba(projected)[:, 1]
         return float(per_frame.mean()), per_frame
 
-    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
-        return fit_clip(crops, self.settings.frames_per_video, int(self.extraction["size"])).astype(np.uint8)
+    frame_level = True
+
+    def clip_frames(self) -> int:
+        return self.settings.frames_per_video
+
+    def track_inputs(self, crops: np.ndarray, frames: int | None = None) -> np.ndarray:
+        return fit_clip(crops, frames or self.settings.frames_per_video, int(self.extraction["size"])).astype(np.uint8)
 
     def scoring_outputs(self, inputs: np.ndarray, shared: dict) -> np.ndarray:
         """FaceNet's embeddings of the inputs (computed once for every head that reads the same crops:

@@ -124,8 +124,13 @@ class FrameClassifier(BatchedScoring, Detector):
         per_frame = self.frame_probabilities(crops).reshape(-1)
         return float(per_frame.mean()), per_frame
 
-    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
-        return fit_clip(crops, self.settings.frames_per_video, self.settings.size)
+    frame_level = True
+
+    def clip_frames(self) -> int:
+        return self.settings.frames_per_video
+
+    def track_inputs(self, crops: np.ndarray, frames: int | None = None) -> np.ndarray:
+        return fit_clip(crops, frames or self.settings.frames_per_video, self.settings.size)
 
     def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
         return float(outputs.reshape(-1).mean()), len(outputs)

@@ -39,16 +39,22 @@ def installed_backends() -> list[str]:
 
 
 def _network(kind: str, size: int, frames: int):
-    """The network of ``kind`` as the profiles train it (ImageNet start, the papers' heads), dropout off."""
+    """The network of ``kind`` as the profiles train it (ImageNet start, the papers' heads), every dropout off
+    (the head's and the backbone's stochastic depth: random draws differ between backends)."""
     import keras
 
     from dfutils.nets import architectures, training
 
     if kind == "frames":
         model = architectures.build_frame_classifier("efficientnet_lite0", size, "imagenet", 512, 0.0)
-        return training.compile_model(model, training.paper_b_nadam(3e-4, 0.004))
-    model = architectures.build_time_distributed("efficientnet_lite0", frames, size, "imagenet", 128, 64, 0.0)
-    return training.compile_model(model, keras.optimizers.Adam(3e-4))
+        optimizer = training.paper_b_nadam(3e-4, 0.004)
+    else:
+        model = architectures.build_time_distributed("efficientnet_lite0", frames, size, "imagenet", 128, 64, 0.0)
+        optimizer = keras.optimizers.Adam(3e-4)
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    return training.compile_model(model, optimizer)
 
 
 def measure(kind: str, size: int, batch_size: int, steps: int, frames: int, weights: Path) -> dict:

@@ -238,6 +238,7 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
     tests = tiny_run.split("test")
     videos = [[read_clip_crops(tiny_run.faces / crops, 4)] for crops in tests["crops"]]
     videos[1].append(np.clip(videos[1][0].astype(int) + 90, 0, 255).astype(np.uint8))
+    videos[2] = [videos[2][0][:1]]  # one crop, repeated to fill a clip (each distinct crop is run once)
     batched = loaded.score_batch(videos, shared={})
     for tracks, (score, used) in zip(videos, batched, strict=True):
         single, per_frame = loaded.score_tracks(tracks)
