@@ -11,7 +11,9 @@ float32's, and ``same_loss`` says whether it is within :data:`LOSS_TOLERANCE` (f
 :data:`BF16_LOSS_TOLERANCE` (bfloat16, whose 8-bit mantissa rounds every product).
 
 One JSON line per backend and precision: images/s trained and scored for each network, the first step's time
-(tracing or compiling), the loss, and the ratios to TensorFlow float32 (``train_speedup``...).
+(tracing or compiling), the loss, the ratios to TensorFlow float32 (``train_speedup``...), and the time the
+frame classifier's data (a JPEG crop cache read and resized by ``FrameDataset``) takes to serve a batch with its
+share of a training step (``frames_data_share``: what training waits for its data at most, with no prefetching).
 """
 
 from __future__ import annotations
@@ -105,6 +107,32 @@ def worker(backend: str, precision: str, options: dict) -> dict:
     return figures
 
 
+def data_seconds_per_batch(size: int, batch_size: int, frames: int, batches: int = 20) -> float:
+    """Seconds the training data takes to serve one batch of the frame classifier: a crop cache of random faces
+    (JPEG, as extraction stores them, cut at 240 px and resized as training reads them) through ``FrameDataset``
+    with its shuffling, in this process and thread, as ``fit`` reads it."""
+    import numpy as np
+    import pandas as pd
+
+    from dfutils.faces.crop_files import FaceCrops, save_crops
+    from dfutils.nets.clips import FrameDataset
+
+    videos = batches * batch_size // frames + 1
+    generator = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = []
+        for number in range(videos):
+            crops = generator.integers(0, 256, (frames, 240, 240, 3), dtype=np.uint8)
+            save_crops(FaceCrops(f"v{number}", crops, np.arange(frames), np.zeros((frames, 4)), np.ones(frames, bool),
+                                 1, frames, {"codec": "jpeg", "quality": 95}), Path(scratch) / f"v{number}.npz")
+            rows.append({"video_id": f"v{number}", "label": number % 2, "crops": f"v{number}.npz"})
+        dataset = FrameDataset(pd.DataFrame(rows), scratch, frames, size, batch_size, shuffle=True, seed=0)
+        start = time.perf_counter()
+        for index in range(batches):
+            dataset[index]
+        return (time.perf_counter() - start) / batches
+
+
 def bench_train(backends: list[str] | None = None, precisions=PRECISIONS, size: int = 160, steps: int = 6,
                 frames_batch: int = 32, clips_batch: int = 4, frames: int = 5) -> list[dict]:
     """Every backend and precision (see the module docstring), TensorFlow float32 first: its figures are the
@@ -129,6 +157,12 @@ def bench_train(backends: list[str] | None = None, precisions=PRECISIONS, size: 
                               "error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"})
                 continue
             lines.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    data = data_seconds_per_batch(size, frames_batch, frames)
+    for line in lines:  # the share of a training step spent waiting for its batch, were the batch not prefetched
+        if "error" not in line:
+            step = frames_batch / line["frames_train_images_per_s"]
+            line["frames_data_s_per_batch"] = round(data, 4)
+            line["frames_data_share"] = round(data / (data + step), 4)
     return with_ratios(lines)
 
 
