@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from dfutils.data.ffpp import FFPP_METHODS
-from dfutils.data.index_files import VIDEO_SUFFIXES, index_frame
+from dfutils.data.index_files import VIDEO_SUFFIXES, file_digest, index_frame
 from dfutils.data.splits import check_no_leak, grouped_split
 from dfutils.errors import DatasetError
 
@@ -296,13 +296,6 @@ def _members(video_files: dict[str, list[tuple]]) -> tuple[pd.DataFrame, int]:
     return pd.DataFrame(member_rows, columns=MEMBER_COLUMNS), other_faces
 
 
-def _file_digest(path: Path) -> str:
-    import hashlib
-
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha1").hexdigest()
-
-
 def scan_labelled(root: Path, label_file: Path, columns: dict[str, str] | None = None, skip_bad_rows: bool = False,
                   check_images: bool = True) -> Scan:
     """The videos a label file names, each with its crop files below ``root`` (one crop, several, or a
@@ -347,7 +340,7 @@ def scan_labelled(root: Path, label_file: Path, columns: dict[str, str] | None =
             face = FACE_SUFFIX.fullmatch(f"x{rest}")
             files_of[video_id].append((_frame_key(face.group("rest")[1:] if face else rest),
                                        int(face.group("face")) if face else 0, path.name, path))
-            people.add(f"~same-file:{_file_digest(path)[:20]}")
+            people.add(f"~same-file:{file_digest(path)[:20]}")
         if video_id not in files_of:
             continue
         videos[video_id] = {

@@ -23,12 +23,13 @@ c40 crops): :func:`pair_scores` gives same-person precision and recall at each t
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from dfutils.data.index_files import file_digest
 
 IDENTITY_MODEL = "keras-facenet-128"  # ships in a registry package (offline); the 512-d model needs a download
 # FaceNet-128 L2 distance, average linkage: the threshold chosen on Celeb-DF and FF++ (see the module docstring)
@@ -42,13 +43,6 @@ def default_cache(model: str = IDENTITY_MODEL) -> Path:
     from dfutils import config
 
     return config.ARTIFACTS_DIR / "_cache" / "face-identity" / f"{model}.npz"
-
-
-def file_digest(path: str | Path) -> str:
-    """The SHA-1 of a file's bytes: what the cache keys an embedding by (a renamed or moved crop is not embedded
-    again; a changed one is)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha1").hexdigest()
 
 
 def _read_cache(cache: Path) -> dict[str, np.ndarray]:

@@ -32,6 +32,14 @@ def safe_relative(entry: str, source: Path) -> str:
     return pure.as_posix()
 
 
+def file_digest(path: str | Path) -> str:
+    """The SHA-1 of a file's bytes: byte-identical files share it (a crop published twice), a changed file does not."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha1").hexdigest()
+
+
 def read_text(path: Path) -> str:
     """A metadata or list file as text: UTF-8 with or without a byte-order mark (Windows tools write one); any
     other encoding is one line naming the file and where it stops being UTF-8."""
