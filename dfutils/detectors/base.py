@@ -235,6 +235,7 @@ class Detector(abc.ABC):
 
 
 SCORING_BATCH = 64  # network inputs (crops, or clips of a clip model) per forward pass when many videos are scored
+SCORING_BYTES = 256 * 2 ** 20  # the network inputs of many videos held at once (30 crops of 240 px: 20 MB a clip)
 
 
 def batched_predict(network, inputs: np.ndarray, batch: int = SCORING_BATCH) -> np.ndarray:
@@ -263,8 +264,9 @@ class BatchedScoring:
 
     frame_level: ClassVar[bool] = False
 
-    def track_inputs(self, crops: np.ndarray) -> np.ndarray:
-        """The network's inputs for one track's crops (a row per forward-pass item)."""
+    def track_inputs(self, crops: np.ndarray, frames: int | None = None) -> np.ndarray:
+        """The network's inputs for one track's crops (a row per forward-pass item); a frame-level detector takes
+        ``frames`` of them (default: its clip's)."""
         raise NotImplementedError
 
     def _distinct_inputs(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -290,17 +292,31 @@ class BatchedScoring:
 
     def score_batch(self, videos: list[list[np.ndarray]], shared: dict | None = None) -> list[tuple[float, int]]:
         self.check_fitted()
-        parts = [(number, *self._distinct_inputs(crops)) for number, tracks in enumerate(videos) for crops in tracks]
-        if not parts:
-            return [(float("nan"), 0)] * len(videos)
-        outputs = self.scoring_outputs(np.concatenate([inputs for _, inputs, _ in parts]),
-                                       {} if shared is None else shared)
+        shared = {} if shared is None else shared
         best: dict[int, tuple[float, int]] = {}
-        start = 0
-        for number, inputs, rows in parts:
-            mine = outputs[start:start + len(inputs)]
-            score = self.track_score(mine if rows is None else mine[rows])
-            start += len(inputs)
-            if number not in best or score[0] > best[number][0]:
-                best[number] = score
+        parts: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        held = 0
+
+        def flush(group: int) -> None:
+            outputs = self.scoring_outputs(np.concatenate([inputs for _, inputs, _ in parts]),
+                                           shared.setdefault(group, {}))
+            start = 0
+            for number, inputs, rows in parts:
+                mine = outputs[start:start + len(inputs)]
+                score = self.track_score(mine if rows is None else mine[rows])
+                start += len(inputs)
+                if number not in best or score[0] > best[number][0]:
+                    best[number] = score
+            parts.clear()
+
+        group = 0  # the inputs of many videos, a group at a time (memory); the same groups for every detector
+        for number, tracks in enumerate(videos):
+            for crops in tracks:
+                parts.append((number, *self._distinct_inputs(crops)))
+                held += parts[-1][1].nbytes
+            if held >= SCORING_BYTES:
+                flush(group)
+                group, held = group + 1, 0
+        if parts:
+            flush(group)
         return [best.get(number, (float("nan"), 0)) for number in range(len(videos))]

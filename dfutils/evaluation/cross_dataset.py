@@ -151,7 +151,8 @@ def load_models(paths: list[str | Path]) -> list[LoadedModel]:
     return loaded
 
 
-SCORING_CHUNK = 256  # videos whose crops are decoded once and scored by every model before the next ones
+SCORING_CHUNK = 256  # videos whose crops are decoded once and scored by every model before the next ones ...
+CHUNK_BYTES = 512 * 2 ** 20  # ... or fewer, when their decoded crops would hold more than this
 
 
 def score_table(model: LoadedModel, index: pd.DataFrame, faces_dir: Path | None, faces: pd.DataFrame | None,
@@ -175,9 +176,7 @@ def score_tables(models: list[LoadedModel], index: pd.DataFrame, faces_dir: Path
     bar = progress_bar(total=len(index) * len(models), unit="video",
                        desc=f"scoring: {models[0].name}" + (f" and {len(models) - 1} more" if len(models) > 1 else ""),
                        disable=not progress)
-    for start in range(0, len(index), chunk):
-        part = index.iloc[start:start + chunk]
-        tracks, errors = _read_chunk(part, faces_dir, crops_of) if faces_dir is not None else ([], [])
+    for part, tracks, errors in _chunks(index, faces_dir, crops_of, chunk):
         shared: dict = {}  # what the models of this chunk compute once
         for found, model in zip(rows, models, strict=True):
             found += _score_chunk(model, part, tracks, errors, shared)
@@ -190,22 +189,28 @@ def score_tables(models: list[LoadedModel], index: pd.DataFrame, faces_dir: Path
     return tables
 
 
-def _read_chunk(part: pd.DataFrame, faces_dir: Path, crops_of: dict) -> tuple[list, list[str]]:
-    """The face tracks of each video of ``part`` (an empty list where they could not be read) and the errors."""
+def _chunks(index: pd.DataFrame, faces_dir: Path | None, crops_of: dict, chunk: int):
+    """``(videos, their face tracks, their errors)`` a chunk at a time: at most ``chunk`` videos and about
+    :data:`CHUNK_BYTES` of decoded crops (an empty list of tracks and the error where a video could not be read;
+    no tracks at all for models that read whole videos, ``faces_dir`` None)."""
     from dfutils.faces.crop_files import read_tracks
 
-    tracks, errors = [], []
-    for video_id in part["video_id"]:
-        crops_file, extraction_error = crops_of.get(video_id, ("", "no crops"))
-        try:
-            if not crops_file:
-                raise UserInputError(extraction_error or "no face crops")
-            tracks.append(read_tracks(faces_dir / crops_file))
-            errors.append("")
-        except Exception as problem:  # noqa: BLE001 - one unreadable video is its row, not the end of the run
-            tracks.append([])
-            errors.append(_error_text(problem))
-    return tracks, errors
+    start, tracks, errors, held = 0, [], [], 0
+    for position, video_id in enumerate(index["video_id"]):
+        if faces_dir is not None:
+            crops_file, extraction_error = crops_of.get(video_id, ("", "no crops"))
+            try:
+                if not crops_file:
+                    raise UserInputError(extraction_error or "no face crops")
+                tracks.append(read_tracks(faces_dir / crops_file))
+                errors.append("")
+                held += sum(track.nbytes for track in tracks[-1])
+            except Exception as problem:  # noqa: BLE001 - one unreadable video is its row, not the end of the run
+                tracks.append([])
+                errors.append(_error_text(problem))
+        if position + 1 - start >= chunk or held >= CHUNK_BYTES or position + 1 == len(index):
+            yield index.iloc[start:position + 1], tracks, errors
+            start, tracks, errors, held = position + 1, [], [], 0
 
 
 def _error_text(problem: BaseException) -> str:
