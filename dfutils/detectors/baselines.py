@@ -8,7 +8,7 @@ import pandas as pd
 from dfutils.data.video import read_frames
 
 
-def crop_statistics(path, frames: int = 8, crop: float = 0.5) -> np.ndarray:
+def crop_statistics(path, frames: int, crop: float = 0.5) -> np.ndarray:
     """Per-video statistics of the central crop (where SynthDF and most FF++ faces sit).
 
     Colour mean and spread per channel, sharpness (mean absolute Laplacian)
@@ -34,7 +34,7 @@ def statistics_of(frames: np.ndarray, crop: float = 0.5) -> np.ndarray:
 COLOUR_FEATURES = list(range(6))
 
 
-def crop_statistics_features(index: pd.DataFrame, frames: int = 8, progress: bool = True) -> np.ndarray:
+def crop_statistics_features(index: pd.DataFrame, frames: int, progress: bool = True) -> np.ndarray:
     """:func:`crop_statistics` of every video of the index, in its order."""
     from dfutils.progress import progress_bar
 

@@ -59,7 +59,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 class VideoScorer:
     """A loaded detector (:func:`dfutils.detectors.load`) and what it needs to score one video."""
 
-    def __init__(self, model_path: str | Path, every_face: bool = False):
+    def __init__(self, model_path: str | Path, every_face: bool):
         from dfutils import detectors
         from dfutils.detectors.model_files import read_settings
         from dfutils.faces.crop_files import ExtractionSettings
@@ -173,7 +173,7 @@ class VideoScorer:
 
 
 def predict_videos(model_path: str | Path, inputs: list[str], out: str | Path | None = None,
-                   strips_dir: str | Path | None = None, progress: bool = True, every_face: bool = False) -> pd.DataFrame:
+                   strips_dir: str | Path | None = None, progress: bool = True, *, every_face: bool) -> pd.DataFrame:
     """Score every video (``every_face``: by its most confident face track); returns (and writes to ``out``) the
     prediction table."""
     from dfutils.progress import progress_bar

@@ -34,7 +34,7 @@ def _quality_flags(codec: str, quality: int) -> list[int]:
     return [cv2.IMWRITE_PNG_COMPRESSION, 3]
 
 
-def encode_crops(crops: np.ndarray, codec: str, quality: int = 95) -> tuple[np.ndarray, np.ndarray]:
+def encode_crops(crops: np.ndarray, codec: str, quality: int) -> tuple[np.ndarray, np.ndarray]:
     """``(N, H, W, 3)`` RGB uint8 -> (one uint8 buffer, ``N + 1`` offsets into it)."""
     check_codec(codec, quality)
     crops = np.ascontiguousarray(crops, dtype=np.uint8)

@@ -145,7 +145,7 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
 
 
 # --------------------------------------------------------------------------- how the crops were cut
-def crop_geometry(files: list[str], detector: str = "mtcnn", min_score: float = 0.9) -> dict:
+def crop_geometry(files: list[str], detector: str, confident: float = 0.9) -> dict:
     """Run the face detector on crops and say how they were cut: the median crop side over the face box's
     longer side (``side_ratio``; the extractor's ``1 + margin``) and the box centre's offset from the crop
     centre in box sides (``offset_x``, ``offset_y``; positive: the face sits right of / below the centre)."""
@@ -165,7 +165,7 @@ def crop_geometry(files: list[str], detector: str = "mtcnn", min_score: float = 
         height, width = image.shape[:2]
         pad = max(height, width) // 2
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        faces = [face for face in model.detect([padded])[0] if face["score"] >= min_score]
+        faces = [face for face in model.detect([padded])[0] if face["score"] >= confident]  # measured on sure faces only
         if not faces:
             continue
         x0, y0, x1, y1 = (v - pad for v in max(faces, key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]))["box"])

@@ -212,7 +212,7 @@ class SelfBlendedFrames(FrameDataset):
     margin, which places the face box inside the crop.
     """
 
-    def __init__(self, *args, share: float = 1.0, margin: float = 0.0, **kwargs):
+    def __init__(self, *args, share: float, margin: float, **kwargs):
         if share <= 0:
             raise ValueError(f"share: must be positive, got {share}")
         self.share, self.margin = share, margin

@@ -78,7 +78,7 @@ def _copy_h5_weights(model, h5_path: Path) -> int:
 class FaceNetEmbedder:
     """``embed(crops)`` -> (N, d) L2-normalised FaceNet embeddings of face crops (uint8 RGB, any size)."""
 
-    def __init__(self, name: str = "keras-facenet-128"):
+    def __init__(self, name: str):
         if name not in FACENET_MODELS:
             raise UserInputError(f"facenet_model: unknown {name!r}; expected one of {', '.join(FACENET_MODELS)}")
         self.name, self.spec = name, FACENET_MODELS[name]
@@ -125,7 +125,7 @@ class FaceNetEmbedder:
 
 
 @functools.cache
-def shared_embedder(name: str = "keras-facenet-128") -> FaceNetEmbedder:
+def shared_embedder(name: str) -> FaceNetEmbedder:
     """The process's one :class:`FaceNetEmbedder` of ``name``: FaceNet is never trained here, so every
     detector that reads it (a run's, or each model file scored in turn) can share it; building and
     tracing it takes seconds each time."""

@@ -122,7 +122,7 @@ def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> np.ndarra
     return weight * source.astype(np.float32) + (1 - weight) * target.astype(np.float32)
 
 
-def self_blend(image: np.ndarray, generator: np.random.Generator, margin: float = 0.0,
+def self_blend(image: np.ndarray, generator: np.random.Generator, margin: float,
                settings: BlendSettings | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One self-blended image of a square face crop and the mask used: ``(image_sb float32, mask)``."""
     settings = settings or BlendSettings()

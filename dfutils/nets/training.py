@@ -21,7 +21,7 @@ from dfutils.nets.clips import ClipDataset
 from dfutils.predictions import video_columns
 
 
-def paper_b_nadam(learning_rate: float = 0.002, schedule_decay: float = 0.004) -> keras.optimizers.Optimizer:
+def paper_b_nadam(learning_rate: float, schedule_decay: float) -> keras.optimizers.Optimizer:
     """Nadam with Paper B's settings in Keras 3.
 
     Keras 2's ``Nadam(schedule_decay=...)`` is gone: Keras 3's Nadam has the momentum
@@ -179,7 +179,7 @@ def training_key(model: keras.Model, train, validation, **settings) -> str:
 
 
 def fit(model: keras.Model, train, validation, out_dir: str | Path,
-        epochs: int, patience: int = 5, verbose: int = 2, batch_size: int | None = None,
+        epochs: int, patience: int, verbose: int = 2, batch_size: int | None = None,
         class_weight: dict | None = None, checkpoint: bool = True) -> pd.DataFrame:
     """Train with checkpoints, early stopping and logs in ``out_dir``; resumes if interrupted.
 

@@ -44,7 +44,7 @@ def _reduce(anchor_positive, chosen_negative, positive_pairs, has_negative, marg
     return ops.sum(losses) / ops.maximum(ops.sum(valid), 1.0)
 
 
-def semi_hard_triplet_loss(labels, embeddings, margin: float = 0.2):
+def semi_hard_triplet_loss(labels, embeddings, margin: float):
     """Mean triplet loss over all valid anchor-positive pairs with semi-hard negatives (squared L2)."""
     embeddings = ops.cast(embeddings, "float32")
     count = ops.shape(embeddings)[0]
@@ -61,7 +61,7 @@ def semi_hard_triplet_loss(labels, embeddings, margin: float = 0.2):
     return _reduce(anchor_positive, chosen, positive_pairs, ops.any(negatives, axis=1), margin)
 
 
-def random_triplet_loss(labels, embeddings, margin: float = 0.2, seed=None):
+def random_triplet_loss(labels, embeddings, margin: float, seed=None):
     """The same loss with a uniformly drawn negative for every anchor-positive pair."""
     embeddings = ops.cast(embeddings, "float32")
     count = ops.shape(embeddings)[0]
@@ -75,7 +75,7 @@ def random_triplet_loss(labels, embeddings, margin: float = 0.2, seed=None):
     return _reduce(distances, chosen, positive_pairs, ops.any(negatives, axis=1), margin)
 
 
-def semi_hard_triplet_loss_reference(labels: np.ndarray, embeddings: np.ndarray, margin: float = 0.2) -> float:
+def semi_hard_triplet_loss_reference(labels: np.ndarray, embeddings: np.ndarray, margin: float) -> float:
     """Brute force: loop over every anchor, positive and negative (the test oracle)."""
     labels, x = np.asarray(labels).reshape(-1), np.asarray(embeddings, dtype=np.float64)
     losses = []
@@ -98,7 +98,7 @@ def semi_hard_triplet_loss_reference(labels: np.ndarray, embeddings: np.ndarray,
 class TripletLoss(keras.losses.Loss):
     """``mining`` "semi-hard" or "random"; ``y_true`` holds the class of each embedding."""
 
-    def __init__(self, margin: float = 0.2, mining: str = "semi-hard", seed: int | None = None, name="triplet_loss", **kwargs):
+    def __init__(self, margin: float, mining: str = "semi-hard", seed: int | None = None, name="triplet_loss", **kwargs):
         super().__init__(name=name, **kwargs)
         if mining not in ("semi-hard", "random"):
             raise ValueError(f"mining: expected 'semi-hard' or 'random', got {mining!r}")

@@ -175,8 +175,8 @@ def shared_originals(clean_root: str | Path, compressed_root: str | Path) -> tup
                  for name in ("clean", "compressed"))
 
 
-def compression_sets(clean_root: str | Path, compressed_root: str | Path, face_side: int, crf_levels=(23, 40),
-                     size: int = 224, compressed_label: str = "real c40", seed: int = 0,
+def compression_sets(clean_root: str | Path, compressed_root: str | Path, face_side: int, *, size: int,
+                     crf_levels=(23, 40), compressed_label: str = "real c40", seed: int = 0,
                      geometry_crops: int = 40) -> CompressionSets:
     """The shared originals' crops: clean, clean re-encoded at each of ``crf_levels`` (a face box of
     ``face_side`` pixels in the source video), and the compressed folder's, cut alike and at ``size``."""
@@ -184,7 +184,7 @@ def compression_sets(clean_root: str | Path, compressed_root: str | Path, face_s
     from dfutils.faces.compression import encoding_side
 
     clean, compressed = shared_originals(clean_root, compressed_root)
-    geometry = {name: packing.crop_geometry(packing.sample_files(files, geometry_crops, seed))
+    geometry = {name: packing.crop_geometry(packing.sample_files(files, geometry_crops, seed), "mtcnn")
                 for name, files in (("clean", clean), ("compressed", compressed))}
     tighter = min(found["side_ratio"] for found in geometry.values())
     keep = {name: tighter / found["side_ratio"] for name, found in geometry.items()}
@@ -211,7 +211,7 @@ def _reencoded(files: pd.DataFrame, keep: float, pack) -> tuple[list[np.ndarray]
 
 
 def face_side_sweep(sets: CompressionSets, clean_root: str | Path, compressed_root: str | Path, face_sides,
-                    crf: int, seed: int, size: int = 224, compressed_label: str = "real c40") -> pd.DataFrame:
+                    crf: int, seed: int, size: int, compressed_label: str = "real c40") -> pd.DataFrame:
     """The domain classifier's AUC of real against simulated c``crf`` for several face sides: how much the
     simulation depends on the size it encodes at."""
     from dfutils.faces import packing

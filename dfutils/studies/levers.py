@@ -53,7 +53,7 @@ class Variant:
 
 
 def variants(base: FrameSettings, few_identities: int, epoch_levels: list, size_levels: list,
-             self_blended_share: float = 0.0) -> list[Variant]:
+             self_blended_share: float) -> list[Variant]:
     """The demo setting and one variant per other value of each lever."""
     pretrained = "ImageNet" if base.weights == "imagenet" else "from scratch"
     out = [Variant("demo setting", f"{pretrained}, all identities, {base.epochs} epochs, {base.size} px")]

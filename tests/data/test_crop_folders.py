@@ -249,7 +249,7 @@ def test_real_ffpp_crops_are_140_and_140_videos_with_no_person_on_two_sides(real
 
 def test_real_crops_geometry_gives_the_margin_that_cuts_videos_alike(real_faces):
     df = index_faces(real_faces / "ffpp-256")
-    geometry = packing.crop_geometry(packing.sample_files(df.attrs["members"], 12, 0))
+    geometry = packing.crop_geometry(packing.sample_files(df.attrs["members"], 12, 0), "mtcnn")
     assert geometry["faces_found"] >= 10
     # tight aligned crops: the face box overflows the crop (it is about 0.86 crop sides), centred
     assert 0.75 < geometry["side_ratio"] < 0.95 and abs(geometry["offset_x"]) < 0.1 and abs(geometry["offset_y"]) < 0.1

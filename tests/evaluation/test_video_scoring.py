@@ -62,7 +62,7 @@ def test_model_without_settings_or_of_the_wrong_kind_is_refused(tmp_path):
     bare = tmp_path / "bare.keras"
     architectures.build_sequence_classifier("gru", 3, 8, 4).save(bare)
     with pytest.raises(UserInputError, match="architecture None"):
-        VideoScorer(bare)
+        VideoScorer(bare, every_face=False)
     assert main(["predict", "--model", str(tmp_path / "missing.keras"), str(tmp_path)]) == 2
 
 
@@ -107,7 +107,7 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
         "extraction": EXTRACTION, "facenet_model": "keras-facenet-128", "frames": 3, "size": 64,
         "architecture": "triplet", "mining": "semi-hard"}, classifier=classifier)
     video = sorted((real_samples / "ffpp" / "original_sequences").rglob("*.mp4"))[0]
-    row = VideoScorer(path).score(video)
+    row = VideoScorer(path, every_face=False).score(video)
     assert row.error == "" and row.frames_used == 3
     # the same chain by hand: crops -> FaceNet -> triplet network -> classifier, mean over frames
     crops = extract_video(video, video.name, ExtractionSettings(**EXTRACTION)).crops
@@ -146,12 +146,12 @@ def test_still_images_are_scored_by_frame_models_and_refused_by_clip_models(fram
     assert table.loc[str(texture), "error"] == "" and table.loc[str(texture), "faces_found"] == 0
     assert "not a readable image" in table.loc[str(broken), "error"]
     # the face was cropped as in training: the same crop scores the same
-    scorer = VideoScorer(frame_model_file)
+    scorer = VideoScorer(frame_model_file, every_face=False)
     crop, _ = scorer.image_crop(photo)
     assert float(table.loc[str(photo), "score"]) == pytest.approx(scorer.frame_scores(crop)[0], abs=1e-5)
 
     keras.utils.set_random_seed(1)
     clip_file = model_files.save_model(architectures.build_conv3d(3, 32, (4,), 8, 0.3), tmp_path / "c3d.keras",
                                        {"extraction": EXTRACTION, "frames": 3, "size": 32, "architecture": "conv3d"})
-    row = VideoScorer(clip_file).score(photo)
+    row = VideoScorer(clip_file, every_face=False).score(photo)
     assert "needs a video" in row.error and row.score != row.score  # NaN: not scored

@@ -32,7 +32,7 @@ def face_like_crops(count=6, size=96, seed=0):
 @pytest.mark.parametrize("codec", ["raw", "png"])
 def test_lossless_codecs_give_back_every_pixel(codec):
     crops = face_like_crops()
-    buffer, offsets = encode_crops(crops, codec)
+    buffer, offsets = encode_crops(crops, codec, 95)
     assert buffer.dtype == np.uint8 and len(offsets) == len(crops) + 1 and offsets[-1] == len(buffer)
     assert np.array_equal(decode_crops(buffer, offsets, codec, crops.shape[1:]), crops)
 

@@ -124,7 +124,7 @@ def test_the_imagenet_weights_addresses_and_checksums_are_keras_own():
 
 
 # what a builder may default: how it builds (the folded or the TimeDistributed graph, a name), never what
-NOT_HYPERPARAMETERS = {"fold_time", "name", "verbose"}
+NOT_HYPERPARAMETERS = {"fold_time", "name", "verbose", "start"}  # start: a trained backbone's weights, or none
 
 
 def defaulted_hyperparameters(functions) -> list[str]:

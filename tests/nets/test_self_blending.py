@@ -80,7 +80,7 @@ def test_a_self_blended_image_differs_from_its_input_only_inside_the_masks_suppo
 def test_the_blend_ratio_is_respected():
     image = face(64)
     settings = sb.BlendSettings(ratios=(0.25,))
-    blended, mask = sb.self_blend(image, np.random.default_rng(0), settings=settings)
+    blended, mask = sb.self_blend(image, np.random.default_rng(0), 0.0, settings=settings)
     assert mask.max() == pytest.approx(0.25, abs=1e-6)
     source_weight = np.abs(blended - image).max() / 255
     assert source_weight <= 0.25 + 1e-4
@@ -88,9 +88,9 @@ def test_the_blend_ratio_is_respected():
 
 def test_same_seed_same_image_other_seed_other_image():
     image = face(64)
-    one, _ = sb.self_blend(image, np.random.default_rng(9))
-    again, _ = sb.self_blend(image, np.random.default_rng(9))
-    other, _ = sb.self_blend(image, np.random.default_rng(10))
+    one, _ = sb.self_blend(image, np.random.default_rng(9), 0.0)
+    again, _ = sb.self_blend(image, np.random.default_rng(9), 0.0)
+    other, _ = sb.self_blend(image, np.random.default_rng(10), 0.0)
     assert np.array_equal(one, again) and not np.array_equal(one, other)
     with pytest.raises(ValueError, match="square crop"):
-        sb.self_blend(np.zeros((10, 12, 3), np.uint8), np.random.default_rng(0))
+        sb.self_blend(np.zeros((10, 12, 3), np.uint8), np.random.default_rng(0), 0.0)

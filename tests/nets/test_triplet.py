@@ -34,8 +34,8 @@ def test_semi_hard_loss_on_a_hand_made_batch():
 
 def test_one_class_batch_gives_zero_loss_not_nan():
     embeddings = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
-    assert float(triplet.semi_hard_triplet_loss(np.zeros(8), embeddings)) == 0.0
-    assert float(triplet.random_triplet_loss(np.zeros(8), embeddings, seed=1)) == 0.0
+    assert float(triplet.semi_hard_triplet_loss(np.zeros(8), embeddings, 0.2)) == 0.0
+    assert float(triplet.random_triplet_loss(np.zeros(8), embeddings, 0.2, seed=1)) == 0.0
 
 
 def test_random_mining_with_one_negative_per_anchor_equals_the_reference():

@@ -31,7 +31,7 @@ def test_each_variant_changes_exactly_one_setting_of_the_demo_detector():
         assert {k: v for k, v in asdict(settings).items() if k not in changed} == {
             k: v for k, v in asdict(DEMO).items() if k not in changed}
     assert len({v.slug for v in plan}) == len(plan) and all(v.slug.startswith("levers-") for v in plan)
-    assert [v.lever for v in levers.variants(DEMO, 0, [], [])] == ["demo setting", "pretraining"]
+    assert [v.lever for v in levers.variants(DEMO, 0, [], [], 0.0)] == ["demo setting", "pretraining"]
     assert plan[-1].settings(DEMO).self_blended_share == 0.5
 
 
