@@ -176,7 +176,7 @@ def _compression_arguments(command: argparse.ArgumentParser, crf_help: str) -> N
 
 def _extraction_arguments(extract: argparse.ArgumentParser) -> None:
     """``dfutils extract``'s settings: every option defaults to ExtractionSettings' own (left out: not set here)."""
-    from dfutils.faces.crop_files import DETECTORS, ExtractionSettings
+    from dfutils.faces.extraction_settings import DETECTORS, ExtractionSettings
 
     default = ExtractionSettings()
 
@@ -203,15 +203,16 @@ def _extraction_arguments(extract: argparse.ArgumentParser) -> None:
 
 def _cmd_extract(args: argparse.Namespace) -> int:
     from dfutils.data.datasets import read_index
-    from dfutils.faces.crop_files import ExtractionSettings
     from dfutils.faces.extract import extract_index
+    from dfutils.faces.extraction_settings import ExtractionSettings
 
     if args.frames is not None and args.fps is not None:
         raise UserInputError("give either --frames or --fps, not both")
     given = {name: value for name, value in vars(args).items() if value is not None}  # an option left out: the default
     settings = ExtractionSettings.from_parameters(given)
     index = read_index(args.index)
-    table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler)
+    table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler,
+                          worker_threads=args.worker_threads)
     counts = table["status"].value_counts().to_dict()
     print(f"faces of {len(table)} videos in {args.out}/faces.csv: "
           + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
@@ -376,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "c23 (23) and c40 (40); default 0: off")
     extract.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
     extract.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler to use instead")
+    extract.add_argument("--worker-threads", type=int, default=1,
+                         help="threads of each worker's detector (default 1: parallelism comes from the workers)")
     extract.set_defaults(handler=_cmd_extract)
 
     predict = commands.add_parser("predict", help="score videos with a saved model (faces found with the model's own settings)")

@@ -23,7 +23,7 @@ OWN_DEFAULTS = {
 
 def settings_fields() -> set[str]:
     from dfutils.detectors import settings
-    from dfutils.faces.crop_files import ExtractionSettings
+    from dfutils.faces.extraction_settings import ExtractionSettings
 
     classes = [cls for _, cls in inspect.getmembers(settings, inspect.isclass) if dataclasses.is_dataclass(cls)]
     return {field.name for cls in [*classes, ExtractionSettings] for field in dataclasses.fields(cls)} | {"facenet_model"}

@@ -50,7 +50,7 @@ def _dask_throughput(videos: list[Path], settings, workers: int, repeat: int) ->
     with tempfile.TemporaryDirectory() as scratch:
         # a cluster as `dfutils extract` makes it
         with dask_client(workers, None, Path(scratch) / "workers.log") as (client, cluster):
-            warm = [client.submit(process_video, str(videos[0]), f"warm-{k}", f"{scratch}/warm-{k}", settings,
+            warm = [client.submit(process_video, str(videos[0]), f"warm-{k}", f"{scratch}/warm-{k}", settings, 1,
                                   pure=False, workers=[address])
                     for k, address in enumerate(cluster.scheduler_info["workers"])]
             client.gather(warm)
@@ -68,7 +68,9 @@ def bench_extract(paths: list[str] | None = None, frames: int = 30, naive_frames
     import cv2
 
     from dfutils.data.video import sample_frames
-    from dfutils.faces.crop_files import ExtractionSettings, box_iou, extract_video, get_detector
+    from dfutils.faces.detectors import get_detector
+    from dfutils.faces.extraction_settings import ExtractionSettings
+    from dfutils.faces.tracking import box_iou, extract_video
 
     videos = _videos(paths)
     settings = ExtractionSettings(detector="mtcnn", frames=frames, size=240, detect_side=detect_side)
@@ -130,7 +132,9 @@ def bench_codec(paths: list[str] | None = None, frames: int = 30, size: int = 24
     import numpy as np
 
     from dfutils.faces.crop_codec import decode_crops, encode_crops
-    from dfutils.faces.crop_files import ExtractionSettings, extract_video, get_detector
+    from dfutils.faces.detectors import get_detector
+    from dfutils.faces.extraction_settings import ExtractionSettings
+    from dfutils.faces.tracking import extract_video
 
     videos = _videos(paths)
     settings = ExtractionSettings(detector="mtcnn", frames=frames, size=size, codec="raw")

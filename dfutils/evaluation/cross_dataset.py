@@ -124,7 +124,7 @@ class LoadedModel:
 
     @property
     def extraction(self):
-        from dfutils.faces.crop_files import ExtractionSettings
+        from dfutils.faces.extraction_settings import ExtractionSettings
 
         extraction = self.settings.get("extraction")
         return ExtractionSettings.from_dict(extraction) if extraction else None

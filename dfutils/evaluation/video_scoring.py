@@ -62,7 +62,7 @@ class VideoScorer:
     def __init__(self, model_path: str | Path, every_face: bool):
         from dfutils import detectors
         from dfutils.detectors.model_files import read_settings
-        from dfutils.faces.crop_files import ExtractionSettings
+        from dfutils.faces.extraction_settings import ExtractionSettings
 
         self.detector = detectors.load(model_path)
         self.settings = read_settings(model_path)
@@ -129,7 +129,7 @@ class VideoScorer:
         many frames the main face was detected."""
         from dataclasses import replace
 
-        from dfutils.faces.crop_files import extract_video
+        from dfutils.faces.tracking import extract_video
 
         crops = extract_video(path, path.name, replace(self.extraction, every_face=self.every_face))
         if not crops.detected.any():
@@ -140,7 +140,8 @@ class VideoScorer:
         """The image's main face cropped as in training, or the whole image when no face is found (a face crop)."""
         import cv2
 
-        from dfutils.faces.crop_files import detect_downscaled, get_detector, square_crop
+        from dfutils.faces.detectors import detect_downscaled, get_detector
+        from dfutils.faces.tracking import square_crop
 
         pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if pixels is None:

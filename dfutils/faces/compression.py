@@ -14,7 +14,7 @@ medium; from RGB frames ffmpeg chose 4:4:4 chroma, and the published c40 videos 
 - **deterministic**: one encoder thread; the same crops and CRF give the same bytes. A random CRF for
   augmentation is drawn from a seeded generator (:func:`random_crf`).
 
-It serves as a dataset setting (``crf`` in :class:`~dfutils.faces.crop_files.ExtractionSettings`: part of the
+It serves as a dataset setting (``crf`` in :class:`~dfutils.faces.extraction_settings.ExtractionSettings`: part of the
 crop cache's key and of every model file) and as training augmentation (``crf_augment`` of the detectors'
 settings: a random CRF per clip).
 """

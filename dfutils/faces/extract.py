@@ -23,14 +23,15 @@ from dfutils.atomic import exclusive, stray_temporaries, write_csv
 from dfutils.errors import UserInputError
 from dfutils.faces.crop_files import (
     FACES_COLUMNS,
-    ExtractionSettings,
     cache_path,
     cached_summary,
-    extract_video,
     load_crops,
     save_crops,
     video_cache_key,
 )
+from dfutils.faces.detectors import get_detector
+from dfutils.faces.extraction_settings import ExtractionSettings
+from dfutils.faces.tracking import extract_video
 from dfutils.progress import progress_bar
 
 
@@ -39,8 +40,9 @@ def _failure(video_id: str, error: str) -> dict:
             "status": "failed", "error": error, "crops": ""}
 
 
-def process_video(path: str, video_id: str, out: str, settings: ExtractionSettings) -> dict:
-    """Extract one video into the cache (a Dask task); never raises for a bad video."""
+def process_video(path: str, video_id: str, out: str, settings: ExtractionSettings, threads: int | None) -> dict:
+    """Extract one video into the cache (a Dask task; ``threads``: the detector's thread pools in that worker,
+    :func:`dfutils.faces.detectors.get_detector`); never raises for a bad video."""
     out_path = Path(out)
     try:
         source = Path(path)
@@ -51,7 +53,7 @@ def process_video(path: str, video_id: str, out: str, settings: ExtractionSettin
         if row is not None:
             status = "cached"
         else:
-            result = extract_video(source, video_id, settings)
+            result = extract_video(source, video_id, settings, detector=get_detector(settings.detector, threads))
             save_crops(result, target)
             row = result.summary()
             status = "ok"
@@ -108,12 +110,10 @@ def dask_client(workers: int, scheduler: str | None, log: Path):
 
     with _environment_kept():
         cluster = None
-        if not scheduler:
-            # one single-threaded process per worker; the detectors get one thread each (unless the user said more)
-            threads = {"DFUTILS_WORKER_THREADS": os.environ.get("DFUTILS_WORKER_THREADS", "1")}
+        if not scheduler:  # one single-threaded process per worker (each task says how many threads its detector has)
             with _stderr_into(log):
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=40, env=threads)
+                                       silence_logs=40)
         try:
             client = Client(scheduler or cluster)
             try:
@@ -126,9 +126,10 @@ def dask_client(workers: int, scheduler: str | None, log: Path):
 
 
 def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSettings, workers: int = 2,
-                  scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
+                  scheduler: str | None = None, progress: bool = True, worker_threads: int = 1) -> pd.DataFrame:
     """Extract every video of ``index`` (columns ``video_id``, ``path``); returns the faces table. Holds the
-    folder's lock (:func:`dfutils.atomic.exclusive`) while it writes."""
+    folder's lock (:func:`dfutils.atomic.exclusive`) while it writes. ``worker_threads``: each worker's detector
+    threads (one: parallelism comes from the workers)."""
     missing_columns = {"video_id", "path"} - set(index.columns)
     if missing_columns:
         raise UserInputError(f"index: missing column(s) {', '.join(sorted(missing_columns))}")
@@ -139,13 +140,13 @@ def extract_index(index: pd.DataFrame, out: str | Path, settings: ExtractionSett
     with exclusive(out, "dfutils extract"):  # one extraction per folder; a second is refused, naming this one
         for stray in stray_temporaries(out / "crops"):  # a killed run's; the finished files are intact
             stray.unlink(missing_ok=True)
-        table = _extract(index, out, settings, workers, scheduler, progress)
+        table = _extract(index, out, settings, workers, scheduler, progress, worker_threads)
     write_csv(table, out / "faces.csv")
     return table
 
 
 def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, workers: int, scheduler: str | None,
-             progress: bool) -> pd.DataFrame:
+             progress: bool, worker_threads: int) -> pd.DataFrame:
     from dask.distributed import as_completed
 
     rows: list[dict] = []
@@ -153,7 +154,8 @@ def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, worke
         started = time.perf_counter()
         frames_done = 0
         futures = [
-            client.submit(process_video, str(path), video_id, str(out), settings, pure=False, key=f"extract-{n}")
+            client.submit(process_video, str(path), video_id, str(out), settings, worker_threads, pure=False,
+                          key=f"extract-{n}")
             for n, (video_id, path) in enumerate(zip(index["video_id"], index["path"], strict=True))
         ]
         with progress_bar(total=len(futures), unit="video", desc=f"faces ({settings.detector})", disable=not progress) as bar:

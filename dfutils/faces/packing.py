@@ -32,7 +32,7 @@ class PackSettings:
     crf_side: int = 0  # ... at this side in pixels (the crop's size in its source video); 0: the crops' own
 
     def key(self) -> str:
-        from dfutils.faces.crop_files import EXTRACTION_VERSION
+        from dfutils.faces.extraction_settings import EXTRACTION_VERSION
 
         values = asdict(self)
         if not self.crf:  # not re-encoded: the setting plays no part
@@ -151,7 +151,7 @@ def crop_geometry(files: list[str], detector: str, confident: float = 0.9) -> di
     centre in box sides (``offset_x``, ``offset_y``; positive: the face sits right of / below the centre)."""
     import cv2
 
-    from dfutils.faces.crop_files import get_detector
+    from dfutils.faces.detectors import get_detector
 
     images = []
     for file in files:
@@ -188,7 +188,7 @@ def matching_keep(geometry: dict, margin: float) -> float:
 
 
 def matching_extraction(geometry: dict, base):
-    """``base`` (:class:`~dfutils.faces.crop_files.ExtractionSettings`) with the margin that cuts crops from videos
+    """``base`` (:class:`~dfutils.faces.extraction_settings.ExtractionSettings`) with the margin that cuts crops from videos
     the way :func:`crop_geometry` measured the packed crops were cut (the crop side over the face box)."""
     from dataclasses import replace
 

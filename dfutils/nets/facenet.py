@@ -164,7 +164,8 @@ def celebrity_face_crops(per_person: int = 8, size: int = INPUT_SIZE, margin: fl
     import cv2
 
     from dfutils.assets import celebrity_photos
-    from dfutils.faces.crop_files import get_detector, square_crop
+    from dfutils.faces.detectors import get_detector
+    from dfutils.faces.tracking import square_crop
 
     detector = get_detector("mtcnn")
     crops, people = [], []

@@ -20,7 +20,8 @@ from dfutils.data.crop_folders import Name, parse_name
 from dfutils.data.datasets import check_no_leak, index_faces, missing_files
 from dfutils.errors import DatasetError
 from dfutils.faces import packing
-from dfutils.faces.crop_files import ExtractionSettings, load_crops
+from dfutils.faces.crop_files import load_crops
+from dfutils.faces.extraction_settings import ExtractionSettings
 from dfutils.faces.packing import PackSettings, pack_crops
 
 REAL_FACES = config.PROJECT_ROOT.parent / "shared" / "real-faces"

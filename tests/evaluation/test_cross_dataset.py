@@ -13,8 +13,8 @@ from dfutils.detectors.settings import CropStatisticsSettings
 from dfutils.errors import UserInputError
 from dfutils.evaluation import cross_dataset
 from dfutils.evaluation.metrics import auc_interval, video_metrics
-from dfutils.faces.crop_files import ExtractionSettings
 from dfutils.faces.extract import faces_of_index
+from dfutils.faces.extraction_settings import ExtractionSettings
 from dfutils.layout import RunLayout
 
 from ..data.test_crop_folders import write_crop

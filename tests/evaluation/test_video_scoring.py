@@ -96,7 +96,8 @@ def test_the_triplet_pipeline_scores_a_raw_video_like_its_parts(real_samples, tm
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from dfutils.faces.crop_files import ExtractionSettings, extract_video
+    from dfutils.faces.extraction_settings import ExtractionSettings
+    from dfutils.faces.tracking import extract_video
     from dfutils.nets import facenet, triplet
 
     keras.utils.set_random_seed(0)

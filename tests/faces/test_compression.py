@@ -9,7 +9,9 @@ from skimage import data
 
 from dfutils.errors import UserInputError
 from dfutils.faces import compression, packing
-from dfutils.faces.crop_files import ExtractionSettings, cut_crops, load_crops
+from dfutils.faces.crop_files import load_crops
+from dfutils.faces.extraction_settings import ExtractionSettings
+from dfutils.faces.tracking import cut_crops
 from dfutils.nets import clips
 from dfutils.studies.compression import blockiness, laplacian_variance
 

@@ -9,13 +9,8 @@ import pytest
 
 from dfutils.errors import UserInputError
 from dfutils.faces.crop_codec import decode_crops, encode_crops
-from dfutils.faces.crop_files import (
-    CACHE_FORMAT,
-    ExtractionSettings,
-    FaceCrops,
-    load_crops,
-    save_crops,
-)
+from dfutils.faces.crop_files import FaceCrops, load_crops, save_crops
+from dfutils.faces.extraction_settings import CACHE_FORMAT, ExtractionSettings
 
 
 def face_like_crops(count=6, size=96, seed=0):

@@ -16,15 +16,10 @@ import pytest
 
 from dfutils.data.video import even_indices, rate_indices, sample_frames
 from dfutils.errors import UserInputError
-from dfutils.faces.crop_files import (
-    ExtractionSettings,
-    box_iou,
-    load_crops,
-    square_crop,
-    track_main_face,
-    video_cache_key,
-)
+from dfutils.faces.crop_files import load_crops, video_cache_key
 from dfutils.faces.extract import dask_client, extract_index
+from dfutils.faces.extraction_settings import ExtractionSettings
+from dfutils.faces.tracking import box_iou, square_crop, track_main_face
 
 
 def write_video(path: Path, frames: int, size=(96, 64), grey=False, fourcc="MJPG") -> Path:
@@ -205,13 +200,22 @@ def test_extraction_on_a_local_dask_cluster_caches_and_reports_failures(synth_vi
 
 @pytest.mark.slow
 def test_the_local_cluster_limits_its_workers_threads_and_leaves_this_process_as_it_was(tmp_path, monkeypatch):
-    for name in ("OMP_NUM_THREADS", "PYTHONHASHSEED", "DFUTILS_WORKER_THREADS"):
+    """A worker's detector gets the threads its task names (an argument, not an environment variable), OpenMP one;
+    the process that started the cluster keeps its environment."""
+    for name in ("OMP_NUM_THREADS", "PYTHONHASHSEED"):
         monkeypatch.delenv(name, raising=False)
     environment = dict(os.environ)
+
+    def threads_after(count):
+        import tensorflow as tf
+
+        from dfutils.faces.detectors import limit_threads
+
+        limit_threads(count)  # what get_detector(name, count) does before it builds the detector
+        return tf.config.threading.get_intra_op_parallelism_threads(), os.environ.get("OMP_NUM_THREADS")
+
     with dask_client(1, None, tmp_path / "workers.log") as (client, cluster):
-        seen = list(client.run(lambda: (os.environ.get("DFUTILS_WORKER_THREADS"), os.environ.get("OMP_NUM_THREADS")))
-                    .values())
-        assert seen == [("1", "1")]  # the worker: one thread for the detector, one for OpenMP
+        assert client.submit(threads_after, 1, pure=False).result() == (1, "1")
         assert os.environ.get("OMP_NUM_THREADS") == "1"  # what Dask does to the process that starts a cluster
     assert dict(os.environ) == environment and cluster.status.name == "closed"
 
@@ -253,7 +257,7 @@ def test_killed_extraction_resumes_to_identical_crops(synth_videos, tmp_path):
 @pytest.mark.slow
 @pytest.mark.real_samples
 def test_both_detectors_find_and_agree_on_the_main_face_of_every_real_video(real_samples):
-    from dfutils.faces.crop_files import extract_video
+    from dfutils.faces.tracking import extract_video
 
     videos = sorted(real_samples.rglob("*.mp4"))
     assert len(videos) == 10
@@ -310,7 +314,7 @@ def test_bench_codec_prints_every_codec_beside_the_raw_size(synth_videos, capsys
 @pytest.mark.slow
 def test_compiled_mtcnn_finds_the_same_faces_as_the_eager_one(synth_videos):
     from dfutils.data.video import read_frames
-    from dfutils.faces.crop_files import MTCNNDetector
+    from dfutils.faces.detectors import MTCNNDetector
 
     frames = [frame for video in synth_videos["path"][:3] for frame in read_frames(video)[::10]]
     frames += [frames[0][40:200, 40:200]]  # another input size: a traced graph must not be reused wrongly
@@ -337,7 +341,7 @@ def golden_video(path: Path) -> Path:
 
 
 # the golden video's boxes and 4x4 grey thumbnails of its crops, per extraction version: a change to detection,
-# tracking or cropping that moves them must bump crop_files.EXTRACTION_VERSION (every cache re-extracts) and add
+# tracking or cropping that moves them must bump extraction_settings.EXTRACTION_VERSION (every cache re-extracts) and add
 # its own entry here
 GOLDEN = {2: {"boxes": [[112, 39, 166, 107], [118, 40, 170, 107], [124, 38, 179, 107], [130, 39, 183, 107]],
               "thumbnails": [[[122, 116, 132, 73], [99, 184, 161, 58], [186, 191, 168, 163], [23, 162, 134, 199]],
@@ -347,11 +351,11 @@ GOLDEN = {2: {"boxes": [[112, 39, 166, 107], [118, 40, 170, 107], [124, 38, 179,
 
 
 def test_the_golden_videos_crops_are_those_of_this_extraction_version(tmp_path):
-    from dfutils.faces import crop_files
-    from dfutils.faces.crop_files import extract_video
+    from dfutils.faces import extraction_settings
+    from dfutils.faces.tracking import extract_video
 
-    assert crop_files.EXTRACTION_VERSION in GOLDEN, "a new EXTRACTION_VERSION needs its golden crops here"
-    golden = GOLDEN[crop_files.EXTRACTION_VERSION]
+    assert extraction_settings.EXTRACTION_VERSION in GOLDEN, "a new EXTRACTION_VERSION needs its golden crops here"
+    golden = GOLDEN[extraction_settings.EXTRACTION_VERSION]
     found = extract_video(golden_video(tmp_path / "golden.avi"), "golden", ExtractionSettings(frames=4, size=32,
                                                                                                detect_side=320))
     np.testing.assert_allclose(found.boxes, golden["boxes"], atol=3)  # a pixel or two of numerics between machines
@@ -361,19 +365,19 @@ def test_the_golden_videos_crops_are_those_of_this_extraction_version(tmp_path):
 
 
 def test_the_key_covers_the_resolved_thresholds_the_tracker_the_detector_and_the_code(monkeypatch):
-    from dfutils.faces import crop_files
+    from dfutils.faces import extraction_settings
 
     base = ExtractionSettings().key()
     assert ExtractionSettings(min_score=0.95).key() != base and ExtractionSettings(keyframe_every=2).key() != base
     for constant, value in (("MIN_LINK", 0.4), ("WINDOW_FACTOR", 2.5), ("SECOND_LOOK", 3), ("EXTRACTION_VERSION", 99)):
         with monkeypatch.context() as patch:
-            patch.setattr(crop_files, constant, value)
+            patch.setattr(extraction_settings, constant, value)
             assert ExtractionSettings().key() != base, constant
-    crop_files.detector_version.cache_clear()
+    extraction_settings.detector_version.cache_clear()
     with monkeypatch.context() as patch:
         patch.setattr("importlib.metadata.version", lambda name: "9.9")
         assert ExtractionSettings().key() != base  # another mtcnn release
-    crop_files.detector_version.cache_clear()
+    extraction_settings.detector_version.cache_clear()
     assert ExtractionSettings().key() == base
 
 
@@ -383,13 +387,13 @@ def test_a_corrupt_cache_file_is_extracted_again(tmp_path):
 
     video = golden_video(tmp_path / "golden.avi")
     settings = ExtractionSettings(frames=2, size=32, detect_side=320)
-    first = process_video(str(video), "golden", str(tmp_path / "out"), settings)
+    first = process_video(str(video), "golden", str(tmp_path / "out"), settings, None)
     target = cache_path(tmp_path / "out", "golden", video_cache_key(video, settings))
     assert first["status"] == "ok" and target.is_file()
     target.write_bytes(target.read_bytes()[:100])  # torn: a copy cut short
-    again = process_video(str(video), "golden", str(tmp_path / "out"), settings)
+    again = process_video(str(video), "golden", str(tmp_path / "out"), settings, None)
     assert again["status"] == "ok" and again["error"] == "" and load_crops(target).crops.shape == (2, 32, 32, 3)
-    assert process_video(str(video), "golden", str(tmp_path / "out"), settings)["status"] == "cached"
+    assert process_video(str(video), "golden", str(tmp_path / "out"), settings, None)["status"] == "cached"
 
 
 def test_too_many_videos_without_a_face_stop_the_run_and_fewer_are_listed():
@@ -445,13 +449,8 @@ def test_every_face_crops_each_person_and_the_video_scores_by_its_most_confident
     from dataclasses import replace
 
     from dfutils.evaluation.cross_dataset import LoadedModel, score_table
-    from dfutils.faces.crop_files import (
-        cached_summary,
-        extract_video,
-        read_tracks,
-        save_crops,
-        track_path,
-    )
+    from dfutils.faces.crop_files import cached_summary, read_tracks, save_crops, track_path
+    from dfutils.faces.tracking import extract_video
 
     one = ExtractionSettings(frames=4, size=64, margin=0.1, detect_side=480)
     every = replace(one, every_face=True)

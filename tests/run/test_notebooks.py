@@ -67,7 +67,7 @@ def unreachable_settings(notebook: Path, settings: list[tuple[str, str]]) -> lis
     from dataclasses import fields
 
     from dfutils.detectors import settings as module
-    from dfutils.faces.crop_files import ExtractionSettings
+    from dfutils.faces.extraction_settings import ExtractionSettings
 
     declared = set(notebook_parameters(notebook))
     source = "\n".join("".join(cell["source"]) for cell in load_notebook(notebook)["cells"])

@@ -251,7 +251,7 @@ def build_catalogue(threshold: float | None = None, progress: bool = True) -> Ca
     from mtcnn import MTCNN
     from sklearn.cluster import AgglomerativeClustering
 
-    from dfutils.faces.crop_files import square_crop
+    from dfutils.faces.tracking import square_crop
     from dfutils.nets.facenet import shared_embedder
     from dfutils.progress import progress_bar
 

@@ -6,11 +6,11 @@ def test_extraction_settings_have_one_source_for_the_notebook_and_the_command_li
     from dataclasses import fields
 
     from dfutils import cli
-    from dfutils.faces import crop_files
+    from dfutils.faces import extraction_settings
 
-    default = crop_files.ExtractionSettings()
-    assert crop_files.ExtractionSettings.from_parameters({}) == default
-    rate = crop_files.ExtractionSettings.from_parameters({"fps": 2.0, "min_score": 0, "size": 64})
+    default = extraction_settings.ExtractionSettings()
+    assert extraction_settings.ExtractionSettings.from_parameters({}) == default
+    rate = extraction_settings.ExtractionSettings.from_parameters({"fps": 2.0, "min_score": 0, "size": 64})
     assert (rate.frames, rate.fps, rate.min_score, rate.size) == (None, 2.0, None, 64)
     import pandas as pd
 
@@ -24,9 +24,9 @@ def test_extraction_settings_have_one_source_for_the_notebook_and_the_command_li
     assert cli.main(["extract", "--index", "i.csv", "--out", str(tmp_path)]) == 0
     assert cli.main(["extract", "--index", "i.csv", "--out", str(tmp_path), "--fps", "1", "--size", "64",
                      "--keyframe-every", "3"]) == 0
-    assert seen == [default, crop_files.ExtractionSettings(frames=None, fps=1.0, size=64, keyframe_every=3)]
+    assert seen == [default, extraction_settings.ExtractionSettings(frames=None, fps=1.0, size=64, keyframe_every=3)]
     parser_help = cli.build_parser()._subparsers._group_actions[0].choices["extract"].format_help()
-    for field in fields(crop_files.ExtractionSettings):
+    for field in fields(extraction_settings.ExtractionSettings):
         if field.name not in ("crf", "crf_face_side"):  # shared with dfutils evaluate
             assert f"--{field.name.replace('_', '-')}" in parser_help, field.name
     assert f"(default: {default.size})" in parser_help and f"(default: {default.margin})" in parser_help
