@@ -94,7 +94,7 @@ def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, 
                   celebdf_protocol: str = "official", fractions: dict | None = None,
                   crop_pattern: str = "", min_crops: int = 1, *, labels_file: str = "",
                   label_columns: dict | None = None, skip_bad_rows: bool = False, group_faces: bool = False,
-                  face_threshold: float | None = None) -> tuple[Path, str, dict]:
+                  face_threshold: float = 0.0) -> tuple[Path, str, dict]:
     """What a run's dataset parameters ask to index: ``(root folder, indexer, its options)``. SynthDF
     is built at ``synth_root`` unless ``dataset_root`` names a folder, and indexed as FF++ (its layout).
     A dataset folder that does not exist is an error naming it and the parameter; an option of crop folders
@@ -122,7 +122,7 @@ def index_request(dataset: str, dataset_root: str, synth_root: Path, seed: int, 
         options["pattern"] = crop_pattern
     crop_options = {"min_crops": min_crops if min_crops > 1 else None, "labels": labels_file or None,
                     "columns": dict(label_columns) if label_columns else None, "skip_bad_rows": skip_bad_rows or None,
-                    "group_faces": group_faces or None, "face_threshold": face_threshold}
+                    "group_faces": group_faces or None, "face_threshold": face_threshold or None}  # 0: the default
     for name, value in crop_options.items():
         if value is None:
             continue
