@@ -28,7 +28,9 @@ def test_bench_train_prints_each_backend_beside_tensorflow_float32(capsys, monke
         assert 0 < line["frames_data_share"] < 1
     assert jax["frames_train_speedup"] == pytest.approx(
         jax["frames_train_images_per_s"] / base["frames_train_images_per_s"], abs=0.01)
-    assert jax["frames_same_loss"] and jax["clips_same_loss"], (jax["frames_loss_gap"], jax["clips_loss_gap"])
+    # the same computation: the first step's loss agrees (a tiny batch's updates may then part the curves)
+    assert jax["frames_same_first_loss"] and jax["clips_same_first_loss"], (jax["frames_first_loss_gap"],
+                                                                           jax["clips_first_loss_gap"])
 
 
 def test_a_backend_not_installed_is_a_clear_error(monkeypatch):
@@ -46,6 +48,7 @@ def test_ratios_and_loss_agreement_against_the_first_line():
         {"precision": "mixed_bfloat16", **{f"{k}_train_images_per_s": 5.0 for k in ("frames", "clips")},
          **{f"{k}_predict_images_per_s": 150.0 for k in ("frames", "clips")}, "frames_loss": 0.52, "clips_loss": 0.66},
         {"precision": "float32", "error": "ImportError: no module"}])
+    assert "frames_first_loss_gap" not in lines[1]  # lines that did not record a first step's loss
     assert lines[1]["frames_train_speedup"] == 0.5 and lines[1]["clips_predict_speedup"] == 1.5
     assert lines[1]["frames_loss_gap"] == 0.04 and lines[1]["frames_same_loss"]  # bfloat16: within 5%
     assert lines[1]["clips_loss_gap"] == 0.1 and not lines[1]["clips_same_loss"]
