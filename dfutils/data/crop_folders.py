@@ -29,7 +29,7 @@ import pandas as pd
 
 from dfutils.data.ffpp import FFPP_METHODS
 from dfutils.data.index_files import VIDEO_SUFFIXES, file_digest, index_frame
-from dfutils.data.splits import check_no_leak, grouped_split
+from dfutils.data.splits import DEFAULT_FRACTIONS, check_no_leak, grouped_split
 from dfutils.errors import DatasetError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -498,8 +498,12 @@ def index_faces(
     df.attrs["notes"] += face_notes
     if group_faces:
         largest = df["group"].value_counts()
-        df.attrs["notes"].append(f"largest group of people: {int(largest.iloc[0])} of {len(df)} videos "
-                                 f"({largest.iloc[0] / len(df):.0%})")
+        share = largest.iloc[0] / len(df)
+        df.attrs["notes"].append(f"largest group of people: {int(largest.iloc[0])} of {len(df)} videos ({share:.0%})"
+                                 + ("; more than the smallest split's share: that split's size depends on where this "
+                                    "group falls (a lower face_threshold makes smaller groups)"
+                                    if share > min(v for v in (fractions or DEFAULT_FRACTIONS).values() if v > 0)
+                                    else ""))
     if found.other_faces:
         df.attrs["notes"].append(f"{found.other_faces} crops of a frame's second face left out: a clip takes the "
                                  "lowest-numbered face (face_0) of each frame")

@@ -90,6 +90,17 @@ def test_grouping_by_face_finds_the_people_of_a_set_whose_people_are_known(tmp_p
                for n in (video.rsplit("f", 1)[1] for video in by_id.index if "/f" in video))
     assert any(note.startswith("face identity (FaceNet keras-facenet-128, average linkage at 0.9)")
                for note in grouped.attrs["notes"])
+    # a fake's face is a swap (another person on the target's head): never embedded, so it cannot chain two people's
+    # groups; a fake whose original is absent keeps its own family (the original's name)
+    swap = np.clip(crops[1].astype(int) + 3, 0, 255).astype(np.uint8)  # person 1's face, not the same file
+    cv2.imwrite(str(tmp_path / "crops" / "swap.png"), cv2.cvtColor(swap, cv2.COLOR_RGB2BGR))
+    with open(tmp_path / "labels.csv", "a") as handle:
+        handle.write("swap.png,1,absent.png\n")
+    swapped = index_faces(tmp_path, seed=0, group_faces=True, face_cache=cache).set_index("video_id")
+    assert swapped.loc["crops/swap", "group"] not in set(swapped.loc[[f"crops/v{n:03d}" for n in range(len(people))],
+                                                                     "group"])
+    (tmp_path / "crops" / "swap.png").unlink()
+    (tmp_path / "labels.csv").write_text("".join((tmp_path / "labels.csv").read_text().splitlines(True)[:-1]))
     # a higher threshold groups more; the cache was filled once, by content
     looser = index_faces(tmp_path, seed=0, group_faces=True, face_threshold=1.2, face_cache=cache)
     assert looser["group"].nunique() <= grouped["group"].nunique()
