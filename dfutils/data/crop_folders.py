@@ -28,11 +28,10 @@ from pathlib import Path
 import pandas as pd
 
 from dfutils.data.ffpp import FFPP_METHODS
-from dfutils.data.index_files import VIDEO_SUFFIXES, file_digest, index_frame
+from dfutils.data.index_files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, file_digest, index_frame
 from dfutils.data.splits import DEFAULT_FRACTIONS, check_no_leak, grouped_split
 from dfutils.errors import DatasetError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 # what archivers and file managers leave beside the data: macOS zips' resource forks (__MACOSX/, ._name), Windows'
 # thumbnail caches (Thumbs.db, desktop.ini), hidden folders (.ipynb_checkpoints, .DS_Store...): never data
 IGNORED_NAMES = ("__macosx", "thumbs.db", "desktop.ini")

@@ -17,6 +17,7 @@ INDEX_COLUMNS = [
 ]
 MISSING_COLUMNS = ["video_id", "path", "reason"]
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")  # face crops as people publish them
 
 
 def safe_relative(entry: str, source: Path) -> str:

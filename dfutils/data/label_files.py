@@ -21,7 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from dfutils.data.index_files import VIDEO_SUFFIXES, read_csv, read_json, safe_relative
+from dfutils.data.index_files import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    read_csv,
+    read_json,
+    safe_relative,
+)
 from dfutils.errors import DatasetError
 
 # looked for at the root of a crop folder, in this order; a root holding two of them must be told which
@@ -34,7 +40,6 @@ COLUMN_NAMES = {
     "original": ("original", "original_video", "source_video", "original_name"),
 }
 FAKE_WORDS, REAL_WORDS = ("fake", "1"), ("real", "0")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 @dataclass(frozen=True)
