@@ -208,8 +208,11 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
     if args.frames is not None and args.fps is not None:
         raise UserInputError("give either --frames or --fps, not both")
-    given = {name: value for name, value in vars(args).items() if value is not None}  # an option left out: the default
-    settings = ExtractionSettings.from_parameters(given)
+    from dataclasses import fields
+
+    # an option left out: the dataclass's default
+    given = {f.name: getattr(args, f.name) for f in fields(ExtractionSettings) if getattr(args, f.name) is not None}
+    settings = ExtractionSettings.from_mapping(given, "dfutils extract --")
     index = read_index(args.index)
     table = extract_index(index, args.out, settings, workers=args.workers, scheduler=args.scheduler,
                           worker_threads=args.worker_threads)
@@ -269,6 +272,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from dfutils import config
+    from dfutils.run.profile_schema import profile_schema, schema_text
+
+    text = schema_text(profile_schema(config.NOTEBOOKS_DIR))
+    if args.out:
+        from dfutils.atomic import write_text
+
+        write_text(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dfutils", description="Deepfake video detection: data, faces, notebooks, reports."
@@ -288,10 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this notebook (a run name or a notebook name; repeatable)",
     )
     run.add_argument(
-        "--set", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
-        help="override a parameter for this run (typed and validated like the profile; repeatable): "
-             "epochs=1 for every notebook that declares it, 03_time_distributed.epochs=1 for one, "
-             "profile=NAME to write to another profile's artifacts and report",
+        "--set", action="append", metavar="[SCOPE.]KEY=VALUE",
+        help="override a parameter or a settings field for this run (typed and validated like the profile; "
+             "repeatable): epochs=1 for every parameter and settings field of that name, "
+             "03_time_distributed.epochs=1 for one notebook, conv3d.epochs=1 for one settings family, "
+             "04_frame_baselines.sequence.epochs=1 for both, profile=NAME to write to another profile's "
+             "artifacts and report",
     )
     run.set_defaults(handler=_cmd_run)
 
@@ -419,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("first", help="a run's artifacts folder (artifacts/demo) or its run.json")
     comparison.add_argument("second", help="the other run's artifacts folder or run.json")
     comparison.set_defaults(handler=_cmd_compare)
+
+    schema = commands.add_parser(
+        "schema", help="the profile format as JSON Schema: every notebook's parameters and each detector family's "
+                       "settings with their types, defaults and limits (params/profile.schema.json)")
+    schema.add_argument("--out", help="write it to this file (default: print it)")
+    schema.set_defaults(handler=_cmd_schema)
 
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
     bench.add_argument("what", choices=("extract", "codec", "model", "train"))

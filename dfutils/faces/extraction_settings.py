@@ -16,6 +16,7 @@ from functools import cache
 from dfutils.errors import UserInputError
 from dfutils.faces.compression import check_crf
 from dfutils.faces.crop_codec import check_codec
+from dfutils.settings_schema import Choice, Limit, Settings, above, at_least, share
 
 DETECTORS = ("mtcnn", "ssd")
 # MTCNN's scores are sharp; the SSD's are modest on small, compressed faces (face-api.js uses
@@ -39,7 +40,7 @@ CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
-class ExtractionSettings:
+class ExtractionSettings(Settings):
     """Everything that decides the crops; part of every cache key."""
 
     detector: str = "mtcnn"
@@ -61,31 +62,18 @@ class ExtractionSettings:
     every_face: bool = False  # beyond the papers (which follow one face): also crop every other face track ...
     track_share: float = 0.25  # ... whose weight (summed box side x confidence) is at least this share of the main's
 
+    # a negative margin cuts inside the box: crops made to match tight crops cut by others (crop_folders)
+    LIMITS = {"detector": Choice(DETECTORS), "frames": at_least(1), "fps": above(0), "size": at_least(8),
+              "margin": at_least(-0.5), "margin_px": at_least(0), "detect_side": at_least(48),
+              "min_score": share(strict_maximum=False), "keyframe_every": at_least(1), "window_side": at_least(48),
+              "crf_face_side": at_least(0), "track_share": Limit(0, 1, strict_minimum=True)}
+
     def __post_init__(self):
-        if self.detector not in DETECTORS:
-            raise UserInputError(f"detector: unknown {self.detector!r}; expected one of {', '.join(DETECTORS)}")
+        super().__post_init__()
         if (self.frames is None) == (self.fps is None):
             raise UserInputError("give exactly one of frames and fps")
-        if self.frames is not None and self.frames < 1:
-            raise UserInputError(f"frames: must be at least 1, got {self.frames}")
-        if self.fps is not None and self.fps <= 0:
-            raise UserInputError(f"fps: must be positive, got {self.fps}")
-        if self.size < 8:
-            raise UserInputError(f"size: must be at least 8 pixels, got {self.size}")
-        if self.window_side < 48:
-            raise UserInputError(f"window_side: must be at least 48 pixels, got {self.window_side}")
-        if self.keyframe_every is not None and self.keyframe_every < 1:
-            raise UserInputError(f"keyframe_every: must be at least 1, got {self.keyframe_every}")
-        # a negative margin cuts inside the box: crops made to match tight crops cut by others (crop_folders)
-        if not -0.5 <= self.margin or self.margin_px < 0:
-            raise UserInputError(f"margin must be at least -0.5 and margin_px not negative, got {self.margin} "
-                                 f"and {self.margin_px}")
         check_codec(self.codec, self.quality)
         check_crf(self.crf)
-        if not 0 < self.track_share <= 1:
-            raise UserInputError(f"track_share: a share of the main face track's weight in (0, 1], got {self.track_share}")
-        if self.crf_face_side < 0:
-            raise UserInputError(f"crf_face_side: a face box side in pixels, or 0 for the face's own; got {self.crf_face_side}")
 
     @classmethod
     def from_dict(cls, values: dict) -> ExtractionSettings:
@@ -94,21 +82,13 @@ class ExtractionSettings:
 
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
-    # what a notebook parameter or a command-line option gives as 0 (or leaves empty) to mean "not set"
-    UNSET_AS_ZERO = ("frames", "fps", "min_score", "keyframe_every")
-
     @classmethod
-    def from_parameters(cls, values: dict) -> ExtractionSettings:
-        """The settings from notebook 02's parameters or ``dfutils extract``'s options, by field name (the one
-        source of the defaults: a field absent from ``values`` keeps its default); frames, fps, min_score and
-        keyframe_every given as 0 are unset (fps instead of frames, the detector's own threshold...)."""
-        from dataclasses import fields
-
-        chosen = {f.name: values[f.name] for f in fields(cls) if f.name in values}
-        chosen |= {name: None for name in cls.UNSET_AS_ZERO if name in chosen and not chosen[name]}
-        if chosen.get("fps") and "frames" not in values:
-            chosen["frames"] = None  # a rate alone: no default frame count beside it
-        return cls(**chosen)
+    def from_mapping(cls, mapping: dict | None, where: str = "") -> ExtractionSettings:
+        """As :meth:`Settings.from_mapping`; a rate given without a frame count samples by the rate alone."""
+        mapping = dict(mapping or {})
+        if mapping.get("fps") is not None and "frames" not in mapping:
+            mapping["frames"] = None
+        return super().from_mapping(mapping, where)
 
     @property
     def keyframe_interval(self) -> int:

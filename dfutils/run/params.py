@@ -12,11 +12,16 @@ A profile looks like this (see ``params/demo.yaml``)::
         parameters: {dataset: synth}
       - notebook: 03_time_distributed
         name: 03_time_distributed-efficientnet_b0   # report name, unique
-        parameters: {backbone: efficientnet_b0}
+        settings:                 # a detector family's settings, one mapping each
+          paper_a: {backbone: efficientnet_b0, epochs: 4}
 
 Each notebook's own ``parameters`` cell is the schema for its values: an
 unknown key, a value of the wrong type or a missing required value is a
-:class:`~dfutils.errors.ParamsError` naming the file and the key.
+:class:`~dfutils.errors.ParamsError` naming the file and the key. A detector
+family's settings (``settings.<family>``, :data:`~dfutils.run.profile_schema.FAMILIES`)
+are checked against its dataclass: the fields an entry names, the dataclass's
+defaults (the papers' values) for the rest; an entry that names no settings of
+a family runs the notebook's own (the demo's).
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from pathlib import Path
 import yaml
 
 from dfutils import config
-from dfutils.errors import ParamsError
+from dfutils.errors import ParamsError, UserInputError
 from dfutils.run.notebook_params import NotebookParameter, notebook_parameters, value_matches
+from dfutils.run.settings_families import FAMILIES, families_of, old_key
 
 # key -> (annotation, required)
 TOP_LEVEL_KEYS = {
@@ -47,6 +53,7 @@ ENTRY_KEYS = {
     "notebook": ("str", True),
     "name": ("str", False),
     "parameters": ("dict", False),
+    "settings": ("dict", False),
     "skip": ("bool", False),
 }
 # what a profile that extends another does not inherit: its own name, and the parent's studies
@@ -63,7 +70,11 @@ class NotebookRun:
     name: str
     notebook: str
     path: Path
-    parameters: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)  # with each settings family's whole mapping, under its name
+
+    def settings(self, family: str):
+        """The settings dataclass of ``family`` this run trains with."""
+        return FAMILIES[family].from_mapping(self.parameters[family], f"{self.name}.{family}.")
 
 
 @dataclass(frozen=True)
@@ -124,11 +135,11 @@ def _check_mapping(mapping: dict, schema: dict, where: str, errors: list[str]) -
 def _check_parameter(
     declared: dict[str, NotebookParameter], key: str, value: object, where: str, notebook: str
 ) -> str | None:
+    if key in families_of(declared):
+        return f"{where}{key}: {key} is a settings family: give it under `settings: {{{key}: {{...}}}}`"
     if key not in declared:
-        return (
-            f"{where}{key}: notebook {notebook} has no parameter {key!r}"
-            f"{_suggest(key, declared)}"
-        )
+        return f"{where}{key}: notebook {notebook} has no parameter {key!r}" + (
+            _now_written(declared, key) or _suggest(key, declared))
     parameter = declared[key]
     if not parameter.accepts(value):
         return (
@@ -136,6 +147,25 @@ def _check_parameter(
             f"{type(value).__name__} {value!r}"
         )
     return None
+
+
+def _now_written(declared: dict, key: str) -> str:
+    """How a profile writes now a key of the time before settings were one mapping per detector family."""
+    for family in families_of(declared):
+        for field_name in FAMILIES[family].annotations():
+            if old_key(family, field_name) == key:
+                return (f"; settings are one mapping per detector family now: write `settings: {{{family}: "
+                        f"{{{field_name}: ...}}}}` (an entry's fields, the papers' values for the rest: "
+                        f"dfutils/detectors/settings.py, `dfutils schema`)")
+    return ""
+
+
+def _set_field(run: NotebookRun, family: str, key: str, value: object, where: str, errors: list[str]) -> NotebookRun:
+    """The run with one field of a family's settings set, checked against the dataclass."""
+    mapping = {**run.parameters[family], key: value}
+    problems = FAMILIES[family].problems({key: value})
+    errors.extend(f"{where}{family}.{problem}" for problem in problems)
+    return replace(run, parameters={**run.parameters, family: mapping})
 
 
 OVERRIDABLE_TOP_LEVEL = ("profile", "seed", "description")
@@ -160,6 +190,35 @@ def parse_override(text: str) -> tuple[str, str, object]:
     return scope, key, value
 
 
+def _override_targets(runs: list[NotebookRun], declared_of: dict[str, dict], scope: str, key: str):
+    """What ``--set [SCOPE.]KEY`` sets: (run index, family or None for a parameter) pairs; ``None`` when SCOPE
+    names nothing. SCOPE: a run or notebook name (its parameter KEY), a settings family (that field of every run
+    that takes the family), RUN.FAMILY (one run's), or none (the parameter KEY of every notebook declaring it)."""
+    names = {run.name for run in runs} | {run.notebook for run in runs}
+    run_scope, family = scope, None
+    if scope and scope not in names:
+        head, _, tail = scope.rpartition(".")
+        run_scope, family = (head, tail) if tail in FAMILIES else ("", scope)
+        if family not in FAMILIES or (run_scope and run_scope not in names):
+            return None
+    targets = []
+    for n, run in enumerate(runs):
+        if run_scope and run_scope not in (run.name, run.notebook):
+            continue
+        declared = declared_of[run.name]
+        if family is None:
+            targets += [(n, None)] if key in declared and key not in FAMILIES else []
+        elif family in declared and key in FAMILIES[family].annotations():
+            targets.append((n, family))
+    return targets
+
+
+def _families_with(declared_of: dict[str, dict], key: str) -> list[str]:
+    """The settings families of a profile's notebooks that have a field ``key``."""
+    return sorted({family for declared in declared_of.values() for family in families_of(declared)
+                   if key in FAMILIES[family].annotations()})
+
+
 def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], overrides, errors: list[str]) -> list:
     """The runs with each override applied, validated like the profile's own values."""
     runs = list(runs)
@@ -170,15 +229,31 @@ def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], over
         if key in INJECTED:
             errors.append(f"--set {text}: {key} is set for the whole profile (--set {key}=...)")
             continue
-        matched = [n for n, run in enumerate(runs) if (run.name == scope or run.notebook == scope) if scope] \
-            if scope else [n for n, run in enumerate(runs) if key in declared_of[run.name]]
-        if not matched:
-            known = {run.name for run in runs} | {run.notebook for run in runs}
-            errors.append(f"--set {text}: " + (f"no notebook or run {scope!r} in this profile{_suggest(scope, known)}"
-                                                if scope else f"no notebook of this profile declares {key!r}"))
+        targets = _override_targets(runs, declared_of, scope, key)
+        if targets is None:
+            known = {run.name for run in runs} | {run.notebook for run in runs} | set(FAMILIES)
+            errors.append(f"--set {text}: no notebook, run or settings family {scope!r} in this profile"
+                          f"{_suggest(scope, known)}")
             continue
-        for n in matched:
+        if not targets:
+            families = _families_with(declared_of, key)
+            where = f"{scope}." if scope and scope not in FAMILIES else ""
+            hint = (f"; {key} is a field of the settings {', '.join(families)}: write --set {where}{families[0]}.{key}="
+                    f"{text.split('=', 1)[1]}" if families else "")
+            scoped = [run for run in runs if scope in (run.name, run.notebook)]
+            if scoped and not hint:  # a parameter the notebook lacks: the usual message (and how an old key is now)
+                errors.append(_check_parameter(declared_of[scoped[0].name], key, value, f"--set {scoped[0].name}.",
+                                               scoped[0].notebook))
+            else:
+                errors.append(f"--set {text}: no notebook{' ' + scope if scoped else ''} of this profile declares {key!r}"
+                              + (f" in its settings {scope}" if scope in FAMILIES else "") + (hint or "".join(
+                                  dict.fromkeys(_now_written(declared_of[run.name], key) for run in runs))))
+            continue
+        for n, family in targets:
             run = runs[n]
+            if family:
+                runs[n] = _set_field(run, family, key, value, f"--set {run.name}.", errors)
+                continue
             problem = _check_parameter(declared_of[run.name], key, value, f"--set {run.name}.", run.notebook)
             if problem:
                 errors.append(problem)
@@ -228,7 +303,8 @@ def extend(raw: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
     """A profile with ``extends: PARENT`` (a profile name beside it, or a file) as a whole profile: the parent's
     keys, then its own (``defaults`` merged key by key; :data:`NOT_INHERITED` keys are its own only), and its
     ``notebooks`` entries laid over the parent's runs by run name: ``parameters`` merged into that run's,
-    ``skip: true`` dropping it, an entry of a new name appended. A study then states only what it changes."""
+    ``settings`` merged family by family and key by key, ``skip: true`` dropping it, an entry of a new name
+    appended. A study then states only what it changes."""
     parent_name = raw.get("extends")
     if not parent_name:
         return raw
@@ -254,8 +330,13 @@ def extend(raw: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
             runs.pop(found[0])
         else:
             run = runs[found[0]]
-            runs[found[0]] = {**run, **{k: v for k, v in entry.items() if k != "parameters"},
-                              "parameters": {**(run.get("parameters") or {}), **(entry.get("parameters") or {})}}
+            settings = dict(run.get("settings") or {})
+            for family, mapping in (entry.get("settings") or {}).items():  # merged family by family, key by key
+                settings[family] = {**(settings.get(family) or {}), **(mapping or {})} if isinstance(mapping, dict) \
+                    else mapping
+            runs[found[0]] = {**run, **{k: v for k, v in entry.items() if k not in ("parameters", "settings")},
+                              "parameters": {**(run.get("parameters") or {}), **(entry.get("parameters") or {})},
+                              **({"settings": settings} if settings else {})}
     merged["notebooks"] = runs
     return merged
 
@@ -306,8 +387,9 @@ def _notebook_run(index: int, entry, notebooks_dir: Path, values: dict, defaults
     run_name = entry.get("name", notebook)
     if not _SAFE_NAME.match(run_name):
         errors.append(f"{where}name: {run_name!r} must be letters, digits, '_', '-' or '.'")
+    families = families_of(declared)
     for key, value in defaults.items():
-        if key in declared:
+        if key in declared and key not in families:
             used_defaults.add(key)
             errors.extend(filter(None, [_check_parameter(declared, key, value, "defaults.", notebook)]))
             values[key] = value
@@ -317,6 +399,18 @@ def _notebook_run(index: int, entry, notebooks_dir: Path, values: dict, defaults
             continue
         errors.extend(filter(None, [_check_parameter(declared, key, value, f"{where}parameters.", notebook)]))
         values[key] = value
+    given = entry.get("settings") or {}
+    for family in given:
+        if family not in families:
+            errors.append(f"{where}settings.{family}: {notebook} takes no settings {family!r}{_suggest(family, families)}"
+                          f"; it takes: {', '.join(families) or 'none'}")
+    for family in families:
+        # what the entry names over the papers' values; an entry naming nothing: the notebook's own (the demo's)
+        base = {} if family in given else dict(declared[family].default)
+        mapping = {**base, **(given.get(family) or {})} if isinstance(given.get(family, {}), dict) else given[family]
+        errors.extend(f"{where[:-1]} ({run_name}).settings.{family}.{problem}"
+                      for problem in FAMILIES[family].problems(mapping))
+        values[family] = mapping
     errors.extend(f"{where}notebook: {notebook} does not declare the parameter {injected!r}"
                   for injected in INJECTED if injected not in declared)
     errors.extend(f"{where}parameters.{parameter.name}: required by {notebook} ({parameter.annotation}: "
@@ -356,13 +450,23 @@ def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides:
         if made:
             runs.append(made[0])
             declared_of[made[0].name] = made[1]
-    errors.extend(f"defaults.{key}: no notebook of this profile declares a parameter {key!r}" for key in defaults
-                  if key not in used_defaults and not any(key in e for e in errors))
+    for key in defaults:
+        if key not in used_defaults and not any(key in e for e in errors):
+            families = _families_with(declared_of, key)
+            errors.append(f"defaults.{key}: no notebook of this profile declares a parameter {key!r}" + (
+                f"; it is a field of the settings {', '.join(families)}: give it in each entry's settings"
+                if families else ""))
     names = [run.name for run in runs]
     errors.extend(f"notebooks: the name {duplicate!r} is used twice; give each run a unique 'name'"
                   for duplicate in sorted({n for n in names if names.count(n) > 1}))
     if not errors:
         runs = _apply_overrides(runs, declared_of, overrides, errors)
+    for run in runs if not errors else ():  # each family's settings as a whole (fields that depend on each other)
+        for family in families_of(declared_of[run.name]):
+            try:
+                run.settings(family)
+            except UserInputError as error:
+                errors.append(f"{run.name}.settings.{family}: {error}")
     if errors:
         raise ParamsError(prefix + "; ".join(errors))
     return Profile(path, name, seed, raw.get("description", ""), raw, tuple(runs), tuple(seeds),

@@ -222,22 +222,22 @@ def dataset(check: Check, where: str, parameters: dict, artifacts: Path) -> None
                         if missing else "; none listed but absent"))
 
 
-def faces(check: Check, where: str, parameters: dict) -> None:
+def faces(check: Check, where: str, settings, workers: int) -> None:
     if "videos" not in check.notes:
         check.say(where, "cannot estimate: the dataset above was not found")
         return
     videos = check.notes["videos"]
-    size = int(parameters.get("size", 112))
+    size = settings.size
     if check.notes.get("crops"):
         crops = check.notes["crops"]
         check.say(where, f"packs {crops} crops already cut (seconds); measures how they were cut with "
-                         f"{parameters.get('detector', 'mtcnn')} on a sample")
+                         f"{settings.detector} on a sample")
     else:
-        frames = parameters.get("frames") or 0
-        per_video = frames or float(parameters.get("fps", 1.0)) * SECONDS_PER_VIDEO_AT_FPS
+        frames = settings.frames or 0
+        per_video = frames or settings.fps * SECONDS_PER_VIDEO_AT_FPS
         crops = int(videos * per_video)
-        seconds = crops / FRAMES_PER_SECOND / max(1, int(parameters.get("workers", 2)) // 2)
-        check.say(where, f"extracts about {crops:,} frames of {videos} videos with {parameters.get('detector', 'mtcnn')}: "
+        seconds = crops / FRAMES_PER_SECOND / max(1, workers // 2)
+        check.say(where, f"extracts about {crops:,} frames of {videos} videos with {settings.detector}: "
                          f"about {_duration(seconds)} on 2 cores at {FRAMES_PER_SECOND} frames/s"
                          + ("" if frames else f" (taking {SECONDS_PER_VIDEO_AT_FPS:.0f}-s videos at {per_video / SECONDS_PER_VIDEO_AT_FPS:g} fps)"))
     storage = crops * BYTES_PER_CROP_240 * (size / 240) ** 2
@@ -276,6 +276,7 @@ def check_profile(path: str | Path, overrides=()) -> Check:
     from dfutils.config import artifacts_dir
     from dfutils.run.notebook_params import notebook_parameters
     from dfutils.run.params import load_profile
+    from dfutils.run.settings_families import families_of
 
     profile = load_profile(path, overrides=overrides)
     check = Check(profile.name)
@@ -283,17 +284,21 @@ def check_profile(path: str | Path, overrides=()) -> Check:
     machine(check, artifacts)
     for run in profile.runs:
         values = run.parameters
+        families = families_of(values)
         if run.notebook == "01_data":  # every parameter: the profile's over the notebook's defaults
             defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
             dataset(check, run.name, {**defaults, **values}, artifacts)
-        elif run.notebook == "02_faces":
-            faces(check, run.name, values)
-        elif run.notebook == "05_triplet":
-            facenet_weights(check, run.name, values.get("facenet_model", "keras-facenet-128"))
+        elif "extraction" in families:
+            workers = values.get("workers", notebook_parameters(run.path)["workers"].default)
+            faces(check, run.name, run.settings("extraction"), workers)
         elif run.notebook == "08_cross_dataset":
             targets(check, run.name, values)
-        if "backbone" in values:
-            backbone_weights(check, run.name, values["backbone"], values.get("weights", "imagenet"))
+        for family in families:
+            settings = run.settings(family)
+            if hasattr(settings, "facenet_model"):
+                facenet_weights(check, run.name, settings.facenet_model)
+            if hasattr(settings, "backbone"):
+                backbone_weights(check, run.name, settings.backbone, settings.weights)
         if values.get("data_profile"):
             source = artifacts_dir(values["data_profile"])
             if not (source / "index.csv").is_file():

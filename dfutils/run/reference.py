@@ -18,9 +18,8 @@ from dfutils import config
 from dfutils.errors import ParamsError
 
 
-def profile_parameters(profile: str, notebook: str) -> dict:
-    """Every parameter a profile's run of ``notebook`` gets: the notebook's defaults and the profile's values."""
-    from dfutils.run.notebook_params import notebook_parameters
+def profile_run(profile: str, notebook: str):
+    """A profile's run of ``notebook`` (:class:`~dfutils.run.params.NotebookRun`), as its params file says."""
     from dfutils.run.params import load_profile
 
     params_file = config.PARAMS_DIR / f"{profile}.yaml"
@@ -29,6 +28,14 @@ def profile_parameters(profile: str, notebook: str) -> dict:
     run = next((run for run in load_profile(params_file).runs if run.notebook == notebook), None)
     if run is None:
         raise ParamsError(f"{params_file} runs no {notebook}")
+    return run
+
+
+def profile_parameters(profile: str, notebook: str) -> dict:
+    """Every parameter a profile's run of ``notebook`` gets: the notebook's defaults and the profile's values."""
+    from dfutils.run.notebook_params import notebook_parameters
+
+    run = profile_run(profile, notebook)
     return {**{name: parameter.default for name, parameter in notebook_parameters(run.path).items()}, **run.parameters}
 
 
@@ -60,7 +67,8 @@ def run_compression(profile: str) -> dict:
 
         recorded = extraction_settings(faces.parent, pd.read_csv(faces, keep_default_na=False))
     else:
-        recorded = profile_parameters(profile, "02_faces")
+        settings = profile_run(profile, "02_faces").settings("extraction")
+        recorded = {"crf": settings.crf, "crf_face_side": settings.crf_face_side}
     return {"crf": int(recorded.get("crf", 0)), "crf_face_side": int(recorded.get("crf_face_side", 0))}
 
 

@@ -421,16 +421,16 @@ def _require_backbones(runs: list[NotebookRun]) -> None:
     """Stop before any notebook runs when one starts its CNN from a deepfake-trained backbone whose file is absent
     (a UserInputError naming the file and the command that makes it): never an ImageNet start in silence."""
     from dfutils.detectors import backbone_files
-    from dfutils.run.notebook_params import notebook_parameters
+    from dfutils.run.settings_families import families_of
 
     for run in runs:
-        defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
-        values = {**defaults, **run.parameters}
-        if "backbone" in values and backbone_files.is_source(values.get("weights")):
-            try:
-                backbone_files.require(values["weights"], values["backbone"])
-            except UserInputError as error:
-                raise UserInputError(f"{run.name}: {error}") from None
+        for family in families_of(run.parameters):
+            settings = run.settings(family)
+            if hasattr(settings, "backbone") and backbone_files.is_source(settings.weights):
+                try:
+                    backbone_files.require(settings.weights, settings.backbone)
+                except UserInputError as error:
+                    raise UserInputError(f"{run.name}: {error}") from None
 
 
 def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool | None = None, echo=print,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import is_dataclass, replace
 
 import cv2
 import keras
@@ -31,7 +31,6 @@ from dfutils.detectors.settings import (
     SelfBlendedSettings,
     SequenceSettings,
     TripletSettings,
-    from_parameters,
 )
 from dfutils.errors import UserInputError
 from dfutils.faces.crop_files import FaceCrops, save_crops
@@ -103,17 +102,6 @@ def test_unknown_names_and_mismatched_settings_are_clear_errors():
         detectors.create("frames + transformer", FrameSettings(), 0)
     with pytest.raises(ValueError, match="use the entry of that backbone"):
         detectors.create("time-distributed xception", PaperASettings(backbone="efficientnet_b0"), 0)
-
-
-def test_settings_come_from_a_notebooks_parameters():
-    parameters = {"conv3d_frames": 4, "conv3d_filters": [8, 16], "epochs": 99, "patience": 3}
-    settings = from_parameters(Conv3DSettings, parameters, prefix="conv3d_", patience=2)
-    assert (settings.frames, settings.filters, settings.patience) == (4, (8, 16), 2)
-    assert settings.epochs == Conv3DSettings().epochs  # 'epochs' is the frame model's, not the 3D CNN's
-    with pytest.raises(TypeError, match="no field units"):
-        from_parameters(Conv3DSettings, {}, units=3)
-    every = {field.name: field.default for field in fields(TripletSettings)}
-    assert from_parameters(TripletSettings, {**every, "trees": 7}).trees == 7
 
 
 def test_majority_vote_decides_like_maximum_voting_and_ranks_by_mean_probability():

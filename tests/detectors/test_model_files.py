@@ -120,7 +120,7 @@ def test_a_lambda_layer_is_refused_in_a_fresh_process(tmp_path):
     output = keras.layers.Lambda(touch_then_pass, output_shape=(4,))(image)
     path = tmp_path / "lambda.keras"
     keras.Model(image, output).save(path)
-    _add_member(path, model_files.SETTINGS_MEMBER, json.dumps({"architecture": "frames", "frames": 1, "size": 4,
+    _add_member(path, model_files.SETTINGS_MEMBER, json.dumps({"architecture": "frames", "frames": 1, "size": 32,
                                                                "extraction": EXTRACTION}))
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")

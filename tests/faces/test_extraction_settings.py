@@ -1,16 +1,16 @@
 
 
 def test_extraction_settings_have_one_source_for_the_notebook_and_the_command_line(tmp_path, monkeypatch):
-    """Notebook 02's parameters and dfutils extract's options fill the dataclass by field name; an option left out
-    is the dataclass' default (the help says which), and 0 leaves frames, fps and the thresholds unset."""
+    """Notebook 02's settings mapping and dfutils extract's options fill the dataclass by field name; an option left
+    out is the dataclass' default (the help says which), and a rate given alone samples by the rate."""
     from dataclasses import fields
 
     from dfutils import cli
     from dfutils.faces import extraction_settings
 
     default = extraction_settings.ExtractionSettings()
-    assert extraction_settings.ExtractionSettings.from_parameters({}) == default
-    rate = extraction_settings.ExtractionSettings.from_parameters({"fps": 2.0, "min_score": 0, "size": 64})
+    assert extraction_settings.ExtractionSettings.from_mapping({}) == default
+    rate = extraction_settings.ExtractionSettings.from_mapping({"fps": 2.0, "min_score": None, "size": 64})
     assert (rate.frames, rate.fps, rate.min_score, rate.size) == (None, 2.0, None, 64)
     import pandas as pd
 

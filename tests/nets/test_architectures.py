@@ -107,8 +107,12 @@ def test_freezing_batch_normalization_keeps_the_moving_statistics_through_traini
 
 
 def test_the_imagenet_weights_addresses_and_checksums_are_keras_own():
-    """Stated in dfutils (Keras keeps them in private modules); checked here against the installed Keras."""
-    from keras.src.applications import efficientnet, inception_v3, xception
+    """Stated in dfutils (Keras keeps them in private modules); checked here against the installed Keras, whose
+    modules are found through the public constructors they define."""
+    import inspect
+
+    efficientnet, inception_v3, xception = (inspect.getmodule(getattr(keras.applications, name))
+                                            for name in ("EfficientNetB0", "InceptionV3", "Xception"))
 
     stated = architectures.KERAS_IMAGENET_WEIGHTS
     assert stated["efficientnet_b0"] == (efficientnet.BASE_WEIGHTS_PATH + "efficientnetb0_notop.h5",
@@ -117,8 +121,6 @@ def test_the_imagenet_weights_addresses_and_checksums_are_keras_own():
                                          efficientnet.WEIGHTS_HASHES["b1"][1])
     assert stated["xception"][0] == xception.WEIGHTS_PATH_NO_TOP
     assert stated["inception_v3"][0] == inception_v3.WEIGHTS_PATH_NO_TOP
-    import inspect
-
     assert stated["xception"][1] in inspect.getsource(xception)
     assert stated["inception_v3"][1] in inspect.getsource(inception_v3)
 

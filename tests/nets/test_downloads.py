@@ -22,19 +22,35 @@ def sha256(path) -> str:
 
 
 def legacy_weights_file(model: keras.Model, path) -> None:
-    """Weights in the legacy HDF5 layout Keras' application files use (what ``load_weights`` reads from ``.h5``)."""
-    from keras.src.legacy.saving import legacy_h5_format
-
+    """Weights in the legacy HDF5 layout of Keras' application files, which ``load_weights`` reads from ``.h5``: the
+    layer names in a ``layer_names`` attribute, a group per layer naming its weights (trainable, then the others)
+    in ``weight_names``, one dataset each. Keras writes it only through a private module; the tests that use it
+    read it back through Keras' own loader and compare every array."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "w") as handle:
-        legacy_h5_format.save_weights_to_hdf5_group(handle, model)
+        handle.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        handle.attrs["backend"] = keras.backend.backend().encode()
+        handle.attrs["keras_version"] = keras.__version__.encode()
+        for layer in model.layers:
+            group = handle.create_group(layer.name)
+            weights = [*layer.trainable_weights, *layer.non_trainable_weights]
+            names = [f"{layer.name}/{n}_{weight.name}".encode() for n, weight in enumerate(weights)]
+            group.attrs["weight_names"] = names
+            for name, weight in zip(names, weights, strict=True):
+                group.create_dataset(name.decode(), data=keras.ops.convert_to_numpy(weight))
+
+
+def keras_module(public) -> object:
+    """The module of Keras that defines a public object (its constants are the download path's only hook)."""
+    import inspect
+
+    return inspect.getmodule(public)
 
 
 @pytest.fixture
 def keras_cache(tmp_path, monkeypatch):
     """An empty Keras cache folder (``$KERAS_HOME``) for this test only."""
-    from keras.src.backend import config as keras_config
-
+    keras_config = keras_module(keras.config.floatx)  # where Keras keeps its cache folder, read once at import
     home = tmp_path / "keras-home"
     home.mkdir()  # Keras falls back to /tmp/.keras for a cache folder it cannot write to (or that is absent)
     monkeypatch.setenv("KERAS_HOME", str(home))
@@ -46,8 +62,7 @@ def keras_cache(tmp_path, monkeypatch):
 def efficientnet_b0_origin(tmp_path, monkeypatch, keras_cache):
     """EfficientNet-B0's no-top weights file as Keras would download it: a stand-in with seeded random weights
     at a file:// address, its checksum where Keras keeps the real one."""
-    from keras.src.applications import efficientnet
-
+    efficientnet = keras_module(keras.applications.EfficientNetB0)
     keras.utils.set_random_seed(3)
     stand_in = keras.applications.EfficientNetB0(include_top=False, weights=None, input_shape=(64, 64, 3))
     origin = tmp_path / "origin"
@@ -84,8 +99,7 @@ def test_a_weights_file_whose_checksum_does_not_match_is_refused_with_the_offlin
 
 @pytest.mark.slow
 def test_with_neither_network_nor_cache_the_offline_message_stays(tmp_path, monkeypatch, keras_cache):
-    from keras.src.applications import efficientnet
-
+    efficientnet = keras_module(keras.applications.EfficientNetB0)
     monkeypatch.setattr(efficientnet, "BASE_WEIGHTS_PATH", (tmp_path / "nowhere").as_uri() + "/")
     with pytest.raises(UserInputError, match="could not be fetched .*efficientnet_lite0.*weights: none"):
         architectures.build_backbone("efficientnet_b0", 64, "imagenet")

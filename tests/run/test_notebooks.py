@@ -49,47 +49,52 @@ def test_shipped_profiles_validate(path):
     assert profile.runs
 
 
-# which settings dataclass each notebook fills from its parameters, and the prefix its names carry
+# the settings families each notebook takes (a dict parameter each, named after the family)
 SETTINGS_OF = {
-    "01_data": [("CropStatisticsSettings", "baseline_")],
-    "02_faces": [("ExtractionSettings", ""), ("CropStatisticsSettings", "baseline_")],
-    "03_time_distributed": [("PaperASettings", "")],
-    "04_frame_baselines": [("FrameSettings", ""), ("SequenceSettings", "sequence_"), ("Conv3DSettings", "conv3d_")],
-    "05_triplet": [("TripletSettings", "")],
-    "09_self_blended": [("SelfBlendedSettings", "")],
+    "01_data": ["crop_statistics"],
+    "02_faces": ["extraction", "crop_statistics"],
+    "03_time_distributed": ["paper_a"],
+    "04_frame_baselines": ["frame_classifier", "sequence", "conv3d"],
+    "05_triplet": ["triplet"],
+    "09_self_blended": ["self_blended"],
 }
-SET_BY_THE_NOTEBOOK = {("CropStatisticsSettings", "source")}  # what the data is (frames or crops), not a setting
 
 
-def unreachable_settings(notebook: Path, settings: list[tuple[str, str]]) -> list[str]:
-    """The settings fields a notebook's parameters cannot set, and the dataclasses it does not fill by
-    the one rule (``from_parameters(Class, globals(), prefix=...)``)."""
-    from dataclasses import fields
+def settings_problems(notebook: Path, families: list[str]) -> list[str]:
+    """What keeps a notebook from the one rule: each family one ``dict`` parameter whose default (the demo's)
+    fits the dataclass, read by ``Class.from_mapping(family)`` and by nothing else."""
+    from dfutils.run.settings_families import FAMILIES, families_of, old_key
 
-    from dfutils.detectors import settings as module
-    from dfutils.faces.extraction_settings import ExtractionSettings
-
-    declared = set(notebook_parameters(notebook))
+    declared = notebook_parameters(notebook)
     source = "\n".join("".join(cell["source"]) for cell in load_notebook(notebook)["cells"])
-    problems = []
-    for name, prefix in settings:
-        call = f"from_parameters({name}, globals()" + (f', prefix="{prefix}"' if prefix else "")
-        if call not in source and f"{name}.from_parameters(globals())" not in source:
-            problems.append(f"{name}: not filled by {call}...)")
-        settings_class = ExtractionSettings if name == "ExtractionSettings" else getattr(module, name)
-        problems += [f"{name}.{field.name}: no parameter {prefix + field.name}" for field in fields(settings_class)
-                     if prefix + field.name not in declared and (name, field.name) not in SET_BY_THE_NOTEBOOK]
+    problems = [f"{family}: takes no such settings" for family in families if family not in declared]
+    problems += [f"{family}: not a dict" for family in families if family in declared
+                 and declared[family].annotation != "dict"]
+    problems += [f"{family}: takes settings the test does not list" for family in families_of(declared)
+                 if family not in families]
+    for family in (f for f in families if f in declared):
+        cls = FAMILIES[family]
+        problems += [f"{family} default: {problem}" for problem in cls.problems(declared[family].default)]
+        if f"{cls.__name__}.from_mapping({family})" not in source:
+            problems.append(f"{family}: not read by {cls.__name__}.from_mapping({family})")
+        problems += [f"{family}.{name}: also a parameter of its own ({old_key(family, name)})" for name in
+                     cls.annotations() if old_key(family, name) in declared and old_key(family, name) != family]
     return problems
 
 
-def test_every_hyperparameter_of_every_detector_is_a_parameter_of_its_notebook():
+def test_every_detector_family_is_one_settings_mapping_of_its_notebook():
     from dfutils.detectors import registry
+    from dfutils.run.settings_families import FAMILIES, families_of
 
-    for stem, settings in SETTINGS_OF.items():
-        assert unreachable_settings(ROOT / "notebooks" / f"{stem}.ipynb", settings) == [], stem
-    # every registered detector's settings dataclass is filled by some notebook
-    filled = {name for settings in SETTINGS_OF.values() for name, _ in settings}
+    for stem, families in SETTINGS_OF.items():
+        assert settings_problems(ROOT / "notebooks" / f"{stem}.ipynb", families) == [], stem
+    for path in NOTEBOOKS:  # and no other notebook takes settings unlisted
+        assert families_of(notebook_parameters(path)) == SETTINGS_OF.get(path.stem, []), path.stem
+    # every registered detector's settings dataclass is a family some notebook takes
+    taken = {FAMILIES[family] for families in SETTINGS_OF.values() for family in families}
     for entry in registry.ENTRIES:
-        assert registry.implementation(entry.implementation).settings_class.__name__ in filled, entry.name
-    # the check finds a setting no parameter reaches (04 with the LSTM's units left out)
-    assert unreachable_settings(ROOT / "notebooks" / "04_frame_baselines.ipynb", [("SequenceSettings", "recurrent_")])
+        assert registry.implementation(entry.implementation).settings_class in taken, entry.name
+    # the check finds a family a notebook does not take, and one it takes unlisted
+    assert settings_problems(ROOT / "notebooks" / "04_frame_baselines.ipynb", ["frame_classifier", "triplet"]) == [
+        "triplet: takes no such settings", "sequence: takes settings the test does not list",
+        "conv3d: takes settings the test does not list"]

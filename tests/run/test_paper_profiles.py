@@ -30,15 +30,14 @@ from dfutils.config import PROJECT_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.real_samples, pytest.mark.paper_profiles, pytest.mark.minutes(4)]  # each
 
 REAL_VIDEOS = config.REAL_SAMPLES_DIR.parent / "real-videos"
-OFFLINE_B = ["04_frame_baselines.weights=none", "05_triplet.facenet_model=keras-facenet-128",
-             "05_triplet.identity_check=false"]
+OFFLINE_B = ["frame_classifier.weights=none", "triplet.facenet_model=keras-facenet-128", "05_triplet.identity_check=false"]
 PAPER_B_SMALL = [  # sizes, counts and epochs only: 7-way bagging, LSTM/GRU, the 3D CNN and both heads stay
-    "02_faces.fps=0.5", "02_faces.size=71", "02_faces.detect_side=320", "02_faces.window_side=96", "02_faces.workers=1",
-    "01_data.baseline_frames=2", "04_frame_baselines.size=71", "04_frame_baselines.frames_per_video=2",
-    "04_frame_baselines.epochs=1", "04_frame_baselines.batch_size=8", "04_frame_baselines.bagging_epochs=1",
-    "04_frame_baselines.sequence_frames=2", "04_frame_baselines.sequence_epochs=1", "04_frame_baselines.conv3d_frames=4",
-    "04_frame_baselines.conv3d_size=32", "04_frame_baselines.conv3d_filters=[4, 8]", "04_frame_baselines.conv3d_epochs=1",
-    "05_triplet.frames_per_video=2", "05_triplet.epochs=1", "05_triplet.batch_size=16", "05_triplet.trees=10",
+    "extraction.fps=0.5", "extraction.size=71", "extraction.detect_side=320", "extraction.window_side=96",
+    "02_faces.workers=1",
+    "01_data.crop_statistics.frames=2", "frame_classifier.size=71", "frame_classifier.frames_per_video=2",
+    "frame_classifier.epochs=1", "frame_classifier.batch_size=8", "frame_classifier.bagging_epochs=1",
+    "sequence.frames=2", "sequence.epochs=1", "conv3d.frames=4", "conv3d.size=32", "conv3d.filters=[4, 8]", "conv3d.epochs=1",
+    "triplet.frames_per_video=2", "triplet.epochs=1", "triplet.batch_size=16", "triplet.trees=10",
     "05_triplet.tsne_frames=20"]
 
 
@@ -75,11 +74,19 @@ def _parameters(record: dict, name: str) -> dict:
     return next(entry["parameters"] for entry in record["notebooks"] if entry["name"] == name)
 
 
+def _settings(record: dict, name: str, family: str):
+    """The settings a run recorded for a family, as its dataclass."""
+    from dfutils.run.settings_families import FAMILIES
+
+    return FAMILIES[family].from_mapping(_parameters(record, name)[family])
+
+
 def _assert_paper_b_shape(record: dict, artifacts: Path) -> None:
-    faces = _parameters(record, "02_faces")
-    assert (faces["detector"], faces["margin"], faces["frames"]) == ("mtcnn", 0.2, 0) and faces["fps"] > 0  # MTCNN at a rate
-    frames = _parameters(record, "04_frame_baselines")
-    assert (frames["backbone"], frames["bagging_parts"], frames["sequence_units"]) == ("xception", 7, 32)
+    faces = _settings(record, "02_faces", "extraction")
+    assert (faces.detector, faces.margin, faces.frames) == ("mtcnn", 0.2, None) and faces.fps > 0  # MTCNN at a rate
+    frames = _settings(record, "04_frame_baselines", "frame_classifier")
+    assert (frames.backbone, frames.bagging_parts) == ("xception", 7)
+    assert _settings(record, "04_frame_baselines", "sequence").units == 32
     trained = {path.parent.name for path in (artifacts / "models").glob("*/predictions.csv")}
     assert {"frames-xception", "frames-xception-bagging", "frames-lstm", "frames-gru", "conv3d",
             "triplets-semi-hard-rf", "triplets-semi-hard-sgd", "crop-statistics"} <= trained
@@ -141,14 +148,15 @@ def test_singh2020_dfdc_runs_on_a_dfdc_tree_of_real_videos(tmp_path, monkeypatch
     for path, _ in test:
         _link(path, root / "test" / path.name)
     (root / "test" / "labels.csv").write_text("filename,label\n" + "".join(f"{p.name},{y}\n" for p, y in test))
-    overrides = ["frames=2", "size=75", "02_faces.detect_side=320", "02_faces.window_side=96", "02_faces.workers=1",
-                 "01_data.baseline_frames=2", "epochs=1", "06_results.repeats=2", "06_results.gradcam_faces=0",
-                 "03_time_distributed.weights=none"]
+    overrides = ["extraction.frames=2", "paper_a.frames=2", "extraction.size=75", "paper_a.size=75",
+                 "extraction.detect_side=320", "extraction.window_side=96", "02_faces.workers=1",
+                 "01_data.crop_statistics.frames=2", "paper_a.epochs=1", "06_results.repeats=2",
+                 "06_results.gradcam_faces=0", "paper_a.weights=none"]
     record, artifacts = _run("singh2020_dfdc", root, overrides, monkeypatch, tmp_path)
-    faces = _parameters(record, "02_faces")
-    # SSD, 35% margin, a count of frames spread over the video (no rate: the notebook's fps 0)
-    assert (faces["detector"], faces["margin"], faces.get("fps", 0.0)) == ("ssd", 0.35, 0.0) and faces["frames"] > 0
+    faces = _settings(record, "02_faces", "extraction")
+    # SSD, 35% margin, a count of frames spread over the video (no rate)
+    assert (faces.detector, faces.margin, faces.fps) == ("ssd", 0.35, None) and faces.frames > 0
     for backbone in ("efficientnet_b1", "efficientnet_b0", "xception", "inception_v3"):
-        paper_a = _parameters(record, f"03_time_distributed-{backbone}")
-        assert (paper_a["backbone"], paper_a["batch_size"], paper_a["learning_rate"]) == (backbone, 2, 0.0001)
+        paper_a = _settings(record, f"03_time_distributed-{backbone}", "paper_a")
+        assert (paper_a.backbone, paper_a.batch_size, paper_a.learning_rate) == (backbone, 2, 0.0001)
         assert (artifacts / "models" / f"time_distributed-{backbone}-scratch" / "predictions.csv").is_file()

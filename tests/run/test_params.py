@@ -189,3 +189,98 @@ def test_extends_errors_name_the_file_and_the_problem(tmp_path, notebooks, text,
     write_yaml(tmp_path / "base.yaml", GOOD.replace("profile: t", "profile: base"))
     with pytest.raises(ParamsError, match=expected):
         load_profile(write_yaml(tmp_path / "a.yaml", text), notebooks)
+
+
+TRAINER = '''profile: str = "x"  # run profile
+seed: int = 0  # seed
+sequence: dict = {"epochs": 3, "frames": 4}  # the LSTM/GRU settings: the demo's
+conv3d: dict = {}  # the 3D CNN's: the paper's
+'''
+SETTINGS = """profile: t
+seed: 3
+notebooks:
+  - notebook: trainer
+    settings:
+      sequence: {units: 8}
+  - notebook: trainer
+    name: trainer-demo
+"""
+
+
+@pytest.fixture
+def trainer(notebooks):
+    write_notebook(notebooks, "trainer", TRAINER, "pass")
+    return notebooks
+
+
+def test_settings_name_what_departs_from_the_paper_and_an_entry_naming_none_runs_the_notebooks(tmp_path, trainer):
+    from dfutils.detectors.settings import Conv3DSettings, SequenceSettings
+
+    profile = load_profile(write_yaml(tmp_path / "p.yaml", SETTINGS), trainer)
+    named, demo = profile.runs
+    assert named.settings("sequence") == SequenceSettings(units=8)  # the rest: the papers' values
+    assert demo.settings("sequence") == SequenceSettings(epochs=3, frames=4)  # the notebook's own
+    assert named.parameters["sequence"] == {"units": 8} and named.settings("conv3d") == Conv3DSettings()
+    with pytest.raises(ParamsError, match=r"defaults\.frames: no notebook of this profile declares a parameter "
+                                          r"'frames'; it is a field of the settings conv3d, sequence"):
+        load_profile(write_yaml(tmp_path / "d.yaml", SETTINGS.replace("seed: 3", "seed: 3\ndefaults: {frames: 6}")),
+                     trainer)  # a default is a notebook parameter; settings are each entry's own
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ("{sequence: {unit: 8}}", r"notebooks\[0\] \(trainer\)\.settings\.sequence\.unit: unknown key \(did you mean "
+                              r"'units'\?\); valid keys: frames, units, epochs, patience, batch_size, learning_rate"),
+    ("{sequence: {units: eight}}", r"settings\.sequence\.units: expected int, got str 'eight'"),
+    ("{sequence: {learning_rate: -1}}", r"settings\.sequence\.learning_rate: must be above 0, got -1"),
+    ("{conv3d: {filters: 8}}", r"settings\.conv3d\.filters: expected a list of int, got int 8"),
+    ("{triplet: {epochs: 1}}", r"notebooks\[0\]\.settings\.triplet: trainer takes no settings 'triplet'; "
+                               r"it takes: sequence, conv3d"),
+    ("{sequence: [1]}", r"settings\.sequence\.expected a mapping"),
+])
+def test_bad_settings_name_the_profile_the_entry_and_the_key(tmp_path, trainer, settings, expected):
+    path = write_yaml(tmp_path / "p.yaml", SETTINGS.replace("{units: 8}", "").replace(
+        "    settings:\n      sequence: \n", f"    settings: {settings}\n"))
+    with pytest.raises(ParamsError, match=f"{tmp_path / 'p.yaml'}: .*{expected}"):
+        load_profile(path, trainer)
+
+
+def test_a_profile_of_the_old_form_is_told_how_to_write_it_now(tmp_path, trainer):
+    path = write_yaml(tmp_path / "old.yaml", "profile: o\nseed: 1\nnotebooks:\n  - notebook: trainer\n"
+                                             "    parameters: {sequence_units: 8, conv3d: {frames: 4}}\n")
+    with pytest.raises(ParamsError) as caught:
+        load_profile(path, trainer)
+    message = str(caught.value)
+    assert "parameters.sequence_units: notebook trainer has no parameter 'sequence_units'; settings are one mapping " \
+           "per detector family now: write `settings: {sequence: {units: ...}}`" in message
+    assert "parameters.conv3d: conv3d is a settings family: give it under `settings: {conv3d: {...}}`" in message
+    with pytest.raises(ParamsError, match=r"--set trainer\.sequence_units: .*write `settings: \{sequence: \{units"):
+        load_profile(write_yaml(tmp_path / "p.yaml", SETTINGS), trainer, ["trainer.sequence_units=3"])
+
+
+def test_set_reaches_a_settings_field_through_its_family_or_run(tmp_path, trainer):
+    path = write_yaml(tmp_path / "p.yaml", SETTINGS)
+    runs = load_profile(path, trainer, ["sequence.epochs=2", "trainer-demo.conv3d.frames=5"]).runs
+    assert [(run.settings("sequence").epochs, run.settings("conv3d").frames) for run in runs] == [(2, 32), (2, 5)]
+    assert runs[1].settings("sequence").frames == 4  # the notebook's own settings, one field changed
+    assert runs[0].parameters["sequence"] == {"units": 8, "epochs": 2}  # what runs, recorded whole
+    # a field name alone would reach families where 0 means "skip" (epochs): named, not guessed
+    with pytest.raises(ParamsError, match=r"--set epochs=1: no notebook of this profile declares 'epochs'; epochs is "
+                                          r"a field of the settings conv3d, sequence: write --set conv3d\.epochs=1"):
+        load_profile(path, trainer, ["epochs=1"])
+    with pytest.raises(ParamsError, match=r"write --set trainer\.conv3d\.epochs=1"):
+        load_profile(path, trainer, ["trainer.epochs=1"])
+    with pytest.raises(ParamsError, match=r"--set trainer\.sequence\.epochs: expected int, got str 'many'"):
+        load_profile(path, trainer, ["sequence.epochs=many"])
+    with pytest.raises(ParamsError, match=r"--set sequnce\.epochs=2: no notebook, run or settings family 'sequnce'"
+                                          r" in this profile \(did you mean 'sequence'\?\)"):
+        load_profile(path, trainer, ["sequnce.epochs=2"])
+    with pytest.raises(ParamsError, match="declares 'trees' in its settings sequence"):
+        load_profile(path, trainer, ["sequence.trees=3"])
+
+
+def test_an_extending_profile_merges_settings_field_by_field(tmp_path, trainer):
+    write_yaml(tmp_path / "base.yaml", SETTINGS)
+    child = write_yaml(tmp_path / "child.yaml", "profile: c\nextends: base\nnotebooks:\n"
+                                                "  - {notebook: trainer, settings: {sequence: {epochs: 9}}}\n")
+    run = load_profile(child, trainer).runs[0]
+    assert (run.settings("sequence").units, run.settings("sequence").epochs) == (8, 9)

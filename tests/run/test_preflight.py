@@ -16,11 +16,11 @@ notebooks:
   - notebook: 01_data
     parameters: {{dataset: {dataset}, dataset_root: {root}}}
   - notebook: 02_faces
-    parameters: {{frames: 10, size: 240}}
+    settings: {{extraction: {{frames: 10, size: 240}}}}
   - notebook: 03_time_distributed
-    parameters: {{backbone: xception, weights: imagenet}}
+    settings: {{paper_a: {{backbone: xception, weights: imagenet}}}}
   - notebook: 05_triplet
-    parameters: {{facenet_model: keras-facenet-128}}
+    settings: {{triplet: {{facenet_model: keras-facenet-128}}}}
 """
 
 

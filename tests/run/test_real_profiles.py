@@ -27,10 +27,20 @@ from ..data.test_crop_folders import REAL_FACES
 pytestmark = [pytest.mark.slow, pytest.mark.real_samples, pytest.mark.minutes(3)]  # each
 
 FFPP_PAIRS = ["000_003", "012_026", "024_073", "029_048", "035_036", "102_114", "138_142", "141_161"]
-SMALL = ["size=48", "frames=3", "epochs=1", "batch_size=8", "02_faces.baseline_frames=3"]
-PAPER_B_SMALL = ["04_frame_baselines.frames_per_video=2", "bagging_parts=0", "sequence_frames=3",  # bagging: smoke run
-                 "sequence_epochs=2", "conv3d_frames=3", "conv3d_size=32", "conv3d_filters=[4, 8]", "conv3d_epochs=1",
-                 "05_triplet.frames_per_video=2", "05_triplet.epochs=2", "trees=10", "tsne_frames=40",
+CNNS = ("paper_a", "frame_classifier", "self_blended")  # the settings families with a CNN
+
+
+def _each(families, key: str, value) -> list[str]:
+    """``--set FAMILY.KEY=VALUE`` for each family."""
+    return [f"{family}.{key}={value}" for family in families]
+
+
+SMALL = [*_each(("extraction", *CNNS), "size", 48), *_each(("extraction", "paper_a"), "frames", 3),
+         *_each((*CNNS, "triplet"), "epochs", 1), *_each((*CNNS, "triplet"), "batch_size", 8),
+         "02_faces.crop_statistics.frames=3"]
+PAPER_B_SMALL = ["frame_classifier.frames_per_video=2", "frame_classifier.bagging_parts=0",  # bagging: smoke run
+                 "sequence.frames=3", "sequence.epochs=2", "conv3d.frames=3", "conv3d.size=32", "conv3d.filters=[4, 8]",
+                 "conv3d.epochs=1", "triplet.frames_per_video=2", "triplet.epochs=2", "triplet.trees=10", "tsne_frames=40",
                  "05_triplet.identity_check=false", "06_results.gradcam_faces=0"]
 
 
@@ -198,7 +208,8 @@ def test_the_dfdc_profile_runs_on_a_slice_of_crops_labelled_by_their_metadata(tm
     root = _dfdc_release_slice(tmp_path / "dfdc-224")
     status, figures = _run("dfdc_real", ["01_data", "02_faces", "04_frame_baselines"], [
         f"01_data.dataset_root={root}", "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}",
-        "size=48", "epochs=1", "batch_size=8", "bagging_parts=0"])
+        *_each(CNNS, "size", 48), *_each((*CNNS, "triplet"), "epochs", 1), *_each((*CNNS, "triplet"), "batch_size", 8),
+        "frame_classifier.bagging_parts=0"])
     assert status == 0
     index = pd.read_csv(config.ARTIFACTS_DIR / "dfdc_real" / "index.csv", keep_default_na=False)
     members = pd.read_csv(config.ARTIFACTS_DIR / "dfdc_real" / "index.crops.csv")

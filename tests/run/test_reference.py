@@ -18,7 +18,7 @@ notebooks:
   - notebook: 01_data
     parameters: {{dataset: faces, dataset_root: {root}, split_fractions: {{train: 0.5, val: 0.25, test: 0.25}}}}
   - notebook: 02_faces
-    parameters: {{crf: 40, crf_face_side: 150}}
+    settings: {{extraction: {{crf: 40, crf_face_side: 150}}}}
   - notebook: 08_cross_dataset
     parameters:
       targets: {{other test: {{run: {other}, split: test}}}}

@@ -319,10 +319,11 @@ def test_c_libraries_output_goes_to_the_kernel_log_and_python_warnings_stay_in_t
 def test_a_missing_deepfake_backbone_stops_the_run_before_any_notebook(tmp_path, notebooks, isolated_outputs):
     """A CNN that starts from another profile's backbone: its file absent, nothing runs and the error names the
     command that makes it (never an ImageNet start in silence)."""
-    write_notebook(notebooks, "trains", HEADER + 'backbone: str = "efficientnet_lite0"  # b\nweights: str = "imagenet"  # w\n',
+    write_notebook(notebooks, "trains", HEADER + 'frame_classifier: dict = {"backbone": "efficientnet_lite0"}  # f\n',
                    "print('trained')")
     params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n"
-                                                "  - notebook: trains\n    parameters: {weights: ffpp_c40}\n")
+                                                "  - notebook: trains\n    settings: {frame_classifier: "
+                                                "{backbone: efficientnet_lite0, weights: ffpp_c40}}\n")
     from dfutils.errors import UserInputError
 
     with pytest.raises(UserInputError, match=r"trains: weights 'ffpp_c40': .*frames-efficientnet_lite0/backbone.keras "
