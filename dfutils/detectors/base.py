@@ -16,7 +16,10 @@ hyperparameters, :mod:`.settings`) and a seed. Then, as scikit-learn's estimator
   scikit-learn model alone: a file's name says its format).
 
 Scoring or saving an unfitted detector raises scikit-learn's ``NotFittedError`` naming it. The
-contract is an abstract base class: a class that leaves a method out cannot be created.
+contract is an abstract base class: a class that leaves a method out cannot be created. ``__init__``
+stores its arguments (entry, settings, seed, and a variant's own: the LSTM/GRU's cell) and nothing
+else, so scikit-learn's ``clone`` gives an unfitted copy of any detector; what a detector reads from
+another (the LSTM/GRU, the frame classifier's embeddings) comes through the run's shared stages.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from dfutils.detectors.registry import Entry
@@ -41,10 +45,12 @@ EVALUATED_SPLITS = ("val", "test")
 class SharedStages:
     """What several detectors of one run compute once and share, each kind in its own typed table:
     FaceNet's embeddings of the run's frames, the triplet embedding of each mining
-    strategy (Paper B's RF and SGD heads read the same one, as its Table III compares them), and a
-    frame classifier's per-frame embeddings (read by the LSTM and the GRU)."""
+    strategy (Paper B's RF and SGD heads read the same one, as its Table III compares them), the run's frame
+    classifier and its per-frame embeddings (read by the LSTM and the GRU)."""
 
     facenet_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (model, frames, data fingerprint)
+    # the run's fitted frames-only classifier (Paper B): the LSTM and the GRU read its per-frame embeddings
+    frame_classifier: Any = None
     # (settings, mining, seed, fingerprint of the training and validation data) -> TripletEmbedding
     triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)
     frame_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (weights fingerprint, split, videos, frames)
@@ -94,8 +100,9 @@ class RunData:
                              for split in ("train", "val", "test")}).fillna(0).astype(int)
 
 
-class Detector(abc.ABC):
-    """The contract; see the module docstring."""
+class Detector(BaseEstimator, abc.ABC):
+    """The contract; see the module docstring. As a scikit-learn estimator, ``get_params`` names what ``__init__``
+    took, and ``sklearn.base.clone`` makes an unfitted copy."""
 
     architecture: ClassVar[str] = ""  # what its model file says it is (the registry maps it back to the class)
     settings_class: ClassVar[type]  # its hyperparameters' dataclass
@@ -131,6 +138,10 @@ class Detector(abc.ABC):
     def info(self) -> dict:
         """What ``info.json`` records beside the name and paper (the results tables read it)."""
         return {}
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """What scikit-learn's ``check_is_fitted`` asks."""
+        return all(getattr(self, name, None) is not None for name in self.fitted)
 
     def check_fitted(self) -> None:
         """Raise ``NotFittedError`` naming the detector when ``fit`` (or ``load``) has not run."""

@@ -98,30 +98,31 @@ class CnnLstm(KerasClipModel):
             raise ValueError(f"{entry.name}: settings name backbone {settings.backbone!r} with weights "
                              f"{settings.weights!r}; use the entry of that backbone (registry.paper_a_name)")
         super().__init__(entry, settings, seed)
-        self.datasets: dict[str, ClipDataset] = {}
+        self.built: tuple | None = None  # (data fingerprint, network, its training and validation data): the next fit's
 
     def training_table(self, data: RunData) -> pd.DataFrame:
         """The training videos, fakes down-sampled to as many as the reals (as Paper A), seeded."""
         return datasets.downsample_fakes(data.split("train"), seed=self.seed)
 
     def build(self, data: RunData) -> keras.Model:
-        """The training data (:meth:`training_table`) and the compiled model (shown before training)."""
+        """The compiled network, untrained, from the settings and the seed (shown before training), and its training
+        data (:meth:`training_table`): the very network the next ``fit`` on this data trains."""
         s = self.settings
         train_table = self.training_table(data)
         augmentation = Augmentation(flip=s.augment, brightness_contrast=0.2 if s.augment else 0.0,
                                     jpeg_quality=40 if s.augment else 0, crf_range=s.crf_augment)
-        self.datasets = {
+        loaders = {
             "train": ClipDataset(train_table, data.faces, s.frames, s.size, s.batch_size, shuffle=True,
                                  augmentation=augmentation, seed=self.seed),
             "val": ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size),
         }
         keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
-        self.model = architectures.build_time_distributed(s.backbone, s.frames, s.size, lstm_units=s.lstm_units,
-                                                          dense_units=s.dense_units, dropout_rate=s.dropout_rate,
-                                                          **backbone_files.start_of(s.weights, s.backbone))
-        training.compile_model(self.model, keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=0.9, beta_2=0.999))
-        self.extraction = data.extraction
-        return self.model
+        network = architectures.build_time_distributed(s.backbone, s.frames, s.size, lstm_units=s.lstm_units,
+                                                       dense_units=s.dense_units, dropout_rate=s.dropout_rate,
+                                                       **backbone_files.start_of(s.weights, s.backbone))
+        training.compile_model(network, keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=0.9, beta_2=0.999))
+        self.built = (data.fingerprint(), network, loaders)
+        return network
 
     def class_counts(self, data: RunData) -> pd.DataFrame:
         """Reals and fakes per split, training after the down-sampling."""
@@ -130,9 +131,14 @@ class CnnLstm(KerasClipModel):
                              for name, table in tables.items()}).fillna(0).astype(int)
 
     def fit(self, data: RunData) -> CnnLstm:
-        self.build(data)  # always from the settings and the seed: a second fit never continues the first's weights
+        """Train the network :meth:`build` made for this data (built now when it did not): a second fit builds
+        afresh, so it never continues the first's weights."""
+        if self.built is None or self.built[0] != data.fingerprint():
+            self.build(data)
+        _, self.model, loaders = self.built
+        self.built, self.extraction = None, data.extraction
         s = self.settings
-        self.history = training.fit(self.model, self.datasets["train"], self.datasets["val"], self.model_dir(data),
+        self.history = training.fit(self.model, loaders["train"], loaders["val"], self.model_dir(data),
                                     epochs=s.epochs, patience=s.patience)
         return self
 

@@ -78,16 +78,16 @@ class EmbeddingClassifier(BatchedScoring, Detector):
     settings_class = TripletSettings
     frames_setting = "frames_per_video"
     input = "frame"
-    fitted = ("classifier",)
+    fitted = ("head",)
 
     def __init__(self, entry, settings: TripletSettings, seed: int, mining: str | None = "semi-hard",
                  classifier: str = "rf"):
         super().__init__(entry, settings, seed)
         if classifier not in triplet.CLASSIFIERS:
             raise ValueError(f"classifier: expected one of {triplet.CLASSIFIERS}, got {classifier!r}")
-        self.mining, self.classifier_kind = mining, classifier
+        self.mining, self.classifier = mining, classifier  # the head's kind: "rf" or "sgd"
         self.network: keras.Model | None = None
-        self.classifier = None
+        self.head = None  # the fitted scikit-learn classifier
 
     def vectors(self, embeddings: np.ndarray) -> np.ndarray:
         """What the classifier reads: the triplet network's output, or FaceNet's embeddings."""
@@ -100,7 +100,7 @@ class EmbeddingClassifier(BatchedScoring, Detector):
             shared = triplet_embedding(data, self.settings, self.mining, self.seed)
             self.network, self.history = shared.network, shared.history
         train, labels = data.rows("train"), data.clips["label"]
-        self.classifier = triplet.make_classifier(self.classifier_kind, self.seed, self.settings.trees).fit(
+        self.head = triplet.make_classifier(self.classifier, self.seed, self.settings.trees).fit(
             *triplet.frames_of(self.vectors(embeddings)[train], labels.iloc[train]))
         self.extraction = data.extraction
         return self
@@ -109,26 +109,26 @@ class EmbeddingClassifier(BatchedScoring, Detector):
         self.check_fitted()
         rows = data.rows(split)
         vectors = self.vectors(facenet_embeddings(data, self.settings))  # every video at once, as in fit
-        return video_columns(data.clips.iloc[rows]).assign(score=triplet.video_scores(self.classifier, vectors[rows]))
+        return video_columns(data.clips.iloc[rows]).assign(score=triplet.video_scores(self.head, vectors[rows]))
 
     def info(self) -> dict:
-        return {"mining": self.mining, "classifier": self.classifier_kind}
+        return {"mining": self.mining, "classifier": self.classifier}
 
     def save(self, path: str | Path) -> Path:
         """The whole pipeline in one file (network, classifier, FaceNet model name), for ``dfutils predict``."""
         self.check_fitted()
-        network = self.network if self.network is not None else identity_network(self.classifier.n_features_in_)
+        network = self.network if self.network is not None else identity_network(self.head.n_features_in_)
         size = int(self.extraction["size"])
         return model_files.save_model(network, path, self.file_settings(
             facenet_model=self.settings.facenet_model, frames=self.settings.frames_per_video, size=size,
-            mining=self.mining, classifier=self.classifier_kind), classifier=self.classifier)
+            mining=self.mining, classifier=self.classifier), classifier=self.head)
 
     @classmethod
     def load(cls, path: str | Path, stored: dict) -> EmbeddingClassifier:
         detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, mining=stored.get("mining"),
                        classifier=stored.get("classifier", "rf"))
         detector.network, _ = model_files.load_model(path)
-        detector.classifier = model_files.load_classifier(path)
+        detector.head = model_files.load_classifier(path)
         detector.extraction = stored["extraction"]
         return detector
 
@@ -140,7 +140,7 @@ class EmbeddingClassifier(BatchedScoring, Detector):
         embedded = facenet.shared_embedder(self.settings.facenet_model).embed(clip)  # FaceNet, as fit used it
         # FaceNet + RF as fitted reads FaceNet's embedding as it is (its file holds an identity network)
         projected = embedded if self.network is None else np.asarray(self.network.predict_on_batch(embedded))
-        per_frame = self.classifier.predict_proba(projected)[:, 1]
+        per_frame = self.head.predict_proba(projected)[:, 1]
         return float(per_frame.mean()), per_frame
 
     frame_level = True
@@ -159,7 +159,7 @@ class EmbeddingClassifier(BatchedScoring, Detector):
             shared[key] = facenet.shared_embedder(self.settings.facenet_model).embed(inputs)
         embedded = shared[key]
         projected = embedded if self.network is None else batched_predict(self.network, embedded, 256)
-        return self.classifier.predict_proba(projected)[:, 1]
+        return self.head.predict_proba(projected)[:, 1]
 
     def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
         return float(outputs.mean()), len(outputs)

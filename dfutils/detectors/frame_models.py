@@ -22,51 +22,19 @@ from dfutils.seeding import seed_keras
 SCORING_BATCH = 8  # clips per batch when scoring
 
 
-class FrameClassifier(BatchedScoring, Detector):
-    """Frames only: the backbone fine-tuned on single face crops that carry their video's label."""
+class FrameModel(BatchedScoring, Detector):
+    """A CNN on single face crops, a video's score the mean over its frames: what the frame classifier and the
+    self-blended detector share (scoring, the model file and the backbone file beside it). Each says how it builds
+    its network (``new_model``) and trains it (``fit``), from its own settings dataclass."""
 
-    architecture = "frames"
-    settings_class = FrameSettings
     frames_setting = "frames_per_video"
     input = "frame"
+    frame_level = True
 
-    def __init__(self, entry, settings: FrameSettings, seed: int):
+    def __init__(self, entry, settings, seed: int):
         super().__init__(entry, settings, seed)
         self.model: keras.Model | None = None
         self.trained_on: dict = {}  # the data fit read (profile, videos, fingerprint): the backbone file's provenance
-
-    # ----------------------------------------------------------------- training
-    def new_model(self) -> keras.Model:
-        s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
-                                                     dropout_rate=s.dropout_rate,
-                                                     **backbone_files.start_of(s.weights, s.backbone))
-        return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
-
-    def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
-        s = self.settings
-        share = getattr(s, "self_blended_share", 0.0)
-        if shuffle and share > 0:  # the self-blending lever: training batches only, never the scored ones
-            return SelfBlendedFrames(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=True,
-                                     seed=self.seed, share=share, margin=crop_margin(data))
-        # training batches only: compression augmentation (off unless crf_augment names a range)
-        augmentation = Augmentation(crf_range=s.crf_augment) if shuffle and getattr(s, "crf_augment", ()) else None
-        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed,
-                            augmentation=augmentation)
-
-    def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
-              checkpoint: bool = True) -> pd.DataFrame:
-        """Train ``model`` on the frames of ``table``'s videos, classes weighted to count equally."""
-        return training.fit(model, self.frame_data(data, table, shuffle=True), self.frame_data(data, data.split("val")),
-                            out_dir, epochs=epochs, patience=self.settings.patience,
-                            class_weight=training.balanced_class_weight(table["label"]), checkpoint=checkpoint)
-
-    def fit(self, data: RunData) -> FrameClassifier:
-        keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
-        self.model = self.new_model()
-        self.extraction, self.trained_on = data.extraction, training_record(data)
-        self.history = self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
-        return self
 
     # ----------------------------------------------------------------- scoring
     def scoring_clips(self, data: RunData, split: str, frames: int | None = None) -> ClipDataset:
@@ -76,19 +44,6 @@ class FrameClassifier(BatchedScoring, Detector):
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
         self.check_fitted()
         return training.frame_predict_table(self.model, self.scoring_clips(data, split))
-
-    def clip_embeddings(self, data: RunData, split: str, frames: int) -> np.ndarray:
-        """The fine-tuned model's 512-d embedding of ``frames`` crops of every video of a split of ``data``
-        (computed once per run and weights: the LSTM and the GRU read the same, ``data.shared``)."""
-        self.check_fitted()
-        # keyed by what the embeddings are made of (the weights, the split's videos, the frames), never by the model
-        # object's id: CPython hands a freed object's id to the next, so a refitted model could read a dead one's
-        key = (training.weights_fingerprint(self.model), split, tuple(data.split(split)["video_id"]), frames)
-        if key not in data.shared.frame_embeddings:
-            extractor = architectures.embedding_extractor(self.model)
-            data.shared.frame_embeddings[key] = training.clip_embeddings(extractor,
-                                                                         self.scoring_clips(data, split, frames))
-        return data.shared.frame_embeddings[key]
 
     def info(self) -> dict:
         return {"backbone": self.settings.backbone, "weights": self.settings.weights}
@@ -109,7 +64,7 @@ class FrameClassifier(BatchedScoring, Detector):
         return self.model
 
     @classmethod
-    def load(cls, path: str | Path, stored: dict) -> FrameClassifier:
+    def load(cls, path: str | Path, stored: dict) -> FrameModel:
         detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0)
         detector.model, _ = model_files.load_model(path)
         detector.extraction = stored["extraction"]
@@ -124,8 +79,6 @@ class FrameClassifier(BatchedScoring, Detector):
         per_frame = self.frame_probabilities(crops).reshape(-1)
         return float(per_frame.mean()), per_frame
 
-    frame_level = True
-
     def clip_frames(self) -> int:
         return self.settings.frames_per_video
 
@@ -134,6 +87,59 @@ class FrameClassifier(BatchedScoring, Detector):
 
     def track_score(self, outputs: np.ndarray) -> tuple[float, int]:
         return float(outputs.reshape(-1).mean()), len(outputs)
+
+
+class FrameClassifier(FrameModel):
+    """Frames only: the backbone fine-tuned on single face crops that carry their video's label."""
+
+    architecture = "frames"
+    settings_class = FrameSettings
+
+    # ----------------------------------------------------------------- training
+    def new_model(self) -> keras.Model:
+        s = self.settings
+        model = architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
+                                                     dropout_rate=s.dropout_rate,
+                                                     **backbone_files.start_of(s.weights, s.backbone))
+        return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
+
+    def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
+        s = self.settings
+        if shuffle and s.self_blended_share > 0:  # the self-blending lever: training batches only, never the scored
+            return SelfBlendedFrames(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=True,
+                                     seed=self.seed, share=s.self_blended_share, margin=crop_margin(data))
+        # training batches only: compression augmentation (off unless crf_augment names a range)
+        augmentation = Augmentation(crf_range=s.crf_augment) if shuffle and s.crf_augment else None
+        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed,
+                            augmentation=augmentation)
+
+    def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
+              checkpoint: bool = True) -> pd.DataFrame:
+        """Train ``model`` on the frames of ``table``'s videos, classes weighted to count equally."""
+        return training.fit(model, self.frame_data(data, table, shuffle=True), self.frame_data(data, data.split("val")),
+                            out_dir, epochs=epochs, patience=self.settings.patience,
+                            class_weight=training.balanced_class_weight(table["label"]), checkpoint=checkpoint)
+
+    def fit(self, data: RunData) -> FrameClassifier:
+        keras.utils.set_random_seed(self.seed)  # the same weights and dropout whatever ran before in this process
+        self.model = self.new_model()
+        self.extraction, self.trained_on = data.extraction, training_record(data)
+        self.history = self.train(self.model, data, data.split("train"), self.model_dir(data), self.settings.epochs)
+        data.shared.frame_classifier = self  # the run's frame classifier: the LSTM and the GRU read its embeddings
+        return self
+
+    def clip_embeddings(self, data: RunData, split: str, frames: int) -> np.ndarray:
+        """The fine-tuned model's 512-d embedding of ``frames`` crops of every video of a split of ``data``
+        (computed once per run and weights: the LSTM and the GRU read the same, ``data.shared``)."""
+        self.check_fitted()
+        # keyed by what the embeddings are made of (the weights, the split's videos, the frames), never by the model
+        # object's id: CPython hands a freed object's id to the next, so a refitted model could read a dead one's
+        key = (training.weights_fingerprint(self.model), split, tuple(data.split(split)["video_id"]), frames)
+        if key not in data.shared.frame_embeddings:
+            extractor = architectures.embedding_extractor(self.model)
+            data.shared.frame_embeddings[key] = training.clip_embeddings(extractor,
+                                                                         self.scoring_clips(data, split, frames))
+        return data.shared.frame_embeddings[key]
 
 
 def training_record(data: RunData) -> dict:
@@ -158,7 +164,7 @@ def crop_margin(data: RunData) -> float:
     return float(data.extraction.get("margin", 0.0))
 
 
-class SelfBlended(FrameClassifier):
+class SelfBlended(FrameModel):
     """Beyond the papers: a frame classifier that never sees a fake video. Each real training crop is served
     beside a self-blended copy of itself (:mod:`dfutils.nets.self_blending`), labelled fake; validation (for early
     stopping) is the validation split's reals and their blends, so no fake is read at all. Its model file is
@@ -323,19 +329,21 @@ class Bagging(FrameClassifier):
 
 class FrameRecurrent(KerasClipModel):
     """Frames + LSTM / GRU: one recurrent layer over the fine-tuned frame classifier's per-frame embeddings.
-    Trained on the embeddings (computed once per run and shared by the LSTM and the GRU); saved, loaded and
-    scored as one clip model: the frame classifier up to its embedding, then the recurrent layer."""
+    Trained on the embeddings of the run's frame classifier (``data.shared``: fit the ``frames`` detector on the
+    same data first; computed once and shared by the LSTM and the GRU); saved, loaded and scored as one clip
+    model: the frame classifier up to its embedding, then the recurrent layer."""
 
     architecture = "frames_sequence"
     settings_class = SequenceSettings
+    fitted = ("model", "size")
 
-    def __init__(self, entry, settings: SequenceSettings, seed: int, cell: str = "lstm",
-                 frame_classifier: FrameClassifier | None = None, size: int | None = None):
+    def __init__(self, entry, settings: SequenceSettings, seed: int, cell: str = "lstm"):
         super().__init__(entry, settings, seed)
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell: expected 'lstm' or 'gru', got {cell!r}")
-        self.cell, self.frame_classifier = cell, frame_classifier
-        self.size = size if size is not None else (frame_classifier.settings.size if frame_classifier is not None else None)
+        self.cell = cell
+        self.frame_model: FrameClassifier | None = None  # the frame classifier fit read (None for a loaded file)
+        self.size: int | None = None  # the crop side its clips have: the frame classifier's
         self.network: keras.Model | None = None  # a loaded file's whole clip model
 
     @property
@@ -343,12 +351,15 @@ class FrameRecurrent(KerasClipModel):
         return self.settings.frames, self.size
 
     def sequences(self, data: RunData, split: str) -> np.ndarray:
-        return self.frame_classifier.clip_embeddings(data, split, self.settings.frames)
+        return self.frame_model.clip_embeddings(data, split, self.settings.frames)
 
     def fit(self, data: RunData) -> FrameRecurrent:
-        if self.frame_classifier is None:
-            raise ValueError(f"{self.name}: needs the trained frame classifier (frame_classifier=...)")
+        if data.shared.frame_classifier is None:
+            raise ValueError(f"{self.name}: reads the per-frame embeddings of the run's frame classifier; fit the "
+                             "'frames' detector on this data first")
         s = self.settings
+        self.frame_model, self.network = data.shared.frame_classifier, None
+        self.size = self.frame_model.settings.size
         train, val = self.sequences(data, "train"), self.sequences(data, "val")
         labels = {split: data.split(split)["label"].to_numpy(np.float32) for split in ("train", "val")}
         keras.utils.set_random_seed(self.seed)
@@ -357,12 +368,12 @@ class FrameRecurrent(KerasClipModel):
         self.history = training.fit(self.model, (train, labels["train"]), (val, labels["val"]), self.model_dir(data),
                                     epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, verbose=0,
                                     class_weight=training.balanced_class_weight(labels["train"]))
-        self.extraction, self.network = self.frame_classifier.extraction, None
+        self.extraction = self.frame_model.extraction
         return self
 
     def predict(self, data: RunData, split: str) -> pd.DataFrame:
         self.check_fitted()
-        if self.frame_classifier is None:  # loaded from a file: the clip model reads the crops
+        if self.frame_model is None:  # loaded from a file: the clip model reads the crops
             return super().predict(data, split)
         scores = np.asarray(self.model.predict(self.sequences(data, split), verbose=0)).reshape(-1)
         return video_columns(data.split(split)).assign(score=scores)
@@ -373,7 +384,7 @@ class FrameRecurrent(KerasClipModel):
         if self.network is None:
             from dfutils.detectors.clip_models import as_clip_model
 
-            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frame_classifier.model),
+            self.network = as_clip_model(self.model, architectures.embedding_extractor(self.frame_model.model),
                                          self.settings.frames)
         return self.network
 
@@ -382,8 +393,9 @@ class FrameRecurrent(KerasClipModel):
 
     @classmethod
     def from_file(cls, path: str | Path, stored: dict) -> FrameRecurrent:
-        return cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm"),
-                   size=int(stored["size"]))
+        detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm"))
+        detector.size = int(stored["size"])
+        return detector
 
     @classmethod
     def load(cls, path: str | Path, stored: dict) -> FrameRecurrent:

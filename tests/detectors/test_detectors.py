@@ -11,12 +11,14 @@ import inspect
 import json
 import re
 from dataclasses import is_dataclass, replace
+from pathlib import Path
 
 import cv2
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from dfutils import detectors, papers
@@ -166,8 +168,8 @@ def _created(name: str, request) -> Detector:
                                   dense_units=4, epochs=1, batch_size=4)
         return detectors.create(name, settings, 0)
     if name in ("frames + LSTM", "frames + GRU"):
-        return detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0,
-                                frame_classifier=request.getfixturevalue("frame_classifier"))
+        request.getfixturevalue("frame_classifier")  # fitted on the tiny run: the run's shared frame classifier
+        return detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0)
     if name.startswith("self-blended"):
         return detectors.create(name, BLENDED, 0)
     settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
@@ -231,6 +233,13 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
     for tracks, (score, used) in zip(videos, batched, strict=True):
         single, per_frame = loaded.score_tracks(tracks)
         assert score == pytest.approx(single, abs=1e-5) and used == len(per_frame)
+
+    # an unfitted copy (scikit-learn's clone): the same entry, settings and seed, nothing fitted
+    copy = clone(detector)
+    assert type(copy) is type(detector) and copy.get_params() == detector.get_params()
+    with pytest.raises(NotFittedError, match=f"{re.escape(name)}: not fitted"):
+        copy.check_fitted()
+    assert not copy.__sklearn_is_fitted__() and detector.__sklearn_is_fitted__()
 
     # predict reads the data it is given: two of the test videos, in reverse order, in a new run's data
     part = tiny_run.split("test").iloc[[3, 1]]
@@ -349,6 +358,12 @@ def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead
     first = paper_a.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy()
     second = paper_a.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy()
     np.testing.assert_array_equal(second, first)
+    shown = paper_a.build(tiny_run)  # what notebook 03 shows is the very network the next fit trains ...
+    assert paper_a.fit(tiny_run).model is shown
+    np.testing.assert_array_equal(paper_a.predict(tiny_run, "test")["score"].to_numpy(), first)
+    paper_a.build(tiny_run)  # ... on the data it was built for: another data's fit builds its own
+    other = RunData(tiny_run.layout, tiny_run.clips.iloc[2:], tiny_run.extraction)
+    assert paper_a.fit(other).model is not shown and paper_a.built is None
     data = RunData(tiny_run.layout, tiny_run.clips, tiny_run.extraction)  # fresh shared stages
     before = frame_classifier.clip_embeddings(data, "test", 2)  # the module's frame classifier, seed 0
     refitted = detectors.create("frames", FRAME, 5).fit(data)
@@ -373,6 +388,39 @@ def test_fitting_a_detector_twice_scores_as_its_first_fit(name, tiny_run, reques
     np.random.default_rng().random()
     keras.utils.set_random_seed(123)
     np.testing.assert_array_equal(detector.fit(tiny_run).predict(tiny_run, "test")["score"].to_numpy(), first)
+
+
+def test_the_lstm_reads_the_runs_frame_classifier_through_the_shared_stages(tiny_run):
+    """The LSTM/GRU take no fitted object when made: fit reads the frame classifier fitted on the same data, and
+    says what to do when there is none."""
+    recurrent = detectors.create("frames + LSTM", SequenceSettings(frames=2, units=4, epochs=1), 0)
+    fresh = RunData(tiny_run.layout, tiny_run.clips, tiny_run.extraction)  # no frame classifier fitted on it
+    with pytest.raises(ValueError, match="frames \\+ LSTM: reads the per-frame embeddings of the run's frame "
+                                         "classifier; fit the 'frames' detector on this data first"):
+        recurrent.fit(fresh)
+
+
+def test_every_detector_is_its_entry_settings_and_seed_and_subclasses_honour_their_parents_settings():
+    """What __init__ takes beyond the entry, the settings and the seed is the entry's own variant (the cell, the
+    mining, the head): a detector is made from the catalogue alone, and cloned from what it was made with. A
+    detector class that extends another reads its parent's settings dataclass (or one extending it)."""
+    classes = {}
+    for entry in registry.ENTRIES:
+        cls = registry.implementation(entry.implementation)
+        classes[cls.__name__] = cls
+        for parameter in list(inspect.signature(cls.__init__).parameters.values())[4:]:
+            assert isinstance(parameter.default, str), (entry.name, parameter.name)  # a variant's name, no object
+        made = entry.create(cls.settings_class(), 0) if cls.__name__ != "CnnLstm" else entry.create(
+            PaperASettings(backbone=entry.name.split()[1].rstrip(","),
+                           weights="none" if "scratch" in entry.name else "imagenet"), 0)
+        assert clone(made).get_params() == made.get_params(), entry.name
+    for cls in classes.values():
+        for parent in cls.__mro__[1:]:
+            if parent.__name__ in classes:
+                assert issubclass(cls.settings_class, parent.settings_class), (cls.__name__, parent.__name__)
+    # and no detector reads a field its settings may lack (getattr with a default)
+    source = "\n".join(path.read_text() for path in Path(registry.__file__).parent.glob("*.py"))
+    assert not re.search(r"getattr\((self\.)?(s|settings), ", source)
 
 
 def test_a_weights_fingerprint_follows_the_weights_not_the_object():
