@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dfutils.data.index_files import VIDEO_SUFFIXES, index_frame, read_text, safe_relative
-from dfutils.data.splits import DEFAULT_FRACTIONS, check_no_leak, grouped_split
+from dfutils.data.index_files import (
+    VIDEO_SUFFIXES,
+    MissingFile,
+    VideoRow,
+    dataset_root,
+    index_frame,
+    read_text,
+    safe_relative,
+)
+from dfutils.data.splits import DEFAULT_FRACTIONS, split_index
 from dfutils.errors import DatasetError
 
 LAYOUT = ("Celeb-real/, YouTube-real/, Celeb-synthesis/ (videos in them or in a videos/ folder inside) "
@@ -89,9 +98,7 @@ def index_celebdf(
     """
     if protocol not in CELEBDF_PROTOCOLS:
         raise DatasetError(f"protocol: unknown {protocol!r}; expected one of {', '.join(CELEBDF_PROTOCOLS)}")
-    root = Path(root).resolve()  # absolute paths: the index works from any folder
-    if not root.is_dir():
-        raise DatasetError(f"{root}: Celeb-DF root folder not found")
+    root = dataset_root(root, "Celeb-DF")
     present = [folder for folder in CELEBDF_FOLDERS if (root / folder).is_dir()]
     if not present:
         raise DatasetError(f"{root}: none of the Celeb-DF folders {', '.join(CELEBDF_FOLDERS)} is here")
@@ -107,11 +114,8 @@ def index_celebdf(
                 label = CELEBDF_FOLDERS[folder]
                 video_id = path.relative_to(root).as_posix()
                 listed_as[video_id] = f"{folder}/{path.name}"
-                rows.append({
-                    "video_id": video_id, "path": str(path), "label": label,
-                    "dataset": "celebdf", "method": "Celeb-synthesis" if label else "real",
-                    "compression": "release", "original": original, "group": group, "split": "",
-                })
+                rows.append(VideoRow(video_id, str(path), label, "celebdf", "Celeb-synthesis" if label else "real",
+                                     "release", original, group))
     if not rows:
         raise DatasetError(f"{root}: no videos in {', '.join(f'{folder}/ or {folder}/videos/' for folder in present)} "
                            f"(expected the Celeb-DF v2 layout: {LAYOUT})")
@@ -137,7 +141,7 @@ def index_celebdf(
             raise DatasetError(f"{test_list}: label disagrees with the folder for {disagree[0]} (and {len(disagree) - 1} more)")
         for video_id in as_written:
             if video_id.lower() not in folder_label:
-                missing.append({"video_id": video_id, "path": str(root / video_id), "reason": f"listed in {CELEBDF_TEST_LIST}, file absent"})
+                missing.append(MissingFile(video_id, str(root / video_id), f"listed in {CELEBDF_TEST_LIST}, file absent"))
     in_list = as_listed.isin(listed)
     test_groups = set(df.loc[in_list, "group"])
     if protocol == "official":
@@ -148,23 +152,23 @@ def index_celebdf(
         notes.append(f"identity-disjoint protocol: every video of the {len(test_groups)} identities the official list "
                      f"tests on is tested, which moves {moved} unlisted videos from training to test "
                      f"({int(df['split'].eq('test').sum())} test videos instead of {int(in_list.sum())})")
-    todo = df["split"] == ""
     if listed:
         # the test set is fixed by the list: share the rest between train and val
         shares = dict(fractions or DEFAULT_FRACTIONS)
         fractions = {"train": shares["train"], "val": shares["val"], "test": 0.0}
-    assignment = grouped_split(df.loc[todo, "group"], seed, fractions)
-    df.loc[todo, "split"] = df.loc[todo, "group"].map(assignment)
+    people_of = df["group"].copy()  # each video's person, before the listed ones get a test group of their own
+    if protocol == "official" and listed:
+        # a listed video's group is its identity within the test list: no group spans two splits
+        df.loc[in_list, "group"] = df.loc[in_list, "group"].str.replace("celebdf/", "celebdf-test/", regex=False)
+    split_index(df, seed, fractions)
     if protocol == "official" and listed:
         people = {group for group in test_groups if group.startswith("celebdf/id")}  # YouTube-real: one group a video
-        overlap = sorted(people & set(df.loc[df["split"] == "train", "group"]))
+        overlap = sorted(people & set(people_of[df["split"] == "train"]))
         notes.append(f"official protocol: the {int(in_list.sum())} listed videos are the test set; {len(overlap)} of its "
                      f"{len(people)} identities also appear in training "
-                     f"({int(df['group'].isin(overlap).sum() - df.loc[in_list, 'group'].isin(overlap).sum())} "
+                     f"({int(people_of.isin(overlap).sum() - people_of[in_list].isin(overlap).sum())} "
                      "videos of theirs are not listed), as in every published Celeb-DF figure; "
                      "`--protocol identity-disjoint` tests every video of those identities instead")
-        df.loc[in_list, "group"] = df.loc[in_list, "group"].str.replace("celebdf/", "celebdf-test/", regex=False)
-    df.attrs["missing"] = sorted(missing, key=lambda row: row["video_id"])
+    df.attrs["missing"] = sorted((asdict(row) for row in missing), key=lambda row: row["video_id"])
     df.attrs["notes"] = notes
-    check_no_leak(df)
     return df

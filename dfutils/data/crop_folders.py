@@ -28,8 +28,15 @@ from pathlib import Path
 import pandas as pd
 
 from dfutils.data.ffpp import FFPP_METHODS
-from dfutils.data.index_files import IMAGE_SUFFIXES, VIDEO_SUFFIXES, file_digest, index_frame
-from dfutils.data.splits import DEFAULT_FRACTIONS, check_no_leak, grouped_split
+from dfutils.data.index_files import (
+    IMAGE_SUFFIXES,
+    VIDEO_SUFFIXES,
+    MissingFile,
+    VideoRow,
+    file_digest,
+    index_frame,
+)
+from dfutils.data.splits import DEFAULT_FRACTIONS, split_index
 from dfutils.errors import DatasetError
 
 # what archivers and file managers leave beside the data: macOS zips' resource forks (__MACOSX/, ._name), Windows'
@@ -159,7 +166,7 @@ class Scan:
 
     videos: pd.DataFrame  # video_id, path, label, method, original, people, split_folder, kind ("crops" or "video")
     members: pd.DataFrame  # video_id, file, frame (position in the video)
-    unusable: list[dict] = field(default_factory=list)  # video_id, path, reason
+    unusable: list[MissingFile] = field(default_factory=list)
     other_faces: int = 0  # crops of a frame's second (third...) face, left out of the clips (one_face_per_frame)
     notes: list[str] = field(default_factory=list)  # what the scan read and left out, for the index's notes
 
@@ -167,8 +174,8 @@ class Scan:
         """This scan without the crop videos of fewer than ``min_crops`` crops, each listed as unusable."""
         counts = self.members.groupby("video_id").size()
         short = set(counts[counts < min_crops].index) & set(self.videos.loc[self.videos["kind"] == "crops", "video_id"])
-        unusable = self.unusable + [{"video_id": video, "path": path,
-                                     "reason": f"{int(counts[video])} crop(s), fewer than min_crops={min_crops}"}
+        unusable = self.unusable + [MissingFile(video, path, f"{int(counts[video])} crop(s), fewer than "
+                                                             f"min_crops={min_crops}")
                                     for video, path in zip(self.videos["video_id"], self.videos["path"], strict=True)
                                     if video in short]
         return Scan(self.videos[~self.videos["video_id"].isin(short)].reset_index(drop=True),
@@ -236,7 +243,7 @@ def scan(root: str | Path, pattern: str | None = None, check_images: bool = True
         raise DatasetError(f"{root}: no class folders (expected <root>/[<split>/]<class>/<file>, class real or fake)")
     videos: dict[str, dict] = {}
     members: dict[str, list[tuple[tuple, str, Path]]] = defaultdict(list)
-    unusable: list[dict] = []
+    unusable: list[MissingFile] = []
     for split_folder, folder in classes:
         label, method = class_of(folder.name)
         prefix = folder.relative_to(root).as_posix()
@@ -258,7 +265,7 @@ def scan(root: str | Path, pattern: str | None = None, check_images: bool = True
             video_id = f"{prefix}/{name.video}"
             problem = _readable(path) if check_images and suffix in IMAGE_SUFFIXES else ""
             if problem:
-                unusable.append({"video_id": video_id, "path": str(path), "reason": problem})
+                unusable.append(MissingFile(video_id, str(path), problem))
                 continue
             entry = videos.setdefault(video_id, {
                 "video_id": video_id, "path": str(path if suffix in VIDEO_SUFFIXES else path.parent),
@@ -312,8 +319,8 @@ def scan_labelled(root: Path, label_file: Path, columns: dict[str, str] | None =
              and path.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
              and not any(ignored(part) for part in path.relative_to(root).parts)]
     matched, unlisted = match_files(read.rows, media, root)
-    unusable = [{"video_id": f"{label_file.name}:{skip['entry']}", "path": str(label_file),
-                 "reason": f"{skip['where']}: {skip['reason']}"} for skip in read.skipped]
+    unusable = [MissingFile(f"{label_file.name}:{skip['entry']}", str(label_file), f"{skip['where']}: {skip['reason']}")
+                for skip in read.skipped]
     videos: dict[str, dict] = {}
     files_of: dict[str, list[tuple]] = defaultdict(list)
     for row in read.rows:
@@ -322,8 +329,8 @@ def scan_labelled(root: Path, label_file: Path, columns: dict[str, str] | None =
             problem = f"{label_file}: {row.where}: video {row.entry!r} has no crop or clip below {root}"
             if not skip_bad_rows:
                 raise DatasetError(problem)
-            unusable.append({"video_id": f"{label_file.name}:{row.entry}", "path": str(label_file),
-                             "reason": f"{row.where}: no crop or clip of this video"})
+            unusable.append(MissingFile(f"{label_file.name}:{row.entry}", str(label_file),
+                                        f"{row.where}: no crop or clip of this video"))
             continue
         folder = paths[0].parent
         in_own_folder = folder.name == row.stem and all(path.parent == folder for path in paths)
@@ -333,7 +340,7 @@ def scan_labelled(root: Path, label_file: Path, columns: dict[str, str] | None =
         for path in paths:
             problem = _readable(path) if check_images and path.suffix.lower() in IMAGE_SUFFIXES else ""
             if problem:
-                unusable.append({"video_id": video_id, "path": str(path), "reason": problem})
+                unusable.append(MissingFile(video_id, str(path), problem))
                 continue
             rest = path.stem[len(row.stem):] if path.stem.startswith(row.stem) else path.stem
             face = FACE_SUFFIX.fullmatch(f"x{rest}")
@@ -471,12 +478,9 @@ def index_faces(
     videos["group"] = people_groups(videos)
     by_name = {video_id.rsplit("/", 1)[1]: video_id for video_id, label in zip(videos["video_id"], videos["label"],
                                                                               strict=True) if label == 0}
-    rows = [{
-        "video_id": row.video_id, "path": row.path, "label": int(row.label), "dataset": "faces",
-        "method": row.method, "compression": "crops" if row.kind == "crops" else "clip",
-        "original": by_name.get(row.original, ""), "group": row.group,
-        "split": row.split_folder if split_folders else "",
-    } for row in videos.itertuples()]
+    rows = [VideoRow(row.video_id, row.path, int(row.label), "faces", row.method,
+                     "crops" if row.kind == "crops" else "clip", by_name.get(row.original, ""), row.group,
+                     row.split_folder if split_folders else "") for row in videos.itertuples()]
     df = index_frame(rows, found.unusable)
     kept = df["split"] != ""
     if kept.any() and not kept.all():
@@ -488,9 +492,7 @@ def index_faces(
             raise DatasetError(f"{Path(root).resolve()}: the split folders put the people of {spread[spread > 1].index[0]} "
                                f"(and {int((spread > 1).sum()) - 1} more groups) on several sides; ignore them "
                                "(--ignore-split-folders) for a leak-free split")
-    else:
-        assignment = grouped_split(df["group"], seed, fractions)
-        df["split"] = df["group"].map(assignment)
+    split_index(df, seed, fractions)  # split folders kept; otherwise whole groups, seeded
     df.attrs["members"] = found.members[found.members["video_id"].isin(df["video_id"])].reset_index(drop=True)
     df.attrs["notes"] = [*found.notes, f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
                          f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people"]
@@ -506,5 +508,4 @@ def index_faces(
     if found.other_faces:
         df.attrs["notes"].append(f"{found.other_faces} crops of a frame's second face left out: a clip takes the "
                                  "lowest-numbered face (face_0) of each frame")
-    check_no_leak(df)
     return df

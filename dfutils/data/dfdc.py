@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfutils.data.index_files import index_frame, read_csv, read_json, safe_relative
-from dfutils.data.splits import check_no_leak, grouped_split
+from dfutils.data.index_files import (
+    MissingFile,
+    VideoRow,
+    dataset_root,
+    index_frame,
+    read_csv,
+    read_json,
+    safe_relative,
+)
+from dfutils.data.splits import split_index
 from dfutils.errors import DatasetError
 
 LAYOUT = "dfdc_train_part_N/metadata.json, train_sample_videos/metadata.json or test/labels.csv, beside the mp4 files"
@@ -38,9 +46,7 @@ def index_dfdc(
     ``test_parts`` name part numbers, the rest is train, as the DFDC winners
     did). Videos of the official test set are always ``test``.
     """
-    root = Path(root).resolve()  # absolute paths: the index works from any folder
-    if not root.is_dir():
-        raise DatasetError(f"{root}: DFDC root folder not found")
+    root = dataset_root(root, "DFDC")
     if split_by not in ("group", "part"):
         raise DatasetError(f"split_by: expected 'group' or 'part', got {split_by!r}")
     val_parts, test_parts = set(val_parts), set(test_parts)
@@ -70,14 +76,11 @@ def index_dfdc(
             )
             path = root / relative
             if not path.is_file():
-                missing.append({"video_id": relative, "path": str(path), "reason": f"listed in {metadata_path.relative_to(root)}, file absent"})
+                missing.append(MissingFile(relative, str(path), f"listed in {metadata_path.relative_to(root)}, file absent"))
                 continue
             part_of[relative] = _dfdc_part(folder.name)
-            rows.append({
-                "video_id": relative, "path": str(path), "label": label, "dataset": "dfdc",
-                "method": "unknown" if label else "real", "compression": "release",
-                "original": original, "group": f"dfdc/{original or relative}", "split": "",
-            })
+            rows.append(VideoRow(relative, str(path), label, "dfdc", "unknown" if label else "real", "release", original,
+                                 f"dfdc/{original or relative}"))
     if labels_csv.is_file():
         labels = read_csv(labels_csv, dtype={"filename": str})
         if not {"filename", "label"} <= set(labels.columns):
@@ -88,14 +91,11 @@ def index_dfdc(
             relative = f"test/{safe_relative(file_name, labels_csv)}"
             path = root / relative
             if not path.is_file():
-                missing.append({"video_id": relative, "path": str(path), "reason": "listed in test/labels.csv, file absent"})
+                missing.append(MissingFile(relative, str(path), "listed in test/labels.csv, file absent"))
                 continue
             part_of[relative] = None
-            rows.append({
-                "video_id": relative, "path": str(path), "label": int(label), "dataset": "dfdc",
-                "method": "unknown" if label else "real", "compression": "release",
-                "original": "", "group": f"dfdc/{relative}", "split": "test",
-            })
+            rows.append(VideoRow(relative, str(path), int(label), "dfdc", "unknown" if label else "real", "release", "",
+                                 f"dfdc/{relative}", "test"))  # the official test set is always test
     df = index_frame(rows, missing)
     todo = df["split"] == ""
     if split_by == "part":
@@ -105,8 +105,4 @@ def index_dfdc(
         df.loc[todo, "split"] = df.loc[todo, "video_id"].map(by_part)
         # a family split across parts would leak: keep each group where most of it is
         df.loc[todo, "split"] = df[todo].groupby("group")["split"].transform(lambda s: s.mode().iloc[0])
-    else:
-        assignment = grouped_split(df.loc[todo, "group"], seed, fractions)
-        df.loc[todo, "split"] = df.loc[todo, "group"].map(assignment)
-    check_no_leak(df)
-    return df
+    return split_index(df, seed, fractions)

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from dfutils.data.index_files import VIDEO_SUFFIXES, index_frame, read_json
-from dfutils.data.splits import SPLITS, check_no_leak, grouped_split
+from dfutils.data.index_files import (
+    VIDEO_SUFFIXES,
+    MissingFile,
+    VideoRow,
+    dataset_root,
+    index_frame,
+    read_json,
+)
+from dfutils.data.splits import SPLITS, split_index
 from dfutils.errors import DatasetError
 
 FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter", "DeepFakeDetection")
@@ -67,9 +74,7 @@ def index_ffpp(
     official lists do not cover, and every video when the folder is absent, get
     a seeded split grouped by original.
     """
-    root = Path(root).resolve()  # absolute paths: the index works from any folder
-    if not root.is_dir():
-        raise DatasetError(f"{root}: FaceForensics++ root folder not found")
+    root = dataset_root(root, "FaceForensics++")
     compressions = tuple(compressions) if compressions else FFPP_COMPRESSIONS
     for compression in compressions:
         if compression not in FFPP_COMPRESSIONS:
@@ -88,13 +93,10 @@ def index_ffpp(
     for source in ("youtube", "actors"):
         for compression in compressions:
             for path in videos(root / "original_sequences" / source / compression / "videos"):
-                rows.append({
-                    "video_id": path.relative_to(root).as_posix(), "path": str(path), "label": 0,
-                    "dataset": "ffpp", "method": "real", "compression": compression, "original": "",
-                    "group": f"ffpp/{source}/{path.stem}", "split": "",
-                })
-    present = {row["video_id"] for row in rows}
-    number_of: dict[str, str] = {row["video_id"]: row["group"].rsplit("/", 1)[1] for row in rows}
+                rows.append(VideoRow(path.relative_to(root).as_posix(), str(path), 0, "ffpp", "real", compression, "",
+                                     f"ffpp/{source}/{path.stem}"))
+    present = {row.video_id for row in rows}
+    number_of: dict[str, str] = {row.video_id: row.group.rsplit("/", 1)[1] for row in rows}
     for method in methods:
         source = "actors" if method == "DeepFakeDetection" else "youtube"
         for compression in compressions:
@@ -102,23 +104,21 @@ def index_ffpp(
                 video_id = path.relative_to(root).as_posix()
                 parts = _ffpp_fake_parts(method, path.stem)
                 if parts is None:
-                    missing.append({"video_id": video_id, "path": str(path), "reason": f"name {path.name} is not <target>_<source> for {method}; left out"})
+                    missing.append(MissingFile(video_id, str(path),
+                                               f"name {path.name} is not <target>_<source> for {method}; left out"))
                     continue
                 target, _ = parts
                 original = f"original_sequences/{source}/{compression}/videos/{target}.mp4"
                 if original not in present:
-                    missing.append({"video_id": original, "path": str(root / original), "reason": f"original {target} of {video_id} is absent"})
+                    missing.append(MissingFile(original, str(root / original), f"original {target} of {video_id} is absent"))
                 number_of[video_id] = path.stem
-                rows.append({
-                    "video_id": video_id, "path": str(path), "label": 1, "dataset": "ffpp",
-                    "method": method, "compression": compression, "original": original,
-                    "group": f"ffpp/{source}/{target}", "split": "",
-                })
+                rows.append(VideoRow(video_id, str(path), 1, "ffpp", method, compression, original,
+                                     f"ffpp/{source}/{target}"))
     if not rows:
         raise DatasetError(f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)} "
                            f"(expected the FaceForensics++ layout: {LAYOUT})")
     # one report per absent original, however many fakes point at it
-    unique_missing = {row["video_id"]: row for row in reversed(missing)}
+    unique_missing = {row.video_id: row for row in reversed(missing)}
     df = index_frame(rows, list(unique_missing.values()))
 
     splits_dir = root / "splits"
@@ -135,9 +135,4 @@ def index_ffpp(
         df.loc[youtube, "split"] = df.loc[youtube, "video_id"].map(official_split)
         # a whole group follows its original's official split
         df["split"] = df.groupby("group")["split"].transform(lambda s: max(s, key=lambda v: v != ""))
-    todo = df["split"] == ""
-    if todo.any():
-        assignment = grouped_split(df.loc[todo, "group"], seed, fractions)
-        df.loc[todo, "split"] = df.loc[todo, "group"].map(assignment)
-    check_no_leak(df)
-    return df
+    return split_index(df, seed, fractions)

@@ -6,16 +6,40 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
 from dfutils.errors import DatasetError
 
-INDEX_COLUMNS = [
-    "video_id", "path", "label", "dataset", "method", "compression", "original", "group", "split",
-]
-MISSING_COLUMNS = ["video_id", "path", "reason"]
+
+@dataclass(frozen=True)
+class VideoRow:
+    """One video of an index, as every indexer states it (the index table's columns, in this order)."""
+
+    video_id: str  # its path relative to the dataset root: unique, the key everything else uses
+    path: str  # absolute
+    label: int  # 1 = fake
+    dataset: str
+    method: str  # the manipulation, or "real"
+    compression: str
+    original: str  # the real video a fake was made from ("" when real or unknown)
+    group: str  # what never sits on two sides of a split: the original's family, or the person
+    split: str = ""  # "" until the split policy assigns it (dfutils.data.splits.split_index)
+
+
+@dataclass(frozen=True)
+class MissingFile:
+    """A file an index lists or implies that is not there (or cannot be used), with why: ``<index>.missing.csv``."""
+
+    video_id: str
+    path: str
+    reason: str
+
+
+INDEX_COLUMNS = [field_.name for field_ in fields(VideoRow)]
+MISSING_COLUMNS = [field_.name for field_ in fields(MissingFile)]
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")  # face crops as people publish them
 
@@ -76,10 +100,20 @@ def read_json(path: Path):
         raise DatasetError(f"{path}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
 
 
-def index_frame(rows: list[dict], missing: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=INDEX_COLUMNS)
+def dataset_root(root: str | Path, name: str) -> Path:
+    """A dataset's root folder as an absolute path (the index then works from any folder), or DatasetError."""
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise DatasetError(f"{root}: {name} root folder not found")
+    return root
+
+
+def index_frame(rows: list[VideoRow], missing: list[MissingFile | dict]) -> pd.DataFrame:
+    """The index table of ``rows`` (sorted by video), the files found missing in ``attrs["missing"]``."""
+    df = pd.DataFrame([asdict(row) for row in rows], columns=INDEX_COLUMNS)
     df["label"] = df["label"].astype("int64")
     df = df.sort_values("video_id", kind="stable").reset_index(drop=True)
+    missing = [asdict(row) if isinstance(row, MissingFile) else row for row in missing]
     df.attrs["missing"] = sorted(missing, key=lambda row: row["video_id"])
     return df
 

@@ -49,6 +49,18 @@ def grouped_split(
     return assignment
 
 
+def split_index(df: pd.DataFrame, seed: int, fractions: dict[str, float] | None = None) -> pd.DataFrame:
+    """What every indexer ends with: the videos whose split the dataset fixes keep it (an official list, split
+    folders, parts), whole groups of the rest get a seeded split (:func:`grouped_split`), and no video or group
+    is on two sides (:func:`check_no_leak`). ``df`` is changed in place and returned."""
+    todo = df["split"] == ""
+    if todo.any():
+        assignment = grouped_split(df.loc[todo, "group"], seed, fractions)
+        df.loc[todo, "split"] = df.loc[todo, "group"].map(assignment)
+    check_no_leak(df)
+    return df
+
+
 def check_no_leak(df: pd.DataFrame) -> None:
     """Raise ValueError if any video or group appears in more than one split."""
     for column in ("video_id", "group"):
