@@ -1,4 +1,5 @@
-"""The Celeb-DF (v1/v2) indexer: the official test list or an identity-disjoint split, fakes grouped with their target person."""
+"""The Celeb-DF (v1/v2) indexer: the official test list or an identity-disjoint split, fakes grouped with their
+target person."""
 
 from __future__ import annotations
 
@@ -134,10 +135,18 @@ def index_celebdf(
                 f"inverted (real_label={real_label}); try real_label={1 - real_label}"
             )
         if disagree:
-            raise DatasetError(f"{test_list}: label disagrees with the folder for {disagree[0]} (and {len(disagree) - 1} more)")
+            raise DatasetError(
+                f"{test_list}: label disagrees with the folder for {disagree[0]} (and {len(disagree) - 1} more)"
+            )
         for video_id in as_written:
             if video_id.lower() not in folder_label:
-                missing.append({"video_id": video_id, "path": str(root / video_id), "reason": f"listed in {CELEBDF_TEST_LIST}, file absent"})
+                missing.append(
+                    {
+                        "video_id": video_id,
+                        "path": str(root / video_id),
+                        "reason": f"listed in {CELEBDF_TEST_LIST}, file absent",
+                    }
+                )
     in_list = as_listed.isin(listed)
     test_groups = set(df.loc[in_list, "group"])
     if protocol == "official":
@@ -158,11 +167,13 @@ def index_celebdf(
     if protocol == "official" and listed:
         people = {group for group in test_groups if group.startswith("celebdf/id")}  # YouTube-real: one group a video
         overlap = sorted(people & set(df.loc[df["split"] == "train", "group"]))
-        notes.append(f"official protocol: the {int(in_list.sum())} listed videos are the test set; {len(overlap)} of its "
-                     f"{len(people)} identities also appear in training "
-                     f"({int(df['group'].isin(overlap).sum() - df.loc[in_list, 'group'].isin(overlap).sum())} "
-                     "videos of theirs are not listed), as in every published Celeb-DF figure; "
-                     "`--protocol identity-disjoint` tests every video of those identities instead")
+        notes.append(
+            f"official protocol: the {int(in_list.sum())} listed videos are the test set; {len(overlap)} of its "
+            f"{len(people)} identities also appear in training "
+            f"({int(df['group'].isin(overlap).sum() - df.loc[in_list, 'group'].isin(overlap).sum())} "
+            "videos of theirs are not listed), as in every published Celeb-DF figure; "
+            "`--protocol identity-disjoint` tests every video of those identities instead"
+        )
         df.loc[in_list, "group"] = df.loc[in_list, "group"].str.replace("celebdf/", "celebdf-test/", regex=False)
     df.attrs["missing"] = sorted(missing, key=lambda row: row["video_id"])
     df.attrs["notes"] = notes

@@ -1,4 +1,5 @@
-"""The FaceForensics++ indexer: original and manipulated sequences by method and compression, the official splits when given."""
+"""The FaceForensics++ indexer: original and manipulated sequences by method and compression, the official splits
+when given."""
 
 from __future__ import annotations
 
@@ -82,7 +83,11 @@ def index_ffpp(
         raise DatasetError(f"{root}: neither original_sequences/ nor manipulated_sequences/ is here")
 
     def videos(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.glob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()) if folder.is_dir() else []
+        return (
+            sorted(p for p in folder.glob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+            if folder.is_dir()
+            else []
+        )
 
     rows, missing = [], []
     for source in ("youtube", "actors"):
@@ -102,12 +107,24 @@ def index_ffpp(
                 video_id = path.relative_to(root).as_posix()
                 parts = _ffpp_fake_parts(method, path.stem)
                 if parts is None:
-                    missing.append({"video_id": video_id, "path": str(path), "reason": f"name {path.name} is not <target>_<source> for {method}; left out"})
+                    missing.append(
+                        {
+                            "video_id": video_id,
+                            "path": str(path),
+                            "reason": f"name {path.name} is not <target>_<source> for {method}; left out",
+                        }
+                    )
                     continue
                 target, _ = parts
                 original = f"original_sequences/{source}/{compression}/videos/{target}.mp4"
                 if original not in present:
-                    missing.append({"video_id": original, "path": str(root / original), "reason": f"original {target} of {video_id} is absent"})
+                    missing.append(
+                        {
+                            "video_id": original,
+                            "path": str(root / original),
+                            "reason": f"original {target} of {video_id} is absent",
+                        }
+                    )
                 number_of[video_id] = path.stem
                 rows.append({
                     "video_id": video_id, "path": str(path), "label": 1, "dataset": "ffpp",
@@ -115,8 +132,10 @@ def index_ffpp(
                     "group": f"ffpp/{source}/{target}", "split": "",
                 })
     if not rows:
-        raise DatasetError(f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)} "
-                           f"(expected the FaceForensics++ layout: {LAYOUT})")
+        raise DatasetError(
+            f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)} "
+            f"(expected the FaceForensics++ layout: {LAYOUT})"
+        )
     # one report per absent original, however many fakes point at it
     unique_missing = {row["video_id"]: row for row in reversed(missing)}
     df = index_frame(rows, list(unique_missing.values()))

@@ -47,7 +47,9 @@ class SharedStages:
     facenet_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (model, frames, data fingerprint)
     # (settings, mining, seed, fingerprint of the training and validation data) -> TripletEmbedding
     triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)
-    frame_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (weights fingerprint, split, videos, frames)
+    frame_embeddings: dict[tuple, np.ndarray] = field(
+        default_factory=dict
+    )  # (weights fingerprint, split, videos, frames)
 
 
 @dataclass

@@ -119,7 +119,9 @@ class CnnLstm(KerasClipModel):
         self.model = architectures.build_time_distributed(s.backbone, s.frames, s.size, lstm_units=s.lstm_units,
                                                           dense_units=s.dense_units, dropout_rate=s.dropout_rate,
                                                           **backbone_files.start_of(s.weights, s.backbone))
-        training.compile_model(self.model, keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=0.9, beta_2=0.999))
+        training.compile_model(
+            self.model, keras.optimizers.Adam(learning_rate=s.learning_rate, beta_1=0.9, beta_2=0.999)
+        )
         self.extraction = data.extraction
         return self.model
 
@@ -155,7 +157,9 @@ class Cnn3D(KerasClipModel):
         keras.utils.set_random_seed(self.seed)
         self.model = architectures.build_conv3d(s.frames, s.size, s.filters, s.dense_units, s.dropout_rate)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
-        train = ClipDataset(data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed)
+        train = ClipDataset(
+            data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed
+        )
         validation = ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size)
         self.extraction = data.extraction
         self.history = training.fit(self.model, train, validation, self.model_dir(data), epochs=s.epochs,

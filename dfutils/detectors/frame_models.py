@@ -51,8 +51,16 @@ class FrameClassifier(BatchedScoring, Detector):
                                      seed=self.seed, share=share, margin=crop_margin(data))
         # training batches only: compression augmentation (off unless crf_augment names a range)
         augmentation = Augmentation(crf_range=s.crf_augment) if shuffle and getattr(s, "crf_augment", ()) else None
-        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed,
-                            augmentation=augmentation)
+        return FrameDataset(
+            table,
+            data.faces,
+            s.frames_per_video,
+            s.size,
+            s.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+            augmentation=augmentation,
+        )
 
     def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
               checkpoint: bool = True) -> pd.DataFrame:
@@ -255,7 +263,9 @@ class Bagging(FrameClassifier):
             part_model = retrainer.restart(architectures.build_frame_classifier(
                 s.backbone, s.size, embedding_units=s.embedding_units, dropout_rate=s.dropout_rate, **start))
             # no checkpoint file per part: the ensemble is saved once, as one model file
-            self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
+            self.train(
+                part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False
+            )
             self.part_weights.append(part_model.get_weights())
         self.model, self.extraction = retrainer.model, data.extraction
         return self
@@ -335,7 +345,9 @@ class FrameRecurrent(KerasClipModel):
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell: expected 'lstm' or 'gru', got {cell!r}")
         self.cell, self.frame_classifier = cell, frame_classifier
-        self.size = size if size is not None else (frame_classifier.settings.size if frame_classifier is not None else None)
+        self.size = (
+            size if size is not None else (frame_classifier.settings.size if frame_classifier is not None else None)
+        )
         self.network: keras.Model | None = None  # a loaded file's whole clip model
 
     @property
