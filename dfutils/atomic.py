@@ -93,9 +93,11 @@ def exclusive(folder: str | Path, what: str) -> Iterator[None]:
             holder = json.loads(holder_file.read_text())
         except (OSError, ValueError):
             holder = {}
-        raise Busy(f"{what}: {folder} is being written by another process ({holder.get('command', 'a dfutils command')}, "
-                   f"process {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
-                   f"{holder.get('started', '?')}); wait for it to end, or write elsewhere") from None
+        raise Busy(
+            f"{what}: {folder} is being written by another process ({holder.get('command', 'a dfutils command')}, "
+            f"process {holder.get('pid', '?')} on {holder.get('host', '?')}, started "
+            f"{holder.get('started', '?')}); wait for it to end, or write elsewhere"
+        ) from None
     try:
         write_text(holder_file, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": what,
                                             "started": datetime.now(UTC).isoformat(timespec="seconds")}))

@@ -112,7 +112,9 @@ def _cmd_data_face_threshold(args: argparse.Namespace) -> int:
                "pairs_together", "largest_cluster"]
     print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for transfer in table.attrs["transfer"]:  # how far one set's choice carries to the other
-        others = ", ".join(f"{key} {value:.3f}" for key, value in transfer.items() if key not in ("chosen_on", "threshold"))
+        others = ", ".join(
+            f"{key} {value:.3f}" for key, value in transfer.items() if key not in ("chosen_on", "threshold")
+        )
         print(f"chosen on {transfer['chosen_on']} alone: {transfer['threshold']}; there {others}")
     chosen = choose_threshold(table)
     print(f"best pooled F-beta (beta 2) at {chosen}; the default (face_identity.IDENTITY_THRESHOLD) is "
@@ -299,8 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("params", nargs="?", help="a profile: its name (demo) or its file (params/demo.yaml)")
     run.add_argument("--list", action="store_true", help="list the profiles of params/ with their descriptions")
-    run.add_argument("--force", action="store_true",
-                     help="run every notebook again, also those an earlier run finished with the same parameters and code")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run every notebook again, also those an earlier run finished with the same parameters and code",
+    )
     run.add_argument(
         "--only", action="append", metavar="NAME",
         help="run only this notebook (a run name or a notebook name; repeatable)",
@@ -337,8 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ffpp: manipulation method(s) to index (repeatable; default all found)")
     index.add_argument("--split-by", choices=("group", "part"),
                        help="dfdc: seeded split of whole families (group, default) or by part number")
-    index.add_argument("--protocol", choices=("official", "identity-disjoint"),
-                       help="celebdf: the official test list as the test set (default), or every video of its identities")
+    index.add_argument(
+        "--protocol",
+        choices=("official", "identity-disjoint"),
+        help="celebdf: the official test list as the test set (default), or every video of its identities",
+    )
     index.add_argument("--pattern", default=None,
                        help="faces: a regular expression with a (?P<video>...) group (and optionally frame, person) "
                             "for crop names the known schemes do not cover")
@@ -376,15 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
         "synth", help="build the SynthDF demo benchmark (FaceForensics++ layout, offline)"
     )
     synth.add_argument("--out", required=True, help="folder to write (resumes an interrupted build)")
-    synth.add_argument("--size", choices=("smoke", "demo"), default="demo",
-                       help="smoke: 80 videos, about half a minute; demo: 1,300 videos of 65 identities, about 3 minutes (default)")
+    synth.add_argument(
+        "--size",
+        choices=("smoke", "demo"),
+        default="demo",
+        help="smoke: 80 videos, about half a minute; demo: 1,300 videos of 65 identities, about 3 minutes (default)",
+    )
     synth.add_argument("--seed", type=int, default=0, help="same seed, same decoded frames (default 0)")
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.set_defaults(handler=_cmd_data_synth)
     catalogue = data_commands.add_parser(
         "catalogue", help="(maintainers) detect and group the real faces SynthDF is built from"
     )
-    catalogue.add_argument("--out", default=None, help="JSON to write (default: dfutils/data/synthdf/face_catalogue.json)")
+    catalogue.add_argument(
+        "--out", default=None, help="JSON to write (default: dfutils/data/synthdf/face_catalogue.json)"
+    )
     catalogue.add_argument("--threshold", type=float, default=None,
                            help="FaceNet distance below which faces are one person (default 1.1)")
     catalogue.set_defaults(handler=_cmd_data_catalogue)
@@ -401,11 +415,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="threads of each worker's detector (default 1: parallelism comes from the workers)")
     extract.set_defaults(handler=_cmd_extract)
 
-    predict = commands.add_parser("predict", help="score videos with a saved model (faces found with the model's own settings)")
-    predict.add_argument("--model", required=True, help="a model file saved by a detector (artifacts/<profile>/models/<detector>/model.keras or model.skops)")
+    predict = commands.add_parser(
+        "predict", help="score videos with a saved model (faces found with the model's own settings)"
+    )
+    predict.add_argument(
+        "--model",
+        required=True,
+        help="a model file saved by a detector (artifacts/<profile>/models/<detector>/model.keras or model.skops)",
+    )
     predict.add_argument("videos", nargs="+", metavar="VIDEO_OR_DIR", help="video files or folders of them")
     predict.add_argument("--out", default=None, help="prediction CSV to write (default: print it)")
-    predict.add_argument("--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here")
+    predict.add_argument(
+        "--strips", default=None, metavar="DIR", help="also save a per-frame score strip PNG per video here"
+    )
     predict.add_argument("--every-face", action="store_true",
                          help="crop every face track of a video, not only the main one, and score it by its most "
                               "confident track (DFDC videos show several people; a fake may swap one)")
@@ -449,7 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="speed figures beside a baseline, as one JSON line")
     bench.add_argument("what", choices=("extract", "codec", "model", "train"))
     bench.add_argument("videos", nargs="*", help="videos or folders (default: the real samples)")
-    bench.add_argument("--frames", type=int, default=None, help="extract: frames per video (30); model: frames per clip (8)")
+    bench.add_argument(
+        "--frames", type=int, default=None, help="extract: frames per video (30); model: frames per clip (8)"
+    )
     bench.add_argument("--backbone", default="efficientnet_b0", help="model: backbone to time")
     bench.add_argument("--size", type=int, default=None, help="model: crop size (96); train: (160, the profiles')")
     bench.add_argument("--steps", type=int, default=6, help="model, train: timed batches")

@@ -38,7 +38,9 @@ def build(detector: str):
         return architectures.build_time_distributed("efficientnet_lite0", 2, 64, weights="imagenet", lstm_units=8,
                                                     dense_units=8, dropout_rate=0.3)
     if detector == "frames":
-        return architectures.build_frame_classifier("efficientnet_lite0", 64, weights="imagenet", embedding_units=16, dropout_rate=0.3)
+        return architectures.build_frame_classifier(
+            "efficientnet_lite0", 64, weights="imagenet", embedding_units=16, dropout_rate=0.3
+        )
     if detector in ("lstm", "gru"):
         return architectures.build_sequence_classifier(detector, 3, features=16, units=4)
     if detector == "conv3d":

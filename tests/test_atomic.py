@@ -58,7 +58,9 @@ def test_a_folder_held_by_another_process_is_refused_naming_it_and_free_once_tha
                                "    time.sleep(60)"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(Busy, match=rf"being written by another process \(dfutils extract, process {holder.pid} on "):
+        with pytest.raises(
+            Busy, match=rf"being written by another process \(dfutils extract, process {holder.pid} on "
+        ):
             with exclusive(tmp_path, "dfutils extract"):
                 pass
     finally:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "dfutils"
 
@@ -64,7 +67,9 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_module_imports_one_that_imports_it_back():
     graph = import_graph()
-    assert "dfutils.detectors.frame_models" in graph and "dfutils.nets.training" in graph["dfutils.detectors.frame_models"]
+    assert (
+        "dfutils.detectors.frame_models" in graph and "dfutils.nets.training" in graph["dfutils.detectors.frame_models"]
+    )
     assert find_cycle(graph) == [], " -> ".join(find_cycle(graph))
 
 
@@ -135,3 +140,20 @@ def test_no_module_imports_private_keras():
             private += [f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {name}" for name in names
                         if name == "keras.src" or name.startswith("keras.src.")]
     assert not private, private
+
+
+def test_the_code_keeps_the_linters_rules_line_length_included():
+    """`make lint`'s ruff, in the suite CI runs: pyproject's line length is the one the code keeps (E501 on)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (make setup installs it)")
+    root = PACKAGE.parent
+    result = subprocess.run([ruff, "check", "--no-cache", "dfutils", "tests", "notebooks"], cwd=root,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "E501" not in tomllib.loads((root / "pyproject.toml").read_text())["tool"]["ruff"]["lint"].get("ignore", [])

@@ -11,8 +11,14 @@ from dfutils.predictions import combine, write_predictions
 
 
 def table(scores, split="test"):
-    return pd.DataFrame({"video_id": [f"v{k}" for k in range(len(scores))], "label": [k % 2 for k in range(len(scores))],
-                         "split": split, "score": scores})
+    return pd.DataFrame(
+        {
+            "video_id": [f"v{k}" for k in range(len(scores))],
+            "label": [k % 2 for k in range(len(scores))],
+            "split": split,
+            "score": scores,
+        }
+    )
 
 
 def test_written_table_carries_the_model_name_and_info_its_paper(tmp_path):

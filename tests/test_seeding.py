@@ -66,7 +66,9 @@ import keras
 from dfutils.nets import architectures, training
 for seed in map(int, sys.argv[1:]):  # each seed in turn, the first in a fresh process
     seed_everything(seed)
-    model = architectures.build_frame_classifier("efficientnet_lite0", size=32, weights=None, embedding_units=16, dropout_rate=0.3)
+    model = architectures.build_frame_classifier(
+        "efficientnet_lite0", size=32, weights=None, embedding_units=16, dropout_rate=0.3
+    )
     training.compile_model(model, keras.optimizers.Adam(1e-3))
     draw = rng(seed, "data")
     x = draw.integers(0, 256, (48, 32, 32, 3)).astype("float32")

@@ -13,10 +13,16 @@ import dfutils
 # the few functions whose defaults of such names are their own, not a detector's: what a benchmark times, the
 # EfficientNet-Lite family's own architecture constants, the test photos' crops, the batch a forward pass takes
 OWN_DEFAULTS = {
-    "dfutils.evaluation.bench.bench_extract", "dfutils.evaluation.bench.bench_codec", "dfutils.evaluation.bench.bench_model",
-    "dfutils.evaluation.bench_training.bench_train", "dfutils.nets.efficientnet_lite.efficientnet_lite",
-    "dfutils.nets.efficientnet_lite.build_efficientnet_lite", "dfutils.nets.facenet.celebrity_face_crops",
-    "dfutils.nets.facenet.FaceNetEmbedder.embed", "dfutils.nets.triplet.embed", "dfutils.faces.ssd.SSDFaceDetector.detect",
+    "dfutils.evaluation.bench.bench_extract",
+    "dfutils.evaluation.bench.bench_codec",
+    "dfutils.evaluation.bench.bench_model",
+    "dfutils.evaluation.bench_training.bench_train",
+    "dfutils.nets.efficientnet_lite.efficientnet_lite",
+    "dfutils.nets.efficientnet_lite.build_efficientnet_lite",
+    "dfutils.nets.facenet.celebrity_face_crops",
+    "dfutils.nets.facenet.FaceNetEmbedder.embed",
+    "dfutils.nets.triplet.embed",
+    "dfutils.faces.ssd.SSDFaceDetector.detect",
     "dfutils.data.synthdf.generator.build_synthdf",  # a SynthDF size preset (smoke, demo), not a crop side
 }
 
@@ -26,7 +32,9 @@ def settings_fields() -> set[str]:
     from dfutils.faces.extraction_settings import ExtractionSettings
 
     classes = [cls for _, cls in inspect.getmembers(settings, inspect.isclass) if dataclasses.is_dataclass(cls)]
-    return {field.name for cls in [*classes, ExtractionSettings] for field in dataclasses.fields(cls)} | {"facenet_model"}
+    return {field.name for cls in [*classes, ExtractionSettings] for field in dataclasses.fields(cls)} | {
+        "facenet_model"
+    }
 
 
 def functions():
@@ -45,9 +53,13 @@ def functions():
 
 
 def repeated_settings(named_functions, fields) -> list[str]:
-    return sorted(f"{name}({parameter.name}={parameter.default!r})" for name, function in named_functions
-                  if name not in OWN_DEFAULTS for parameter in inspect.signature(function).parameters.values()
-                  if parameter.name in fields and parameter.default is not parameter.empty and parameter.default is not None)
+    return sorted(
+        f"{name}({parameter.name}={parameter.default!r})"
+        for name, function in named_functions
+        if name not in OWN_DEFAULTS
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.name in fields and parameter.default is not parameter.empty and parameter.default is not None
+    )
 
 
 def test_no_function_repeats_a_setting_as_its_own_default():

@@ -43,7 +43,9 @@ def test_each_bad_field_is_an_error_naming_the_key(mapping, message):
 def test_every_problem_is_reported_at_once_and_the_limits_hold_however_settings_are_made():
     with pytest.raises(ParamsError) as caught:
         PaperASettings.from_mapping({"frames": 0, "size": "big", "units": 3})
-    assert all(key in str(caught.value) for key in ("frames: must be at least 1", "size: expected int", "units: unknown"))
+    assert all(
+        key in str(caught.value) for key in ("frames: must be at least 1", "size: expected int", "units: unknown")
+    )
     with pytest.raises(ParamsError, match="PaperASettings: epochs: must be at least 0"):
         PaperASettings(epochs=-1)
     with pytest.raises(ParamsError, match="detector: must be one of mtcnn, ssd"):

@@ -1,4 +1,5 @@
-"""The Celeb-DF (v1/v2) indexer: the official test list or an identity-disjoint split, fakes grouped with their target person."""
+"""The Celeb-DF (v1/v2) indexer: the official test list or an identity-disjoint split, fakes grouped with their
+target person."""
 
 from __future__ import annotations
 
@@ -138,10 +139,14 @@ def index_celebdf(
                 f"inverted (real_label={real_label}); try real_label={1 - real_label}"
             )
         if disagree:
-            raise DatasetError(f"{test_list}: label disagrees with the folder for {disagree[0]} (and {len(disagree) - 1} more)")
+            raise DatasetError(
+                f"{test_list}: label disagrees with the folder for {disagree[0]} (and {len(disagree) - 1} more)"
+            )
         for video_id in as_written:
             if video_id.lower() not in folder_label:
-                missing.append(MissingFile(video_id, str(root / video_id), f"listed in {CELEBDF_TEST_LIST}, file absent"))
+                missing.append(
+                    MissingFile(video_id, str(root / video_id), f"listed in {CELEBDF_TEST_LIST}, file absent")
+                )
     in_list = as_listed.isin(listed)
     test_groups = set(df.loc[in_list, "group"])
     if protocol == "official":
@@ -164,11 +169,13 @@ def index_celebdf(
     if protocol == "official" and listed:
         people = {group for group in test_groups if group.startswith("celebdf/id")}  # YouTube-real: one group a video
         overlap = sorted(people & set(people_of[df["split"] == "train"]))
-        notes.append(f"official protocol: the {int(in_list.sum())} listed videos are the test set; {len(overlap)} of its "
-                     f"{len(people)} identities also appear in training "
-                     f"({int(people_of.isin(overlap).sum() - people_of[in_list].isin(overlap).sum())} "
-                     "videos of theirs are not listed), as in every published Celeb-DF figure; "
-                     "`--protocol identity-disjoint` tests every video of those identities instead")
+        notes.append(
+            f"official protocol: the {int(in_list.sum())} listed videos are the test set; {len(overlap)} of its "
+            f"{len(people)} identities also appear in training "
+            f"({int(people_of.isin(overlap).sum() - people_of[in_list].isin(overlap).sum())} "
+            "videos of theirs are not listed), as in every published Celeb-DF figure; "
+            "`--protocol identity-disjoint` tests every video of those identities instead"
+        )
     df.attrs["missing"] = sorted((asdict(row) for row in missing), key=lambda row: row["video_id"])
     df.attrs["notes"] = notes
     return df

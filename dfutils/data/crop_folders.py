@@ -99,7 +99,11 @@ FACE_SUFFIX = re.compile(r"(?P<rest>.+?)[_-]face[_-]?(?P<face>\d+)")
 SCHEMES = (
     ("ffpp", "fake", re.compile(r"(?P<target>\d{3})_(?P<source>\d{3})(?:_(?P<frame>\d+))?")),
     ("ffpp", "real", re.compile(r"(?P<video>\d{3})(?:_(?P<frame>\d+))?")),
-    ("celebdf", "fake", re.compile(r"(?P<target>id\d+)_(?P<source>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?")),
+    (
+        "celebdf",
+        "fake",
+        re.compile(r"(?P<target>id\d+)_(?P<source>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?"),
+    ),
     ("celebdf", "real", re.compile(r"(?P<person>id\d+)_(?P<number>\d{4})(?:_(?:frame_?)?(?P<frame>\d+))?")),
     # Celeb-DF's YouTube-real videos: five digits, nobody named (each video is its own group)
     ("celebdf", "real", re.compile(r"(?P<video>\d{5})(?:_(?:frame_?)?(?P<frame>\d+))?")),
@@ -469,10 +473,12 @@ def index_faces(
         face_of, found_faces = face_identity.identity_people(videos, found.members, threshold, cache=face_cache)
         videos["people"] = [people | {face_of[video_id]} if video_id in face_of else people
                             for video_id, people in zip(videos["video_id"], videos["people"], strict=True)]
-        face_notes.append(f"face identity (FaceNet {found_faces['model']}, average linkage at {threshold}): "
-                          f"{found_faces['videos_embedded']} videos' faces in {found_faces['clusters']} clusters, "
-                          f"{found_faces['videos_in_shared_clusters']} videos in the {found_faces['clusters_of_several']} "
-                          f"clusters of several, the largest {found_faces['largest_cluster']}")
+        face_notes.append(
+            f"face identity (FaceNet {found_faces['model']}, average linkage at {threshold}): "
+            f"{found_faces['videos_embedded']} videos' faces in {found_faces['clusters']} clusters, "
+            f"{found_faces['videos_in_shared_clusters']} videos in the {found_faces['clusters_of_several']} "
+            f"clusters of several, the largest {found_faces['largest_cluster']}"
+        )
     elif face_threshold is not None:
         raise DatasetError("face_threshold applies with group_faces on")
     videos["group"] = people_groups(videos)
@@ -489,13 +495,18 @@ def index_faces(
     if kept.all():
         spread = df.groupby("group")["split"].nunique()
         if (spread > 1).any():
-            raise DatasetError(f"{Path(root).resolve()}: the split folders put the people of {spread[spread > 1].index[0]} "
-                               f"(and {int((spread > 1).sum()) - 1} more groups) on several sides; ignore them "
-                               "(--ignore-split-folders) for a leak-free split")
+            raise DatasetError(
+                f"{Path(root).resolve()}: the split folders put the people of {spread[spread > 1].index[0]} "
+                f"(and {int((spread > 1).sum()) - 1} more groups) on several sides; ignore them "
+                "(--ignore-split-folders) for a leak-free split"
+            )
     split_index(df, seed, fractions)  # split folders kept; otherwise whole groups, seeded
     df.attrs["members"] = found.members[found.members["video_id"].isin(df["video_id"])].reset_index(drop=True)
-    df.attrs["notes"] = [*found.notes, f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
-                         f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people"]
+    df.attrs["notes"] = [
+        *found.notes,
+        f"{len(found.members)} crop files of {int((df['compression'] == 'crops').sum())} videos "
+        f"and {int((df['compression'] == 'clip').sum())} clips, {df['group'].nunique()} groups of people",
+    ]
     df.attrs["notes"] += face_notes
     if group_faces:
         largest = df["group"].value_counts()

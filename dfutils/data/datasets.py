@@ -162,7 +162,9 @@ def follow_split(df: pd.DataFrame, reference: pd.DataFrame, seed: int,
         found = sides.setdefault(group, set())
         for person in people_of(video_id, int(label)):
             found |= side_of.get(person, set())
-    followed = {group: next(s for s in ("test", "val", "train") if s in found) for group, found in sides.items() if found}
+    followed = {
+        group: next(s for s in ("test", "val", "train") if s in found) for group, found in sides.items() if found
+    }
     rest = [group for group in sides if group not in followed]
     df = df.copy()
     df["split"] = df["group"].map({**grouped_split(rest, seed, fractions), **followed} if rest else followed)

@@ -50,7 +50,9 @@ def index_dfdc(
     if split_by not in ("group", "part"):
         raise DatasetError(f"split_by: expected 'group' or 'part', got {split_by!r}")
     val_parts, test_parts = set(val_parts), set(test_parts)
-    metadata_files = sorted(root.glob("dfdc_train_part_*/metadata.json"), key=lambda p: (_dfdc_part(p.parent.name) or -1, str(p)))
+    metadata_files = sorted(
+        root.glob("dfdc_train_part_*/metadata.json"), key=lambda p: (_dfdc_part(p.parent.name) or -1, str(p))
+    )
     metadata_files += sorted(root.glob("train_sample_videos/metadata.json"))
     labels_csv = root / "test" / "labels.csv"
     if not metadata_files and not labels_csv.is_file():
@@ -76,15 +78,29 @@ def index_dfdc(
             )
             path = root / relative
             if not path.is_file():
-                missing.append(MissingFile(relative, str(path), f"listed in {metadata_path.relative_to(root)}, file absent"))
+                missing.append(
+                    MissingFile(relative, str(path), f"listed in {metadata_path.relative_to(root)}, file absent")
+                )
                 continue
             part_of[relative] = _dfdc_part(folder.name)
-            rows.append(VideoRow(relative, str(path), label, "dfdc", "unknown" if label else "real", "release", original,
-                                 f"dfdc/{original or relative}"))
+            rows.append(
+                VideoRow(
+                    relative,
+                    str(path),
+                    label,
+                    "dfdc",
+                    "unknown" if label else "real",
+                    "release",
+                    original,
+                    f"dfdc/{original or relative}",
+                )
+            )
     if labels_csv.is_file():
         labels = read_csv(labels_csv, dtype={"filename": str})
         if not {"filename", "label"} <= set(labels.columns):
-            raise DatasetError(f"{labels_csv}: expected columns filename,label, got {','.join(map(str, labels.columns))}")
+            raise DatasetError(
+                f"{labels_csv}: expected columns filename,label, got {','.join(map(str, labels.columns))}"
+            )
         for line, (file_name, label) in enumerate(zip(labels["filename"], labels["label"], strict=True), start=2):
             if label not in (0, 1):
                 raise DatasetError(f"{labels_csv}: line {line}: label must be 0 or 1, got {label!r}")

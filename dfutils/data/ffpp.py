@@ -1,4 +1,5 @@
-"""The FaceForensics++ indexer: original and manipulated sequences by method and compression, the official splits when given."""
+"""The FaceForensics++ indexer: original and manipulated sequences by method and compression, the official splits
+when given."""
 
 from __future__ import annotations
 
@@ -87,7 +88,11 @@ def index_ffpp(
         raise DatasetError(f"{root}: neither original_sequences/ nor manipulated_sequences/ is here")
 
     def videos(folder: Path) -> list[Path]:
-        return sorted(p for p in folder.glob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()) if folder.is_dir() else []
+        return (
+            sorted(p for p in folder.glob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+            if folder.is_dir()
+            else []
+        )
 
     rows, missing = [], []
     for source in ("youtube", "actors"):
@@ -110,13 +115,17 @@ def index_ffpp(
                 target, _ = parts
                 original = f"original_sequences/{source}/{compression}/videos/{target}.mp4"
                 if original not in present:
-                    missing.append(MissingFile(original, str(root / original), f"original {target} of {video_id} is absent"))
+                    missing.append(
+                        MissingFile(original, str(root / original), f"original {target} of {video_id} is absent")
+                    )
                 number_of[video_id] = path.stem
                 rows.append(VideoRow(video_id, str(path), 1, "ffpp", method, compression, original,
                                      f"ffpp/{source}/{target}"))
     if not rows:
-        raise DatasetError(f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)} "
-                           f"(expected the FaceForensics++ layout: {LAYOUT})")
+        raise DatasetError(
+            f"{root}: no videos for compression {', '.join(compressions)} and methods {', '.join(methods)} "
+            f"(expected the FaceForensics++ layout: {LAYOUT})"
+        )
     # one report per absent original, however many fakes point at it
     unique_missing = {row.video_id: row for row in reversed(missing)}
     df = index_frame(rows, list(unique_missing.values()))

@@ -53,7 +53,9 @@ class SharedStages:
     frame_classifier: Any = None
     # (settings, mining, seed, fingerprint of the training and validation data) -> TripletEmbedding
     triplet_embeddings: dict[tuple, Any] = field(default_factory=dict)
-    frame_embeddings: dict[tuple, np.ndarray] = field(default_factory=dict)  # (weights fingerprint, split, videos, frames)
+    frame_embeddings: dict[tuple, np.ndarray] = field(
+        default_factory=dict
+    )  # (weights fingerprint, split, videos, frames)
 
 
 @dataclass

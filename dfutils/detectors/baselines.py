@@ -47,7 +47,9 @@ def fitted_baseline(features: np.ndarray, labels: np.ndarray, seed: int):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=seed))
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=seed)
+    )
     return model.fit(features, labels)
 
 

@@ -161,7 +161,9 @@ class Cnn3D(KerasClipModel):
         keras.utils.set_random_seed(self.seed)
         self.model = architectures.build_conv3d(s.frames, s.size, s.filters, s.dense_units, s.dropout_rate)
         training.compile_model(self.model, keras.optimizers.Adam(s.learning_rate))
-        train = ClipDataset(data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed)
+        train = ClipDataset(
+            data.split("train"), data.faces, s.frames, s.size, s.batch_size, shuffle=True, seed=self.seed
+        )
         validation = ClipDataset(data.split("val"), data.faces, s.frames, s.size, s.batch_size)
         self.extraction = data.extraction
         self.history = training.fit(self.model, train, validation, self.model_dir(data), epochs=s.epochs,

@@ -39,8 +39,10 @@ class CropStatistics(Detector):
             from dfutils.nets.clips import read_clip_crops
             from dfutils.progress import progress_bar
 
-            computed = [self.crop_features(read_clip_crops(faces / crops, self.settings.frames))
-                        for crops in progress_bar(todo["crops"], desc="crop statistics", unit="video", disable=not progress)]
+            computed = [
+                self.crop_features(read_clip_crops(faces / crops, self.settings.frames))
+                for crops in progress_bar(todo["crops"], desc="crop statistics", unit="video", disable=not progress)
+            ]
             self.features.update(zip(todo["video_id"], computed, strict=True))
         elif len(todo):
             computed = baselines.crop_statistics_features(todo, frames=self.settings.frames, progress=progress)

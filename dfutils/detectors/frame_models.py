@@ -110,8 +110,16 @@ class FrameClassifier(FrameModel):
                                      seed=self.seed, share=s.self_blended_share, margin=crop_margin(data))
         # training batches only: compression augmentation (off unless crf_augment names a range)
         augmentation = Augmentation(crf_range=s.crf_augment) if shuffle and s.crf_augment else None
-        return FrameDataset(table, data.faces, s.frames_per_video, s.size, s.batch_size, shuffle=shuffle, seed=self.seed,
-                            augmentation=augmentation)
+        return FrameDataset(
+            table,
+            data.faces,
+            s.frames_per_video,
+            s.size,
+            s.batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+            augmentation=augmentation,
+        )
 
     def train(self, model: keras.Model, data: RunData, table: pd.DataFrame, out_dir: Path, epochs: int,
               checkpoint: bool = True) -> pd.DataFrame:
@@ -261,7 +269,9 @@ class Bagging(FrameClassifier):
             part_model = retrainer.restart(architectures.build_frame_classifier(
                 s.backbone, s.size, embedding_units=s.embedding_units, dropout_rate=s.dropout_rate, **start))
             # no checkpoint file per part: the ensemble is saved once, as one model file
-            self.train(part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False)
+            self.train(
+                part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False
+            )
             self.part_weights.append(part_model.get_weights())
         self.model, self.extraction = retrainer.model, data.extraction
         return self
@@ -393,7 +403,9 @@ class FrameRecurrent(KerasClipModel):
 
     @classmethod
     def from_file(cls, path: str | Path, stored: dict) -> FrameRecurrent:
-        detector = cls(cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm"))
+        detector = cls(
+            cls.loaded_entry(stored), cls.settings_from_file(path, stored), 0, cell=stored.get("cell", "lstm")
+        )
         detector.size = int(stored["size"])
         return detector
 

@@ -31,10 +31,19 @@ class PaperASettings(Settings):
     batch_size: int = 2  # Paper A: 2 (memory)
     learning_rate: float = 1e-4  # Paper A: Adam 1e-4, betas 0.9 and 0.999
     augment: bool = False  # Paper A: none
-    crf_augment: tuple[int, ...] = ()  # beyond the paper, off: each training clip re-encoded as H.264 at a random CRF in [low, high]
+    crf_augment: tuple[
+        int, ...
+    ] = ()  # beyond the paper, off: each training clip re-encoded as H.264 at a random CRF in [low, high]
 
-    LIMITS = {**_TRAINING, **_STOPPING, **_DROPOUT, "frames": at_least(1), "size": at_least(32), "lstm_units": at_least(1),
-              "dense_units": at_least(1)}
+    LIMITS = {
+        **_TRAINING,
+        **_STOPPING,
+        **_DROPOUT,
+        "frames": at_least(1),
+        "size": at_least(32),
+        "lstm_units": at_least(1),
+        "dense_units": at_least(1),
+    }
 
 
 @dataclass(frozen=True)
@@ -55,12 +64,23 @@ class FrameSettings(Settings):
     bagging_parts: int = 7  # Paper B: the data split into 7 equal parts
     bagging_epochs: int = 30  # Paper B: as the frames-only model
     self_blended_share: float = 0.0  # a lever, off in the papers: self-blended fakes added per batch, x the batch size
-    crf_augment: tuple[int, ...] = ()  # beyond the paper, off: each training video's frames re-encoded as H.264 at a random
+    crf_augment: tuple[
+        int, ...
+    ] = ()  # beyond the paper, off: each training video's frames re-encoded as H.264 at a random
     # CRF in [low, high] (FF++ c23 = 23, c40 = 40), a new one every epoch
 
-    LIMITS = {**_TRAINING, **_STOPPING, **_DROPOUT, "size": at_least(32), "frames_per_video": at_least(1), "embedding_units": at_least(1),
-              "schedule_decay": at_least(0), "bagging_parts": at_least(0), "bagging_epochs": at_least(1),
-              "self_blended_share": at_least(0)}  # bagging_parts 0 skips bagging
+    LIMITS = {
+        **_TRAINING,
+        **_STOPPING,
+        **_DROPOUT,
+        "size": at_least(32),
+        "frames_per_video": at_least(1),
+        "embedding_units": at_least(1),
+        "schedule_decay": at_least(0),
+        "bagging_parts": at_least(0),
+        "bagging_epochs": at_least(1),
+        "self_blended_share": at_least(0),
+    }  # bagging_parts 0 skips bagging
 
 
 @dataclass(frozen=True)
@@ -79,7 +99,14 @@ class SelfBlendedSettings(Settings):
     batch_size: int = 32  # real crops per batch; each is served beside its self-blended copy
     learning_rate: float = 3e-4  # Adam for fine-tuning (the paper: SAM over SGD at 0.001)
 
-    LIMITS = {**_TRAINING, **_STOPPING, **_DROPOUT, "size": at_least(32), "frames_per_video": at_least(1), "embedding_units": at_least(1)}
+    LIMITS = {
+        **_TRAINING,
+        **_STOPPING,
+        **_DROPOUT,
+        "size": at_least(32),
+        "frames_per_video": at_least(1),
+        "embedding_units": at_least(1),
+    }
 
 
 @dataclass(frozen=True)
@@ -110,7 +137,14 @@ class Conv3DSettings(Settings):
     batch_size: int = 4  # not given
     learning_rate: float = 1e-4  # not given: Adam
 
-    LIMITS = {**_TRAINING, **_STOPPING, **_DROPOUT, "frames": at_least(2), "size": at_least(8), "dense_units": at_least(1)}  # epochs 0 skips it
+    LIMITS = {
+        **_TRAINING,
+        **_STOPPING,
+        **_DROPOUT,
+        "frames": at_least(2),
+        "size": at_least(8),
+        "dense_units": at_least(1),
+    }  # epochs 0 skips it
 
 
 @dataclass(frozen=True)

@@ -207,8 +207,12 @@ def bench_model(backbone: str = "efficientnet_b0", frames: int = 8, size: int = 
             model.predict_on_batch(clips[step * batch_size:(step + 1) * batch_size])
         figures[f"{name}_predict_clips_per_s"] = round(len(clips) / (time.perf_counter() - start), 2)
     figures["first_step_ratio"] = round(figures["time_distributed_first_step_s"] / figures["folded_first_step_s"], 2)
-    figures["train_speedup"] = round(figures["folded_train_clips_per_s"] / figures["time_distributed_train_clips_per_s"], 2)
-    figures["predict_speedup"] = round(figures["folded_predict_clips_per_s"] / figures["time_distributed_predict_clips_per_s"], 2)
+    figures["train_speedup"] = round(
+        figures["folded_train_clips_per_s"] / figures["time_distributed_train_clips_per_s"], 2
+    )
+    figures["predict_speedup"] = round(
+        figures["folded_predict_clips_per_s"] / figures["time_distributed_predict_clips_per_s"], 2
+    )
     return figures
 
 

@@ -148,7 +148,9 @@ def bench_train(backends: list[str] | None = None, precisions=PRECISIONS, size: 
     if missing or "tensorflow" not in backends:
         raise UserInputError(f"bench train: {', '.join(missing) or 'tensorflow'} not installed (installed: "
                              f"{', '.join(available)}); TensorFlow float32 is the baseline, so it runs first")
-    order = [("tensorflow", "float32")] + [(b, p) for b in backends for p in precisions if (b, p) != ("tensorflow", "float32")]
+    order = [("tensorflow", "float32")] + [
+        (b, p) for b in backends for p in precisions if (b, p) != ("tensorflow", "float32")
+    ]
     lines = []
     with tempfile.TemporaryDirectory() as scratch:
         options = {"size": size, "steps": steps, "frames_batch": frames_batch, "clips_batch": clips_batch,
@@ -178,7 +180,9 @@ def with_ratios(lines: list[dict]) -> list[dict]:
         if "error" in line:
             continue
         for kind in NETWORKS:
-            line[f"{kind}_train_speedup"] = round(line[f"{kind}_train_images_per_s"] / base[f"{kind}_train_images_per_s"], 2)
+            line[f"{kind}_train_speedup"] = round(
+                line[f"{kind}_train_images_per_s"] / base[f"{kind}_train_images_per_s"], 2
+            )
             line[f"{kind}_predict_speedup"] = round(
                 line[f"{kind}_predict_images_per_s"] / base[f"{kind}_predict_images_per_s"], 2)
             gap = abs(line[f"{kind}_loss"] - base[f"{kind}_loss"]) / max(abs(base[f"{kind}_loss"]), 1e-12)
@@ -186,7 +190,9 @@ def with_ratios(lines: list[dict]) -> list[dict]:
             line[f"{kind}_loss_gap"] = round(gap, 5)
             line[f"{kind}_same_loss"] = bool(gap <= tolerance)
             if f"{kind}_first_loss" in line:  # the first step's loss: the same weights, data and arithmetic
-                first = abs(line[f"{kind}_first_loss"] - base[f"{kind}_first_loss"]) / max(abs(base[f"{kind}_first_loss"]), 1e-12)
+                first = abs(line[f"{kind}_first_loss"] - base[f"{kind}_first_loss"]) / max(
+                    abs(base[f"{kind}_first_loss"]), 1e-12
+                )
                 line[f"{kind}_first_loss_gap"] = round(first, 6)
                 line[f"{kind}_same_first_loss"] = bool(first <= (FIRST_LOSS_TOLERANCE if line["precision"] == "float32"
                                                                  else BF16_LOSS_TOLERANCE))

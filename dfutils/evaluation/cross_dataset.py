@@ -62,9 +62,17 @@ class Target:
             raise UserInputError(f"target {name!r}: expected keys dataset, root (or index: an index CSV; or run: "
                                  f"another profile's videos) and optionally {', '.join(sorted(optional))}; got "
                                  f"{', '.join(sorted(values))}")
-        return cls(name, values.get("dataset", ""), str(values.get("root", "")), values.get("split", "test"),
-                   tuple(values.get("compressions", ())), int(values.get("crf", 0)), int(values.get("crf_face_side", 0)),
-                   str(values.get("index", "")), bool(values.get("every_face", False)))
+        return cls(
+            name,
+            values.get("dataset", ""),
+            str(values.get("root", "")),
+            values.get("split", "test"),
+            tuple(values.get("compressions", ())),
+            int(values.get("crf", 0)),
+            int(values.get("crf_face_side", 0)),
+            str(values.get("index", "")),
+            bool(values.get("every_face", False)),
+        )
 
     @property
     def source(self) -> Path:
@@ -307,7 +315,7 @@ def _evaluate(model_paths, target: Target, out: Path, seed: int, workers: int, p
         if model.detector.input != "video":
             if extraction is None:
                 raise UserInputError(f"{model.path}: the model file lacks its extraction settings")
-            # the model's crops as it saw them, re-encoded as the target is (its crf says how its training data was made)
+            # the model's crops as it saw them, re-encoded as the target is (its crf: how its training data was made)
             extraction = replace(extraction, crf=target.crf, crf_face_side=target.crf_face_side,
                                  every_face=target.every_face)
             key = extraction.key()
@@ -364,7 +372,9 @@ def run_models(models_dir: str | Path, names: list[str] | None = None) -> list[P
         if absent:
             raise UserInputError(f"{models_dir}: no model file of {', '.join(absent)}")
     if not files:
-        raise UserInputError(f"{models_dir}: no model files (models/<detector>/model.keras or .skops); train the run first")
+        raise UserInputError(
+            f"{models_dir}: no model files (models/<detector>/model.keras or .skops); train the run first"
+        )
     return files
 
 
@@ -395,7 +405,9 @@ def cross_dataset(models_dir: str | Path, targets: dict[str, dict], out: str | P
         found, scored = evaluate(files, target, Path(out) / slug(name), seed=seed, workers=workers, progress=progress,
                                  leave_out=people if target.index else frozenset())
         if scored.attrs.get("left_out"):
-            notes.append(f"left out {scored.attrs['left_out']} videos of {name}: they show people the models trained on")
+            notes.append(
+                f"left out {scored.attrs['left_out']} videos of {name}: they show people the models trained on"
+            )
         metrics.append(found)
         predictions.append(scored.assign(dataset=name))
     if not metrics:

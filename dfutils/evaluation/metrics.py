@@ -144,7 +144,9 @@ def confusion(labels, scores, threshold: float = 0.5) -> pd.DataFrame:
     """2x2 confusion matrix, rows = true class, columns = predicted class (real, fake)."""
     from sklearn.metrics import confusion_matrix
 
-    matrix = confusion_matrix(np.asarray(labels).astype(int), (np.asarray(scores) > threshold).astype(int), labels=[0, 1])
+    matrix = confusion_matrix(
+        np.asarray(labels).astype(int), (np.asarray(scores) > threshold).astype(int), labels=[0, 1]
+    )
     names = ["real", "fake"]
     return pd.DataFrame(matrix, index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted"))
 
@@ -207,7 +209,13 @@ def summarise_repeats(repeats: pd.DataFrame) -> pd.DataFrame:
         rounded = values.round(2)
         counts = rounded.value_counts()
         has_mode = len(counts) > 0 and counts.iloc[0] > 1
-        mode = float(counts[counts == counts.iloc[0]].index.min()) if has_mode else float(values.median()) if len(values) else float("nan")
+        mode = (
+            float(counts[counts == counts.iloc[0]].index.min())
+            if has_mode
+            else float(values.median())
+            if len(values)
+            else float("nan")
+        )
         rows[column] = {"mode": mode, "mode_is_median": not has_mode, "mean": float(values.mean()),
                         "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -144,14 +144,17 @@ def plot_roc(predictions: pd.DataFrame, by: str = "model", title: str = "ROC cur
     return figure
 
 
-def plot_confusions(matrices: dict[str, pd.DataFrame], columns: int = 4, title: str = "Confusion matrices (test videos)"):
+def plot_confusions(
+    matrices: dict[str, pd.DataFrame], columns: int = 4, title: str = "Confusion matrices (test videos)"
+):
     """A seaborn heatmap per model (counts, rows = true class)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     rows = -(-len(matrices) // columns)
-    figure, axes = plt.subplots(rows, min(columns, len(matrices)), figsize=(3.2 * min(columns, len(matrices)), 2.9 * rows),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        rows, min(columns, len(matrices)), figsize=(3.2 * min(columns, len(matrices)), 2.9 * rows), squeeze=False
+    )
     for axis in axes.flat[len(matrices):]:
         axis.axis("off")
     for axis, (name, matrix) in zip(axes.flat, matrices.items(), strict=False):
@@ -181,8 +184,13 @@ def plot_frame_strip(frame_scores, crops=None, title: str = "", threshold: float
 
     scores = np.asarray(frame_scores, dtype=float)
     has_crops = crops is not None and len(crops)
-    figure, axes = plt.subplots(2 if has_crops else 1, 1, figsize=(max(6, 0.45 * len(scores)), 3.6 if has_crops else 2.2),
-                                squeeze=False, gridspec_kw={"height_ratios": [1, 1.2] if has_crops else [1]})
+    figure, axes = plt.subplots(
+        2 if has_crops else 1,
+        1,
+        figsize=(max(6, 0.45 * len(scores)), 3.6 if has_crops else 2.2),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [1, 1.2] if has_crops else [1]},
+    )
     if has_crops:
         axes[0][0].imshow(np.concatenate(list(crops), axis=1))
         axes[0][0].axis("off")

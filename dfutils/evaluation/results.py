@@ -29,7 +29,14 @@ from dfutils.papers import (
 )
 from dfutils.seeding import rng
 
-PERCENT = {"accuracy": "accuracy %", "auc": "AUC %", "precision": "precision %", "recall": "recall %", "f1": "F1 %", "eer": "EER %"}
+PERCENT = {
+    "accuracy": "accuracy %",
+    "auc": "AUC %",
+    "precision": "precision %",
+    "recall": "recall %",
+    "f1": "F1 %",
+    "eer": "EER %",
+}
 
 
 # --------------------------------------------------------------------------- collecting runs
@@ -109,8 +116,8 @@ SUMMARY_COLUMNS = ["model", "paper", "videos", "auc", "auc_low", "auc_high", "ac
 
 
 def summary_table(artifacts: str | Path) -> pd.DataFrame:
-    """Every model's test metrics with the paper it reproduces (``A``, ``B``, ``baseline`` or ``beyond``), best AUC first:
-    the table written to ``artifacts/<profile>/summary.csv``."""
+    """Every model's test metrics with the paper it reproduces (``A``, ``B``, ``baseline`` or ``beyond``), best AUC
+    first: the table written to ``artifacts/<profile>/summary.csv``."""
     table = headline(collect_predictions(artifacts))
     info = collect_info(artifacts)
     table = table.assign(paper=[info.get(model, {}).get("paper", "") for model in table.index])
@@ -206,15 +213,18 @@ def paper_a_table(predictions: pd.DataFrame, info: dict[str, dict], repeats: int
             ours = _repeated_test(predictions[(predictions["model"] == name) & (predictions["split"] == "test")],
                                   repeats, seed)
             weights = backbone_files.describe(record["weights"]) if record.get("weights") else "not run"
-            rows.append({
-                "backbone": label + (f" (for {PAPER_A_BACKBONES[stands_for]})" if stands_for else ""), "our weights": weights,
-                "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
-                "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
-                "MAE": _cell(ours.get("mae"), paper["MAE"], 4),
-                "F1": _cell(ours.get("f1"), paper["F1"], 3),
-                "parameters": _cell(record.get("parameters"), int(paper["parameters"]), 0),
-                "our AUC % over repeats (mean ± sd)": ours.get("auc_mean_std", "not run"),
-            })
+            rows.append(
+                {
+                    "backbone": label + (f" (for {PAPER_A_BACKBONES[stands_for]})" if stands_for else ""),
+                    "our weights": weights,
+                    "accuracy %": _cell(ours.get("accuracy"), paper["accuracy %"], 2),
+                    "AUC %": _cell(ours.get("auc"), paper["AUC %"], 2),
+                    "MAE": _cell(ours.get("mae"), paper["MAE"], 4),
+                    "F1": _cell(ours.get("f1"), paper["F1"], 3),
+                    "parameters": _cell(record.get("parameters"), int(paper["parameters"]), 0),
+                    "our AUC % over repeats (mean ± sd)": ours.get("auc_mean_std", "not run"),
+                }
+            )
     return pd.DataFrame(rows).set_index("backbone")
 
 
@@ -379,10 +389,14 @@ def breakdown(predictions: pd.DataFrame, by: str, split: str = "test") -> pd.Dat
             reals = scored[scored["label"] == 0]
             for method, fakes in scored[scored["label"] == 1].groupby("method"):
                 both = pd.concat([reals, fakes])
-                rows.append({"model": model, by: method, "auc": metrics.video_metrics(both["label"], both["score"])["auc"]})
+                rows.append(
+                    {"model": model, by: method, "auc": metrics.video_metrics(both["label"], both["score"])["auc"]}
+                )
         else:
             for value, group in scored.groupby(by):
-                rows.append({"model": model, by: value, "auc": metrics.video_metrics(group["label"], group["score"])["auc"]})
+                rows.append(
+                    {"model": model, by: value, "auc": metrics.video_metrics(group["label"], group["score"])["auc"]}
+                )
     if not rows:
         return pd.DataFrame()
     return pd.DataFrame(rows).pivot(index="model", columns=by, values="auc")

@@ -68,7 +68,9 @@ class VideoScorer:
         self.settings = read_settings(model_path)
         self.architecture = self.detector.architecture
         self.frames = int(self.settings["frames"])
-        self.extraction = ExtractionSettings.from_dict(self.settings["extraction"]) if "extraction" in self.settings else None
+        self.extraction = (
+            ExtractionSettings.from_dict(self.settings["extraction"]) if "extraction" in self.settings else None
+        )
         self.every_face = every_face  # score every face track of a video and keep the most confident
 
     def frame_scores(self, crops: np.ndarray) -> tuple[float, np.ndarray]:
@@ -100,7 +102,9 @@ class VideoScorer:
             row.error = str(error)
             return row
         except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the others
-            row.error = f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            row.error = (
+                f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            )
             return row
         try:
             best, row.score, per_frame = self.detector.best_track(tracks)  # one face track unless every_face
@@ -118,7 +122,9 @@ class VideoScorer:
         try:
             row.score, per_frame = self.detector.score_video(path)
         except Exception as error:  # noqa: BLE001 - one unreadable file must not stop the others
-            row.error = f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            row.error = (
+                f"{path}: cannot read it ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            )
             return row
         row.frames_used = len(per_frame)
         row.label_pred = "fake" if row.score > threshold else "real"
@@ -148,8 +154,11 @@ class VideoScorer:
             raise UserInputError(f"{path}: not a readable image")
         image = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
         settings = self.extraction
-        faces = [face for face in detect_downscaled(get_detector(settings.detector), image[None], settings.detect_side)[0]
-                 if face["score"] >= settings.score_threshold]
+        faces = [
+            face
+            for face in detect_downscaled(get_detector(settings.detector), image[None], settings.detect_side)[0]
+            if face["score"] >= settings.score_threshold
+        ]
         if not faces:
             return cv2.resize(image, (settings.size, settings.size), interpolation=cv2.INTER_AREA)[None], 0
         main = max(faces, key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]) * f["score"])

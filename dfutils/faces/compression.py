@@ -92,8 +92,23 @@ def h264_roundtrip(crops: np.ndarray, crf: int, side: int | None = None) -> np.n
     encode = [ffmpeg(), "-nostdin", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{side}x{side}",
               "-r", str(FRAME_RATE), "-i", "-", "-c:v", "libx264", "-preset", PRESET, "-crf", str(int(crf)),
               "-pix_fmt", PIXEL_FORMAT, "-threads", "1", "-f", "h264", "-"]
-    decode = [ffmpeg(), "-nostdin", "-loglevel", "error", "-f", "h264", "-i", "-", "-f", "rawvideo", "-pix_fmt", "rgb24",
-              "-threads", "1", "-"]
+    decode = [
+        ffmpeg(),
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-f",
+        "h264",
+        "-i",
+        "-",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-threads",
+        "1",
+        "-",
+    ]
     try:
         stream = subprocess.run(encode, input=frames.tobytes(), capture_output=True, check=True).stdout
         decoded = subprocess.run(decode, input=stream, capture_output=True, check=True).stdout

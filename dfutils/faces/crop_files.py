@@ -67,7 +67,9 @@ def save_crops(result: FaceCrops, path: Path) -> None:
     for number, other in enumerate(result.others, start=1):
         save_crops(other, track_path(path, number))
     codec = result.settings.get("codec", "raw")
-    buffer, offsets = result.encoded or encode_crops(result.crops, codec, result.settings.get("quality", ExtractionSettings.quality))
+    buffer, offsets = result.encoded or encode_crops(
+        result.crops, codec, result.settings.get("quality", ExtractionSettings.quality)
+    )
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, format=CACHE_FORMAT, codec=codec, crop_shape=np.array(result.crops.shape[1:]),
                  encoded=buffer, offsets=offsets, frame_indices=result.frame_indices, boxes=result.boxes,

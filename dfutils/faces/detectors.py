@@ -101,7 +101,9 @@ def detect_downscaled(detector, frames: np.ndarray, max_side: int) -> list[list[
     height, width = frames.shape[1:3]
     scale = min(1.0, max_side / max(height, width))
     if scale < 1.0:
-        small = [cv2.resize(f, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA) for f in frames]
+        small = [
+            cv2.resize(f, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA) for f in frames
+        ]
     else:
         small = list(frames)
     detections = detector.detect(small)

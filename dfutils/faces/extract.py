@@ -4,7 +4,8 @@
 index table into ``out/crops/`` (one ``.npz`` of encoded crops per video, keyed
 by the video file's identity and the settings) and writes ``out/faces.csv``
 with ``video_id, frames_sampled, frames_with_face, faces_seen, tracks, status,
-error, crops`` (``tracks``: the face tracks cropped, 1 unless ``every_face``). Finished videos are skipped, so a run killed at any point and started
+error, crops`` (``tracks``: the face tracks cropped, 1 unless ``every_face``).
+Finished videos are skipped, so a run killed at any point and started
 again does only the rest; a video that cannot be read becomes a row with its
 error and the run goes on.
 """
@@ -158,7 +159,9 @@ def _extract(index: pd.DataFrame, out: Path, settings: ExtractionSettings, worke
                           key=f"extract-{n}")
             for n, (video_id, path) in enumerate(zip(index["video_id"], index["path"], strict=True))
         ]
-        with progress_bar(total=len(futures), unit="video", desc=f"faces ({settings.detector})", disable=not progress) as bar:
+        with progress_bar(
+            total=len(futures), unit="video", desc=f"faces ({settings.detector})", disable=not progress
+        ) as bar:
             for future in as_completed(futures):
                 row = future.result()
                 rows.append(row)

@@ -96,8 +96,17 @@ def pack_video(video_id: str, files: list[str], out: Path, settings: PackSetting
                                    settings.quality)
         count = len(stack)
         recorded = {**extraction, "codec": settings.codec, "quality": settings.quality}  # how the file is encoded
-        result = FaceCrops(video_id, stack, np.array(used), np.tile([0.0, 0.0, settings.size, settings.size], (count, 1)),
-                           np.ones(count, bool), 1, len(files), recorded, encoded)
+        result = FaceCrops(
+            video_id,
+            stack,
+            np.array(used),
+            np.tile([0.0, 0.0, settings.size, settings.size], (count, 1)),
+            np.ones(count, bool),
+            1,
+            len(files),
+            recorded,
+            encoded,
+        )
         save_crops(result, target)
         error = f"{len(errors)} of {len(files)} crops unreadable: {errors[0]}" if errors else ""
         return {**row, **result.summary(), "status": "ok", "error": error, "crops": target.relative_to(out).as_posix()}
@@ -137,8 +146,18 @@ def pack_crops(index: pd.DataFrame, members: pd.DataFrame, out: str | Path, sett
         for video_id in progress_bar(index["video_id"], desc="packing crops", unit="video", disable=not progress):
             files = files_of.get(video_id)
             if not files:
-                rows.append({"video_id": video_id, "frames_sampled": 0, "frames_with_face": 0, "faces_seen": 0, "tracks": 0,
-                             "status": "failed", "error": "no crop files listed for this video", "crops": ""})
+                rows.append(
+                    {
+                        "video_id": video_id,
+                        "frames_sampled": 0,
+                        "frames_with_face": 0,
+                        "faces_seen": 0,
+                        "tracks": 0,
+                        "status": "failed",
+                        "error": "no crop files listed for this video",
+                        "crops": "",
+                    }
+                )
                 continue
             rows.append(pack_video(video_id, files, out, settings, extraction))
     return pd.DataFrame(rows, columns=FACES_COLUMNS)
@@ -165,19 +184,29 @@ def crop_geometry(files: list[str], detector: str, confident: float = 0.9) -> di
         height, width = image.shape[:2]
         pad = max(height, width) // 2
         padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        faces = [face for face in model.detect([padded])[0] if face["score"] >= confident]  # measured on sure faces only
+        faces = [
+            face for face in model.detect([padded])[0] if face["score"] >= confident
+        ]  # measured on sure faces only
         if not faces:
             continue
-        x0, y0, x1, y1 = (v - pad for v in max(faces, key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]))["box"])
+        x0, y0, x1, y1 = (
+            v - pad for v in max(faces, key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]))["box"]
+        )
         side = max(x1 - x0, y1 - y0)
         ratios.append(min(height, width) / side)
         offsets_x.append(((x0 + x1) / 2 - width / 2) / side)
         offsets_y.append(((y0 + y1) / 2 - height / 2) / side)
     if not ratios:  # nothing to match: the caller keeps its settings (and says so)
         return {"detector": detector, "crops_tried": len(images), "faces_found": 0, "side_ratio": None}
-    return {"detector": detector, "crops_tried": len(images), "faces_found": len(ratios),
-            "side_ratio": float(np.median(ratios)), "side_ratio_iqr": float(np.subtract(*np.percentile(ratios, [75, 25]))),
-            "offset_x": float(np.median(offsets_x)), "offset_y": float(np.median(offsets_y))}
+    return {
+        "detector": detector,
+        "crops_tried": len(images),
+        "faces_found": len(ratios),
+        "side_ratio": float(np.median(ratios)),
+        "side_ratio_iqr": float(np.subtract(*np.percentile(ratios, [75, 25]))),
+        "offset_x": float(np.median(offsets_x)),
+        "offset_y": float(np.median(offsets_y)),
+    }
 
 
 def matching_keep(geometry: dict, margin: float) -> float:
@@ -188,8 +217,8 @@ def matching_keep(geometry: dict, margin: float) -> float:
 
 
 def matching_extraction(geometry: dict, base):
-    """``base`` (:class:`~dfutils.faces.extraction_settings.ExtractionSettings`) with the margin that cuts crops from videos
-    the way :func:`crop_geometry` measured the packed crops were cut (the crop side over the face box)."""
+    """``base`` (:class:`~dfutils.faces.extraction_settings.ExtractionSettings`) with the margin that cuts crops from
+    videos the way :func:`crop_geometry` measured the packed crops were cut (the crop side over the face box)."""
     from dataclasses import replace
 
     return replace(base, detector=geometry["detector"], margin=round(geometry["side_ratio"] - 1, 3))

@@ -76,7 +76,9 @@ def build_model(weights: dict[str, np.ndarray] | None = None):
         conv.set_weights([weights[f"{prefix}/depthwise_weights"]])
         norm = layers.BatchNormalization(epsilon=BN_EPSILON, name=prefix.replace("/", "_") + "_bn")
         x = norm(x)
-        norm.set_weights([weights[f"{prefix}/BatchNorm/{name}"] for name in ("gamma", "beta", "moving_mean", "moving_variance")])
+        norm.set_weights(
+            [weights[f"{prefix}/BatchNorm/{name}"] for name in ("gamma", "beta", "moving_mean", "moving_variance")]
+        )
         return layers.ReLU(max_value=6.0)(x)
 
     def predictor(x, index: int, kind: str, per_anchor: int):

@@ -48,7 +48,9 @@ def box_link(previous, current) -> float:
     x0, y0 = max(previous[0], current[0]), max(previous[1], current[1])
     x1, y1 = min(previous[2], current[2]), min(previous[3], current[3])
     inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    smaller = min((previous[2] - previous[0]) * (previous[3] - previous[1]), (current[2] - current[0]) * (current[3] - current[1]))
+    smaller = min(
+        (previous[2] - previous[0]) * (previous[3] - previous[1]), (current[2] - current[0]) * (current[3] - current[1])
+    )
     contained = inter / smaller if smaller > 0 else 0.0
     return max(overlap, 0.5 * contained)
 
@@ -124,7 +126,11 @@ def detect_near(detector, frames: np.ndarray, boxes: np.ndarray, which: np.ndarr
             square[: crop.shape[0], : crop.shape[1]] = crop
             crop = square
         scale = window_side / side
-        crops.append(cv2.resize(crop, (window_side, window_side), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR))
+        crops.append(
+            cv2.resize(
+                crop, (window_side, window_side), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            )
+        )
         windows.append((left, top, scale))
     for k, (t, (left, top, scale), faces) in enumerate(zip(which, windows, detector.detect(crops), strict=True)):
         mapped = [tuple(np.array(f["box"]) / scale + [left, top, left, top]) for f in faces if f["score"] >= threshold]
@@ -187,7 +193,9 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
     detections: list[list[dict]] = [[] for _ in range(count)]
 
     def detect_full(which: np.ndarray) -> None:
-        for t, faces in zip(which, detect_downscaled(detector, sampled.frames[which], settings.detect_side), strict=True):
+        for t, faces in zip(
+            which, detect_downscaled(detector, sampled.frames[which], settings.detect_side), strict=True
+        ):
             detections[t] = [face for face in faces if face["score"] >= threshold]
 
     detect_full(keyframes)
@@ -198,8 +206,11 @@ def extract_video(path: str | Path, video_id: str, settings: ExtractionSettings,
         tracks = track_faces(detections)
     except ValueError as error:
         raise UserInputError(f"{path}: {error}") from None
-    kept = tracks[:1] + ([track for track in tracks[1:] if track["weight"] >= settings.track_share * tracks[0]["weight"]]
-                         if settings.every_face else [])
+    kept = tracks[:1] + (
+        [track for track in tracks[1:] if track["weight"] >= settings.track_share * tracks[0]["weight"]]
+        if settings.every_face
+        else []
+    )
     faces_seen = max((len(detections[t]) for t in keyframes), default=0)  # counted on full-frame detections
     cut = [_track_crops(detector, sampled, track, settings, threshold) for track in kept]
     others = [FaceCrops(video_id, crops, sampled.indices, boxes, detected, faces_seen, sampled.requested,
@@ -218,7 +229,9 @@ def _track_crops(detector, sampled, track: dict, settings: ExtractionSettings, t
     boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=settings.window_side)
     detected[todo] = found
     todo = np.flatnonzero(~detected)  # a second, closer look at what is still missing
-    boxes, found = detect_near(detector, sampled.frames, boxes, todo, threshold, window_side=SECOND_LOOK * settings.window_side)
+    boxes, found = detect_near(
+        detector, sampled.frames, boxes, todo, threshold, window_side=SECOND_LOOK * settings.window_side
+    )
     detected[todo] = found
     crops, encoded = as_cached(cut_crops(sampled.frames, boxes, settings), settings.codec, settings.quality)
     return crops, encoded, boxes, detected

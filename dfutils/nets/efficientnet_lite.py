@@ -72,7 +72,9 @@ def block_plan(variant: LiteVariant) -> list[tuple[int, int, int, int, int]]:
         if group not in (0, len(BLOCKS) - 1):  # Lite keeps the first and last groups as they are
             repeats = int(math.ceil(variant.depth * repeats))
         for repeat in range(repeats):
-            plan.append((kernel, stride if repeat == 0 else 1, expand, filters_in if repeat == 0 else filters_out, filters_out))
+            plan.append(
+                (kernel, stride if repeat == 0 else 1, expand, filters_in if repeat == 0 else filters_out, filters_out)
+            )
     return plan
 
 
@@ -98,7 +100,9 @@ def build_efficientnet_lite(name: str, input_shape=(224, 224, 3), include_top: b
             x = layers.Conv2D(filters_in * expand, 1, padding="same", use_bias=False, name=prefix + "expand_conv")(x)
             x = layers.BatchNormalization(epsilon=BN_EPSILON, name=prefix + "bn0")(x)
             x = layers.ReLU(6.0, name=prefix + "expand_relu6")(x)
-        x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=prefix + "depthwise_conv")(x)
+        x = layers.DepthwiseConv2D(
+            kernel, strides=stride, padding="same", use_bias=False, name=prefix + "depthwise_conv"
+        )(x)
         x = layers.BatchNormalization(epsilon=BN_EPSILON, name=prefix + "bn1")(x)
         x = layers.ReLU(6.0, name=prefix + "depthwise_relu6")(x)
         x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=prefix + "project_conv")(x)

@@ -217,8 +217,13 @@ def embed_videos(embedder: FaceNetEmbedder, table, faces_dir, frames: int, cache
 
     def save():
         with atomic_path(cache_file) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, signatures=np.array(list(done), dtype=str),
-                     embeddings=np.stack(list(done.values())) if done else np.zeros((0, frames, embedder.dimensions), np.float32))
+            np.savez(
+                handle,
+                signatures=np.array(list(done), dtype=str),
+                embeddings=np.stack(list(done.values()))
+                if done
+                else np.zeros((0, frames, embedder.dimensions), np.float32),
+            )
 
     signatures = {row.video_id: signature(row) for row in table.itertuples()}
     current = set(signatures.values())  # a video's entries for crops it no longer has are dropped

@@ -76,13 +76,24 @@ def deform_mask(mask: np.ndarray, generator: np.random.Generator, strength: floa
     centre_x, centre_y = xs.mean(), ys.mean()
     stretch_x, stretch_y = 1 + generator.uniform(-strength, strength, 2)
     grid = 4  # a coarse random displacement field, smoothly upsampled
-    field_x = cv2.resize(generator.uniform(-1, 1, (grid, grid)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
-    field_y = cv2.resize(generator.uniform(-1, 1, (grid, grid)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
+    field_x = cv2.resize(
+        generator.uniform(-1, 1, (grid, grid)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC
+    )
+    field_y = cv2.resize(
+        generator.uniform(-1, 1, (grid, grid)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC
+    )
     amount = strength * size * 0.15
     y, x = np.mgrid[0:size, 0:size].astype(np.float32)
     map_x = centre_x + (x - centre_x) / stretch_x + amount * field_x
     map_y = centre_y + (y - centre_y) / stretch_y + amount * field_y
-    warped = cv2.remap(mask, map_x.astype(np.float32), map_y.astype(np.float32), interpolation=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    warped = cv2.remap(
+        mask,
+        map_x.astype(np.float32),
+        map_y.astype(np.float32),
+        interpolation=cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return warped
 
 

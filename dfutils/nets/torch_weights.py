@@ -96,7 +96,9 @@ def read_legacy_state_dict(path: str | Path) -> dict[str, np.ndarray]:
             magic = _StateDictUnpickler(handle, path).load()
             protocol = _StateDictUnpickler(handle, path).load()
             if magic != LEGACY_MAGIC or protocol != LEGACY_PROTOCOL:
-                raise UserInputError(f"{path}: not a legacy PyTorch file (magic {magic!r:.40}, protocol {protocol!r:.20})")
+                raise UserInputError(
+                    f"{path}: not a legacy PyTorch file (magic {magic!r:.40}, protocol {protocol!r:.20})"
+                )
             info = _StateDictUnpickler(handle, path).load()
             if not isinstance(info, dict) or not info.get("little_endian", False):
                 raise UserInputError(f"{path}: only little-endian files are supported")

@@ -225,7 +225,9 @@ def fit(model: keras.Model, train, validation, out_dir: str | Path,
 
 def predict_table(model: keras.Model, dataset: ClipDataset) -> pd.DataFrame:
     """Per-video fake probability beside the label."""
-    scores = np.concatenate([np.asarray(model.predict_on_batch(dataset[i][0])).reshape(-1) for i in range(len(dataset))])
+    scores = np.concatenate(
+        [np.asarray(model.predict_on_batch(dataset[i][0])).reshape(-1) for i in range(len(dataset))]
+    )
     table = video_table(dataset)
     table["score"] = scores.astype(float)
     return table

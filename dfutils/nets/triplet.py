@@ -25,7 +25,11 @@ from dfutils.nets.training import build_optimizer
 
 def pairwise_squared_distances(embeddings):
     squares = ops.sum(ops.square(embeddings), axis=1)
-    distances = ops.expand_dims(squares, 1) - 2.0 * ops.matmul(embeddings, ops.transpose(embeddings)) + ops.expand_dims(squares, 0)
+    distances = (
+        ops.expand_dims(squares, 1)
+        - 2.0 * ops.matmul(embeddings, ops.transpose(embeddings))
+        + ops.expand_dims(squares, 0)
+    )
     distances = ops.maximum(distances, 0.0)
     # exact zeros on the diagonal (rounding leaves tiny values there)
     return distances * (1.0 - ops.eye(ops.shape(embeddings)[0], dtype=distances.dtype))
@@ -53,7 +57,9 @@ def semi_hard_triplet_loss(labels, embeddings, margin: float):
     anchor_positive = distances  # [a, p]
     anchor_negative = ops.expand_dims(distances, 1)  # [a, 1, n]
     # [a, p, n]: n is a negative of a and farther from a than p is
-    semi_hard = ops.logical_and(ops.expand_dims(negatives, 1), ops.greater(anchor_negative, ops.expand_dims(anchor_positive, 2)))
+    semi_hard = ops.logical_and(
+        ops.expand_dims(negatives, 1), ops.greater(anchor_negative, ops.expand_dims(anchor_positive, 2))
+    )
     large = ops.max(distances) + 1.0
     closest_semi_hard = ops.min(ops.where(semi_hard, anchor_negative, large), axis=2)
     farthest_negative = ops.max(ops.where(negatives, distances, -1.0), axis=1)  # fallback per anchor
@@ -98,7 +104,9 @@ def semi_hard_triplet_loss_reference(labels: np.ndarray, embeddings: np.ndarray,
 class TripletLoss(keras.losses.Loss):
     """``mining`` "semi-hard" or "random"; ``y_true`` holds the class of each embedding."""
 
-    def __init__(self, margin: float, mining: str = "semi-hard", seed: int | None = None, name="triplet_loss", **kwargs):
+    def __init__(
+        self, margin: float, mining: str = "semi-hard", seed: int | None = None, name="triplet_loss", **kwargs
+    ):
         super().__init__(name=name, **kwargs)
         if mining not in ("semi-hard", "random"):
             raise ValueError(f"mining: expected 'semi-hard' or 'random', got {mining!r}")
@@ -180,7 +188,9 @@ def embed(model: keras.Model, video_embeddings: np.ndarray, batch_size: int = 10
     # eager calls: a small dense net needs no compiled predict function, and many differently
     # sized calls would make TensorFlow re-trace one (and warn about it)
     out = [np.asarray(model(flat[i:i + batch_size], training=False)) for i in range(0, len(flat), batch_size)]
-    return (np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)).reshape(videos, frames, -1)
+    return (np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)).reshape(
+        videos, frames, -1
+    )
 
 
 def tsne_map(vectors: np.ndarray, seed: int, perplexity: float = 30.0) -> np.ndarray:

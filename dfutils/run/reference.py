@@ -24,7 +24,9 @@ def profile_run(profile: str, notebook: str):
 
     params_file = config.PARAMS_DIR / f"{profile}.yaml"
     if not params_file.is_file():
-        raise ParamsError(f"{profile!r}: no profile {params_file} (and no run of it in {config.artifacts_dir(profile)})")
+        raise ParamsError(
+            f"{profile!r}: no profile {params_file} (and no run of it in {config.artifacts_dir(profile)})"
+        )
     run = next((run for run in load_profile(params_file).runs if run.notebook == notebook), None)
     if run is None:
         raise ParamsError(f"{params_file} runs no {notebook}")

@@ -470,7 +470,11 @@ def run_seeds(profile: Profile, only: list[str] | None = None, *, progress: bool
     echo(f"report: {report_dir / 'index.html'}")
     if len(spread):
         echo("test AUC over seeds (mean, min, max):")
-        echo(spread[["model", "seeds", "auc_mean", "auc_min", "auc_max"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        echo(
+            spread[["model", "seeds", "auc_mean", "auc_min", "auc_max"]].to_string(
+                index=False, float_format=lambda v: f"{v:.3f}"
+            )
+        )
     if failure:
         raise failure
     return RunResult(profile, report_dir / "index.html", artifact_dir / "run.json", record)

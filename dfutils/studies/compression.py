@@ -190,7 +190,9 @@ def compression_sets(clean_root: str | Path, compressed_root: str | Path, face_s
     keep = {name: tighter / found["side_ratio"] for name, found in geometry.items()}
     sets = CompressionSets(geometry={name: {**found, "keep": keep[name]} for name, found in geometry.items()},
                            encoding_side=encoding_side(face_side, geometry["clean"]["side_ratio"] * keep["clean"]))
-    sets.add("clean", [packing.read_image(file, size, keep["clean"]) for file in clean["file"]], clean["person"].tolist())
+    sets.add(
+        "clean", [packing.read_image(file, size, keep["clean"]) for file in clean["file"]], clean["person"].tolist()
+    )
     for crf in crf_levels:
         pack = packing.PackSettings(size=size, crf=crf, crf_side=sets.encoding_side)
         sets.add(f"simulated c{crf}", *_reencoded(clean, keep["clean"], pack))
@@ -236,8 +238,11 @@ def video_sets(compressed_root: str | Path, clean_root: str | Path, out: str | P
     from dataclasses import replace
 
     sets = CompressionSets()
-    for name, root, level, reencode in (("c23", clean_root, "c23", 0), (f"c23 simulated c{crf}", clean_root, "c23", crf),
-                                        ("real c40", compressed_root, "c40", 0)):
+    for name, root, level, reencode in (
+        ("c23", clean_root, "c23", 0),
+        (f"c23 simulated c{crf}", clean_root, "c23", crf),
+        ("real c40", compressed_root, "c40", 0),
+    ):
         folder = Path(out) / f"{level}-crf{reencode}"
         crops, videos = video_crops(root, folder, replace(settings, crf=reencode), seed, workers, (level,))
         sets.add(name, list(crops), videos)

@@ -33,8 +33,10 @@ def embedding_maps(data: RunData, settings: TripletSettings, network: keras.Mode
         labels = data.clips["label"].to_numpy()[video_of]
         hue = pd.DataFrame({"label_name": np.where(labels == 1, "fake", "real"),
                             "method": data.clips["method"].to_numpy()[video_of]})
-        spaces = {"FaceNet": embeddings[rows].reshape(-1, embeddings.shape[-1])[chosen],
-                  "triplet (semi-hard)": triplet.embed(network, embeddings[rows]).reshape(-1, settings.embedding_dim)[chosen]}
+        spaces = {
+            "FaceNet": embeddings[rows].reshape(-1, embeddings.shape[-1])[chosen],
+            "triplet (semi-hard)": triplet.embed(network, embeddings[rows]).reshape(-1, settings.embedding_dim)[chosen],
+        }
         for space, vectors in spaces.items():
             silhouette[(split, space)] = triplet.separation(vectors, labels)
             xy = triplet.tsne_map(vectors, seed)
@@ -67,7 +69,9 @@ def compression_matrix(data: RunData, settings: TripletSettings, seed: int,
 
     compression = data.clips["compression"]
     levels = sorted(set(compression))
-    matrix = pd.DataFrame(index=pd.Index(levels, name="trained on"), columns=pd.Index(levels, name="tested on"), dtype=float)
+    matrix = pd.DataFrame(
+        index=pd.Index(levels, name="trained on"), columns=pd.Index(levels, name="tested on"), dtype=float
+    )
     if len(levels) < 2:
         return matrix
     entry = registry.entry(model)

@@ -98,10 +98,21 @@ def threshold_table(sets: list[KnownPeople], thresholds=THRESHOLDS, cache: str |
     table = pd.concat([table, pooled.assign(set="pooled")], ignore_index=True)
     table["f_beta"] = [f_beta(p, r) for p, r in zip(table["precision"], table["recall"], strict=True)]
     table.attrs["transfer"] = [
-        {"chosen_on": known.name, "threshold": own, **{
-            f"{other.name} {what}": float(table[(table["set"] == other.name) & (table["threshold"] == own)][what].iloc[0])
-            for other in sets if other is not known for what in ("precision", "recall")}}
-        for known in sets for own in [choose_threshold(table, known.name)]]
+        {
+            "chosen_on": known.name,
+            "threshold": own,
+            **{
+                f"{other.name} {what}": float(
+                    table[(table["set"] == other.name) & (table["threshold"] == own)][what].iloc[0]
+                )
+                for other in sets
+                if other is not known
+                for what in ("precision", "recall")
+            },
+        }
+        for known in sets
+        for own in [choose_threshold(table, known.name)]
+    ]
     return table
 
 

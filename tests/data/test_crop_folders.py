@@ -186,7 +186,12 @@ def test_unknown_class_folder_and_empty_root_are_one_line_errors(tmp_path, capsy
     assert main(["data", "index", "--dataset", "faces", "--root", str(root), "--out", str(tmp_path / "i.csv")]) == 2
     assert "class folder 'cats': not a known class" in capsys.readouterr().err
     (tmp_path / "empty" / "real").mkdir(parents=True)
-    assert main(["data", "index", "--dataset", "faces", "--root", str(tmp_path / "empty"), "--out", str(tmp_path / "i.csv")]) == 2
+    assert (
+        main(
+            ["data", "index", "--dataset", "faces", "--root", str(tmp_path / "empty"), "--out", str(tmp_path / "i.csv")]
+        )
+        == 2
+    )
     error = capsys.readouterr().err
     assert "no face crops or clips found" in error and "<root>/[<split>/]<class>/<file>" in error
 
@@ -266,7 +271,12 @@ def test_real_celebdf_crops_are_626_videos_with_no_person_on_two_sides(real_face
     person = df["video_id"].str.extract(r"/(id\d+)_", expand=False)  # the target (or real) person, where named
     assert (df.assign(person=person).dropna().groupby("person")["split"].nunique() == 1).all()
     crops = df.attrs["members"].groupby("video_id").size()
-    assert crops[df.loc[df["label"] == 0, "video_id"]].median() > 20 > 5 > crops[df.loc[df["label"] == 1, "video_id"]].median()
+    assert (
+        crops[df.loc[df["label"] == 0, "video_id"]].median()
+        > 20
+        > 5
+        > crops[df.loc[df["label"] == 1, "video_id"]].median()
+    )
 
 
 def test_real_dfdc_crops_and_clips_index(real_faces):

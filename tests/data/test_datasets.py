@@ -46,7 +46,9 @@ def ffpp_tree(root, numbers=("000", "001", "002", "003", "004", "005"), compress
 
 
 def test_ffpp_reads_layout_and_official_splits_with_both_name_orders(tmp_path):
-    root = ffpp_tree(tmp_path / "ffpp", splits={"train": [("000", "001")], "val": [("003", "002")], "test": [("004", "005")]})
+    root = ffpp_tree(
+        tmp_path / "ffpp", splits={"train": [("000", "001")], "val": [("003", "002")], "test": [("004", "005")]}
+    )
     df = index_ffpp(root, seed=0)
     assert list(df.columns) == INDEX_COLUMNS
     assert len(df) == 2 * (6 + 2 * 6)
@@ -133,7 +135,10 @@ def test_dfdc_reads_parts_and_test_labels_and_groups_families(tmp_path):
     family = df[df["group"] == "dfdc/dfdc_train_part_0/aaa.mp4"]
     assert len(family) == 3 and family["split"].nunique() == 1
     tests = df[df["video_id"].str.startswith("test/")]
-    assert set(tests["split"]) == {"test"} and dict(zip(tests["video_id"], tests["label"], strict=True)) == {"test/t1.mp4": 1, "test/t2.mp4": 0}
+    assert set(tests["split"]) == {"test"} and dict(zip(tests["video_id"], tests["label"], strict=True)) == {
+        "test/t1.mp4": 1,
+        "test/t2.mp4": 0,
+    }
     assert set(missing_files(df)["video_id"]) == {"dfdc_train_part_0/gone.mp4", "test/t3.mp4"}
     check_no_leak(df)
 
@@ -173,14 +178,27 @@ def celebdf_tree(root, test_lines):
         touch(root / f"Celeb-real/{name}.mp4")
     for name in ("00000", "00001", "00002"):
         touch(root / f"YouTube-real/{name}.mp4")
-    for name in ("id0_id1_0000", "id0_id2_0001", "id1_id0_0000", "id2_id3_0000", "id3_id4_0000", "id4_id5_0000", "id5_id0_0000"):
+    for name in (
+        "id0_id1_0000",
+        "id0_id2_0001",
+        "id1_id0_0000",
+        "id2_id3_0000",
+        "id3_id4_0000",
+        "id4_id5_0000",
+        "id5_id0_0000",
+    ):
         touch(root / f"Celeb-synthesis/{name}.mp4")
     # the official file: no header, no trailing newline
     (root / "List_of_testing_videos.txt").write_text("\n".join(test_lines))
     return root
 
 
-OFFICIAL = ["1 Celeb-real/id0_0000.mp4", "0 Celeb-synthesis/id0_id1_0000.mp4", "1 YouTube-real/00000.mp4", "0 Celeb-synthesis/id9_id1_0000.mp4"]
+OFFICIAL = [
+    "1 Celeb-real/id0_0000.mp4",
+    "0 Celeb-synthesis/id0_id1_0000.mp4",
+    "1 YouTube-real/00000.mp4",
+    "0 Celeb-synthesis/id9_id1_0000.mp4",
+]
 
 
 def test_celebdf_converts_the_list_convention_and_tests_exactly_the_listed_videos(tmp_path):
@@ -192,8 +210,11 @@ def test_celebdf_converts_the_list_convention_and_tests_exactly_the_listed_video
     fake = by_id.loc["Celeb-synthesis/id0_id2_0001.mp4"]
     assert fake["group"] == "celebdf/id0" and fake["original"] == "Celeb-real/id0_0001.mp4"
     # the official protocol: the listed videos are the test set, nothing else
-    assert set(df.loc[df["split"] == "test", "video_id"]) == {"Celeb-real/id0_0000.mp4", "Celeb-synthesis/id0_id1_0000.mp4",
-                                                              "YouTube-real/00000.mp4"}
+    assert set(df.loc[df["split"] == "test", "video_id"]) == {
+        "Celeb-real/id0_0000.mp4",
+        "Celeb-synthesis/id0_id1_0000.mp4",
+        "YouTube-real/00000.mp4",
+    }
     assert set(df.loc[df["split"] != "test", "split"]) <= {"train", "val"}
     assert list(missing_files(df)["video_id"]) == ["Celeb-synthesis/id9_id1_0000.mp4"]
     check_no_leak(df)
@@ -228,7 +249,9 @@ def real_shaped_celebdf(root):
     reals = [f"1 Celeb-real/{p}_{k:04d}.mp4" for p in sorted(tested) for k in (0, 1)][:108]
     reals += [f"1 YouTube-real/{k:05d}.mp4" for k in range(70)]
     listed_fakes = [name for name in sorted(fakes) if name.split("_")[0] in tested][::9][:340]
-    (root / "List_of_testing_videos.txt").write_text("\n".join(reals + [f"0 Celeb-synthesis/{n}.mp4" for n in listed_fakes]))
+    (root / "List_of_testing_videos.txt").write_text(
+        "\n".join(reals + [f"0 Celeb-synthesis/{n}.mp4" for n in listed_fakes])
+    )
     return root
 
 
@@ -240,11 +263,17 @@ def test_celebdf_official_protocol_on_a_tree_shaped_like_the_real_dataset(tmp_pa
     assert counts["test"] == 518  # exactly the list
     assert counts["train"] > 0.7 * (len(official) - 518)  # training keeps most of the dataset
     check_no_leak(official)
-    listed_people = set(official.loc[(official["split"] == "test") & official["video_id"].str.startswith("Celeb-"), "group"]
-                        .str.replace("celebdf-test/", "celebdf/"))
+    listed_people = set(
+        official.loc[
+            (official["split"] == "test") & official["video_id"].str.startswith("Celeb-"), "group"
+        ].str.replace("celebdf-test/", "celebdf/")
+    )
     trained_people = listed_people & set(official.loc[official["split"] == "train", "group"])
     assert len(listed_people) >= 54 and len(trained_people) >= 40
-    assert f"{len(trained_people)} of its {len(listed_people)} identities also appear in training" in official.attrs["notes"][0]
+    assert (
+        f"{len(trained_people)} of its {len(listed_people)} identities also appear in training"
+        in official.attrs["notes"][0]
+    )
     disjoint = index_celebdf(root, seed=0, protocol="identity-disjoint")
     moved = int(re.search(r"moves (\d+) unlisted videos", disjoint.attrs["notes"][0]).group(1))
     assert moved == int((disjoint["split"] == "test").sum()) - 518 > 4000  # most of the dataset, as the issue said
@@ -322,7 +351,10 @@ def test_cli_unknown_dataset_exits_2_and_bad_root_exits_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as raised:
         main(["data", "index", "--dataset", "youtube", "--root", str(tmp_path), "--out", str(tmp_path / "i.csv")])
     assert raised.value.code == 2
-    assert main(["data", "index", "--dataset", "ffpp", "--root", str(tmp_path / "none"), "--out", str(tmp_path / "i.csv")]) == 2
+    assert (
+        main(["data", "index", "--dataset", "ffpp", "--root", str(tmp_path / "none"), "--out", str(tmp_path / "i.csv")])
+        == 2
+    )
     assert "FaceForensics++ root folder not found" in capsys.readouterr().err
     with pytest.raises(DatasetError, match="unknown 'youtube'"):
         index_dataset("youtube", tmp_path)
@@ -357,7 +389,9 @@ def test_cli_output_folder_that_cannot_be_created_is_one_line(tmp_path, capsys):
     root = celebdf_tree(tmp_path / "celeb", OFFICIAL)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    status = main(["data", "index", "--dataset", "celebdf", "--root", str(root), "--out", str(blocker / "sub" / "i.csv")])
+    status = main(
+        ["data", "index", "--dataset", "celebdf", "--root", str(root), "--out", str(blocker / "sub" / "i.csv")]
+    )
     err = capsys.readouterr().err
     assert status == 2 and "Traceback" not in err
     assert err.startswith("dfutils data: error: ") and str(blocker) in err and len(err.strip().splitlines()) == 1
@@ -406,7 +440,10 @@ def test_celebdf_list_matches_names_whatever_their_case_and_a_listed_video_is_ne
     (root / "Celeb-real" / "id0_0000.mp4").rename(root / "Celeb-real" / "id0_0000.MP4")
     (root / "Celeb-synthesis" / "id0_id1_0000.mp4").rename(root / "Celeb-synthesis" / "ID0_id1_0000.mp4")
     df = index_celebdf(root, seed=0).set_index("video_id")
-    assert df.loc["Celeb-real/id0_0000.MP4", "split"] == "test" and df.loc["Celeb-synthesis/ID0_id1_0000.mp4", "split"] == "test"
+    assert (
+        df.loc["Celeb-real/id0_0000.MP4", "split"] == "test"
+        and df.loc["Celeb-synthesis/ID0_id1_0000.mp4", "split"] == "test"
+    )
     assert list(missing_files(df.reset_index())["video_id"]) == ["Celeb-synthesis/id9_id1_0000.mp4"]
 
 

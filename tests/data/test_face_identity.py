@@ -24,7 +24,9 @@ def test_clusters_match_scikit_learns_average_linkage():
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     for threshold in (0.6, 1.0, 1.3):
         ours = face_identity.cluster(points, threshold)
-        reference = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, linkage="average").fit_predict(points)
+        reference = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=threshold, linkage="average"
+        ).fit_predict(points)
         # the same partition (cluster numbers may differ)
         assert len(set(zip(ours, reference, strict=True))) == len(set(ours)) == len(set(reference))
     assert face_identity.cluster(points[:1], 0.9).tolist() == [0]

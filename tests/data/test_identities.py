@@ -43,7 +43,8 @@ def test_rejection_rules_name_the_reason():
 
 @pytest.mark.slow
 def test_catalogue_landmarks_match_a_fresh_mtcnn_detection(catalogue):
-    """One face of every source image (and of each celebrity), detected again: the committed file still fits the images."""
+    """One face of every source image (and of each celebrity), detected again: the committed file still fits the
+    images."""
     from mtcnn import MTCNN
 
     detector = MTCNN()
@@ -67,7 +68,9 @@ def test_a_thumbnail_is_cut_to_its_own_square_with_its_landmarks_moved_along(cat
     # the centre of the thumbnail is untouched, and the nose is where it was
     nose_original = np.round(thumbnail.landmarks[2]).astype(int)
     nose_here = np.round(landmarks[2]).astype(int)
-    np.testing.assert_allclose(picture[nose_here[1], nose_here[0]], original[nose_original[1], nose_original[0]], atol=1)
+    np.testing.assert_allclose(
+        picture[nose_here[1], nose_here[0]], original[nose_original[1], nose_original[0]], atol=1
+    )
 
 
 def test_captions_are_inpainted_only_in_the_bands_they_sit_in():
@@ -83,7 +86,10 @@ def test_captions_are_inpainted_only_in_the_bands_they_sit_in():
     text = np.abs(captioned.astype(int) - cell).max(axis=2) > 60
     bands = np.zeros_like(text)
     bands[:25], bands[75:] = True, True
-    assert np.abs(cleaned.astype(int) - cell)[text & bands].mean() < 0.3 * np.abs(captioned.astype(int) - cell)[text & bands].mean()
+    assert (
+        np.abs(cleaned.astype(int) - cell)[text & bands].mean()
+        < 0.3 * np.abs(captioned.astype(int) - cell)[text & bands].mean()
+    )
     np.testing.assert_array_equal(cleaned[30:70], captioned[30:70])
 
 

@@ -175,7 +175,9 @@ def test_fakes_differ_from_their_original_only_inside_the_face(tiny, detector):
             x, y, w, h = face["box"]
             grow = 0.35  # dilate the detector's box by 35% of its size on every side
             mask = np.zeros(original.shape[1:3], bool)
-            mask[max(0, int(y - grow * h)):int(y + h + grow * h), max(0, int(x - grow * w)):int(x + w + grow * w)] = True
+            mask[
+                max(0, int(y - grow * h)) : int(y + h + grow * h), max(0, int(x - grow * w)) : int(x + w + grow * w)
+            ] = True
             difference = np.abs(fake[t] - original[t]).mean(axis=2)
             outside.append(difference[~mask].mean())
             core = np.zeros_like(mask)

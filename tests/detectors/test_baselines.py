@@ -45,5 +45,7 @@ def test_baseline_table_scores_each_feature_set_overall_and_per_compression():
     assert set(table["features"]) == {"colour mean/std", "colour + sharpness + motion"}
     assert set(table["compression"]) == {"all", "c23", "c40"} and (table["test_videos"] > 0).all()
     assert (table["auc"] > 0.9).all()
-    shuffled = baselines.crop_statistics_baseline(index.assign(label=generator.permutation(index["label"])), features, 0)
+    shuffled = baselines.crop_statistics_baseline(
+        index.assign(label=generator.permutation(index["label"])), features, 0
+    )
     assert shuffled["auc"].max() < 0.9

@@ -74,7 +74,9 @@ def test_every_class_keeps_the_whole_contract_and_a_class_missing_a_method_canno
         Detector(None, FrameSettings(), 0)
 
     assert len(registry.BY_NAME) == len(registry.ENTRIES)  # names are unique
-    assert registry.names("baseline") == ["crop statistics"] and len(registry.names("A")) == 2 * len(architectures.BACKBONES)
+    assert registry.names("baseline") == ["crop statistics"] and len(registry.names("A")) == 2 * len(
+        architectures.BACKBONES
+    )
     assert len({entry.folder for entry in registry.ENTRIES}) == len(registry.ENTRIES)  # and so are folders
 
 
@@ -82,8 +84,15 @@ def test_settings_of_the_wrong_class_and_unfitted_detectors_are_clear_errors():
     with pytest.raises(TypeError, match="settings must be a FrameSettings, got TripletSettings"):
         detectors.create("frames", TripletSettings(), 0)
     for name in ("frames", "frames + bagging", "3D CNN", "triplets (semi-hard) + SGD", "crop statistics"):
-        detector = detectors.create(name, {"3D CNN": Conv3DSettings(), "crop statistics": CropStatisticsSettings(),
-                                           "triplets (semi-hard) + SGD": TripletSettings()}.get(name, FrameSettings()), 0)
+        detector = detectors.create(
+            name,
+            {
+                "3D CNN": Conv3DSettings(),
+                "crop statistics": CropStatisticsSettings(),
+                "triplets (semi-hard) + SGD": TripletSettings(),
+            }.get(name, FrameSettings()),
+            0,
+        )
         with pytest.raises(NotFittedError, match=f"{re.escape(name)}: not fitted"):
             detector.score_crops(np.zeros((2, SIZE, SIZE, 3), np.uint8))
         with pytest.raises(NotFittedError):
@@ -172,8 +181,12 @@ def _created(name: str, request) -> Detector:
         return detectors.create(name, SequenceSettings(frames=2, units=4, epochs=2), 0)
     if name.startswith("self-blended"):
         return detectors.create(name, BLENDED, 0)
-    settings = {"frames": FRAME, "frames + bagging": FRAME, "crop statistics": CropStatisticsSettings(frames=4),
-                "3D CNN": Conv3DSettings(frames=2, size=SIZE, filters=(4, 8), epochs=1, batch_size=4)}.get(name, TRIPLET)
+    settings = {
+        "frames": FRAME,
+        "frames + bagging": FRAME,
+        "crop statistics": CropStatisticsSettings(frames=4),
+        "3D CNN": Conv3DSettings(frames=2, size=SIZE, filters=(4, 8), epochs=1, batch_size=4),
+    }.get(name, TRIPLET)
     return detectors.create(name, settings, 0)
 
 
@@ -201,7 +214,9 @@ def test_each_detector_fits_predicts_saves_and_scores_again_from_its_file(name, 
     detector = _trained(name, tiny_run, request)
     table = detector.predictions_made
     assert list(table.columns[:len(VIDEO_COLUMNS)]) == VIDEO_COLUMNS
-    assert sorted(table["video_id"]) == sorted(tiny_run.clips.loc[tiny_run.clips["split"].isin(["val", "test"]), "video_id"])
+    assert sorted(table["video_id"]) == sorted(
+        tiny_run.clips.loc[tiny_run.clips["split"].isin(["val", "test"]), "video_id"]
+    )
     assert table["score"].between(0, 1).all() and table["score"].notna().all()
     folder = tiny_run.layout.model_dir(detector.folder)
     written = pd.read_csv(folder / "predictions.csv", keep_default_na=False)
@@ -438,7 +453,9 @@ def test_a_weights_fingerprint_follows_the_weights_not_the_object():
 
 # --------------------------------------------------------------------------- a deepfake-trained backbone as a start
 def _backbone_weights(model: keras.Model) -> list[np.ndarray]:
-    return next(layer for layer in model._flatten_layers(include_self=False) if layer.name.endswith("_features")).get_weights()
+    return next(
+        layer for layer in model._flatten_layers(include_self=False) if layer.name.endswith("_features")
+    ).get_weights()
 
 
 @pytest.mark.slow

@@ -26,7 +26,9 @@ EXTRACTION = {"detector": "mtcnn", "frames": 4, "fps": None, "size": 64, "margin
 
 def test_saved_model_carries_its_settings_and_predicts_the_same(tmp_path):
     model = architectures.build_time_distributed("efficientnet_b0", 3, 32, None, **TINY)
-    path = model_files.save_model(model, tmp_path / "m.keras", {"frames": 3, "size": 32, "extraction": {"detector": "ssd"}})
+    path = model_files.save_model(
+        model, tmp_path / "m.keras", {"frames": 3, "size": 32, "extraction": {"detector": "ssd"}}
+    )
     with zipfile.ZipFile(path) as bundle:
         assert json.loads(bundle.read(model_files.SETTINGS_MEMBER))["extraction"]["detector"] == "ssd"
     loaded, settings = model_files.load_model(path)

@@ -50,8 +50,13 @@ def trained_run(tmp_path, isolated_outputs):
 def test_evaluate_on_the_runs_own_test_split_gives_the_notebooks_metrics(trained_run, tmp_path):
     root, layout, predictions = trained_run
     model_file = layout.model_dir("crop-statistics") / "model.skops"
-    metrics, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("tiny crops", "faces", str(root), "test"),
-                                        tmp_path / "eval", seed=1, progress=False)
+    metrics, scored = cross_dataset.evaluate(
+        [model_file],
+        cross_dataset.Target("tiny crops", "faces", str(root), "test"),
+        tmp_path / "eval",
+        seed=1,
+        progress=False,
+    )
     test = predictions[predictions["split"] == "test"].sort_values("video_id")
     ours = scored.sort_values("video_id")
     assert ours["video_id"].tolist() == test["video_id"].tolist() and (ours["error"] == "").all()
@@ -93,8 +98,9 @@ def test_a_video_that_cannot_be_scored_is_its_row_and_the_rest_go_on(trained_run
     root, layout, _ = trained_run
     (root / "real" / "notes.mp4").write_bytes(b"not a video")  # a clip: extracted, fails
     model_file = layout.model_dir("crop-statistics") / "model.skops"
-    _, scored = cross_dataset.evaluate([model_file], cross_dataset.Target("x", "faces", str(root), "all"), tmp_path / "eval",
-                                  progress=False)
+    _, scored = cross_dataset.evaluate(
+        [model_file], cross_dataset.Target("x", "faces", str(root), "all"), tmp_path / "eval", progress=False
+    )
     failed = scored[scored["error"] != ""]
     assert failed["video_id"].tolist() == ["real/notes.mp4"] and np.isnan(failed["score"]).all()
     assert (scored["error"] == "").sum() == 4 * len(PAIRS)

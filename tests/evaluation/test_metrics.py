@@ -89,7 +89,10 @@ def test_summarise_repeats_mode_of_rounded_values_else_median():
     repeats = pd.DataFrame({"auc": [0.701, 0.704, 0.652, 0.90], "accuracy": [0.61, 0.72, 0.55, 0.99]})
     summary = metrics.summarise_repeats(repeats)
     assert summary.loc["auc", "mode"] == pytest.approx(0.70) and not summary.loc["auc", "mode_is_median"]
-    assert summary.loc["accuracy", "mode"] == pytest.approx((0.61 + 0.72) / 2) and summary.loc["accuracy", "mode_is_median"]
+    assert (
+        summary.loc["accuracy", "mode"] == pytest.approx((0.61 + 0.72) / 2)
+        and summary.loc["accuracy", "mode_is_median"]
+    )
     assert summary.loc["auc", "std"] == pytest.approx(np.std([0.701, 0.704, 0.652, 0.90], ddof=1))
 
 
@@ -133,11 +136,19 @@ def test_auc_interval_extremes_and_width():
 
 
 def test_with_auc_interval_adds_bounds_per_row():
-    predictions = pd.DataFrame({"model": ["a"] * 8 + ["b"] * 8, "label": [0, 0, 0, 0, 1, 1, 1, 1] * 2,
-                                "score": [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9] + [0.9, 0.1, 0.6, 0.4, 0.5, 0.2, 0.8, 0.3]})
+    predictions = pd.DataFrame(
+        {
+            "model": ["a"] * 8 + ["b"] * 8,
+            "label": [0, 0, 0, 0, 1, 1, 1, 1] * 2,
+            "score": [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9] + [0.9, 0.1, 0.6, 0.4, 0.5, 0.2, 0.8, 0.3],
+        }
+    )
     table = metrics.with_auc_interval(metrics.metrics_table(predictions, "model"), predictions, "model")
     assert list(table.columns[:5]) == ["videos", "accuracy", "auc", "auc_low", "auc_high"]
-    assert table.loc["a", "auc_low"] == 1.0 and table.loc["b", "auc_low"] < table.loc["b", "auc"] < table.loc["b", "auc_high"]
+    assert (
+        table.loc["a", "auc_low"] == 1.0
+        and table.loc["b", "auc_low"] < table.loc["b", "auc"] < table.loc["b", "auc_high"]
+    )
 
 
 def test_auc_interval_needs_two_videos_of_each_class():

@@ -30,11 +30,23 @@ def fake_predictions(model: str, seed: int, quality: float) -> pd.DataFrame:
 
 @pytest.fixture
 def artifacts(tmp_path):
-    runs = (("time-distributed efficientnet_b0", "A", 0.6, {"backbone": "efficientnet_b0", "weights": "none",
-                                                            "parameters": 4_779_300}),
-            ("time-distributed efficientnet_lite0", "A", 0.7, {"backbone": "efficientnet_lite0", "weights": "imagenet",
-                                                               "parameters": 4_100_000}),
-            ("frames", "B", 0.2, {}), ("triplets (semi-hard) + RF", "B", 0.8, {}), ("crop statistics", "baseline", 0.1, {}))
+    runs = (
+        (
+            "time-distributed efficientnet_b0",
+            "A",
+            0.6,
+            {"backbone": "efficientnet_b0", "weights": "none", "parameters": 4_779_300},
+        ),
+        (
+            "time-distributed efficientnet_lite0",
+            "A",
+            0.7,
+            {"backbone": "efficientnet_lite0", "weights": "imagenet", "parameters": 4_100_000},
+        ),
+        ("frames", "B", 0.2, {}),
+        ("triplets (semi-hard) + RF", "B", 0.8, {}),
+        ("crop statistics", "baseline", 0.1, {}),
+    )
     for model, paper, quality, info in runs:
         table = fake_predictions(model, len(model), quality).drop(columns="model")
         folder = registry.entry(model).folder.format(backbone=info.get("backbone", "xception"))
@@ -89,7 +101,9 @@ def test_paper_b_tables_use_c40_for_tables_two_and_three(artifacts):
     assert tables["III"].loc["triplets + RF", "our model"] == "triplets (semi-hard) + RF"
     assert tables["III"].loc["triplets + RF", "AUC %"].endswith(" / 92.85")
     assert tables["II"].loc["3D convolution", "our model"] == "not run"
-    c40 = predictions[(predictions["model"] == "frames") & (predictions["split"] == "test") & (predictions["compression"] == "c40")]
+    c40 = predictions[
+        (predictions["model"] == "frames") & (predictions["split"] == "test") & (predictions["compression"] == "c40")
+    ]
     from dfutils.evaluation.metrics import video_metrics
 
     expected = video_metrics(c40["label"], c40["score"])["accuracy"] * 100
@@ -112,7 +126,9 @@ def test_table_four_and_the_method_table_score_each_method_against_the_reals(art
         f"{(textures['score'] > 0.5).mean() * 100:.2f} (")
     methods = results.method_table(predictions, "B", seed=0)
     assert set(methods.columns) == {"Deepfakes", "FaceSwap"} and "frames" in methods.index
-    assert methods.loc["frames", "FaceSwap"].startswith(f"{results.breakdown(predictions, 'method').loc['frames', 'FaceSwap']:.3f} (")
+    assert methods.loc["frames", "FaceSwap"].startswith(
+        f"{results.breakdown(predictions, 'method').loc['frames', 'FaceSwap']:.3f} ("
+    )
 
 
 def test_the_majority_class_accuracy_is_the_share_of_fakes():
@@ -149,9 +165,14 @@ def test_dropped_videos_are_those_of_the_index_without_crops_with_the_reason(tmp
     pd.DataFrame({"video_id": ["a", "b", "c", "d"], "split": ["test", "test", "train", "test"], "label": [0, 1, 1, 0],
                   "path": "", "dataset": "x", "method": "real", "compression": "c23", "original": "", "group": "g"}
                  ).to_csv(tmp_path / "index.csv", index=False)
-    pd.DataFrame({"video_id": ["a", "b", "c"], "status": ["ok", "failed", "cached"], "crops": ["a.npz", "", "c.npz"],
-                  "error": ["", "b.mp4: no face found in 8 sampled frames", ""]}).to_csv(tmp_path / "faces" / "faces.csv",
-                                                                                      index=False)
+    pd.DataFrame(
+        {
+            "video_id": ["a", "b", "c"],
+            "status": ["ok", "failed", "cached"],
+            "crops": ["a.npz", "", "c.npz"],
+            "error": ["", "b.mp4: no face found in 8 sampled frames", ""],
+        }
+    ).to_csv(tmp_path / "faces" / "faces.csv", index=False)
     dropped = results.dropped_videos(tmp_path)
     assert dropped["video_id"].tolist() == ["b", "d"]
     assert dropped["reason"].tolist() == ["b.mp4: no face found in 8 sampled frames", "not extracted"]

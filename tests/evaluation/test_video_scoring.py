@@ -25,7 +25,9 @@ def frame_model_file(tmp_path_factory):
     keras.utils.set_random_seed(0)
     model = architectures.build_frame_classifier("efficientnet_b0", 48, None, embedding_units=16, dropout_rate=0.3)
     path = tmp_path_factory.mktemp("model") / "frames.keras"
-    return model_files.save_model(model, path, {"extraction": EXTRACTION, "frames": 3, "size": 48, "architecture": "frames"})
+    return model_files.save_model(
+        model, path, {"extraction": EXTRACTION, "frames": 3, "size": 48, "architecture": "frames"}
+    )
 
 
 @pytest.mark.real_samples
@@ -38,7 +40,18 @@ def test_predict_scores_real_samples_and_turns_bad_files_into_error_rows(real_sa
     (folder / "broken.mp4").write_bytes(b"\x00\x01 not a video" * 100)
     (folder / "notes.txt").write_text("not a video")
     out = tmp_path / "predictions.csv"
-    status = main(["predict", "--model", str(frame_model_file), str(folder), "--out", str(out), "--strips", str(tmp_path / "strips")])
+    status = main(
+        [
+            "predict",
+            "--model",
+            str(frame_model_file),
+            str(folder),
+            "--out",
+            str(out),
+            "--strips",
+            str(tmp_path / "strips"),
+        ]
+    )
     assert status == 3  # done, some files failed (each with its error in the table)
     table = pd.read_csv(out, keep_default_na=False).set_index("path")
     assert list(table.reset_index().columns) == PREDICTION_COLUMNS
@@ -53,7 +66,10 @@ def test_predict_scores_real_samples_and_turns_bad_files_into_error_rows(real_sa
 
 def test_nothing_scorable_exits_2(frame_model_file, tmp_path, capsys):
     (tmp_path / "broken.mp4").write_bytes(b"garbage")
-    assert main(["predict", "--model", str(frame_model_file), str(tmp_path / "broken.mp4"), str(tmp_path / "absent.mp4")]) == 2
+    assert (
+        main(["predict", "--model", str(frame_model_file), str(tmp_path / "broken.mp4"), str(tmp_path / "absent.mp4")])
+        == 2
+    )
     captured = capsys.readouterr()
     assert "scored 0 of 2" in captured.err and "file not found" in captured.out
 

@@ -101,7 +101,9 @@ def test_packed_crops_are_reencoded_as_one_clip_and_say_so(tmp_path):
 
     root = ffpp_crop_tree(tmp_path / "crops", pairs=(("000", "003"),), frames=4)
     for k in range(4):  # a textured video, so the codec has something to lose
-        cv2.imwrite(str(root / "real" / f"000_{k}.jpg"), cv2.resize(data.chelsea()[:, 50 + 5 * k:350 + 5 * k], (96, 96)))
+        cv2.imwrite(
+            str(root / "real" / f"000_{k}.jpg"), cv2.resize(data.chelsea()[:, 50 + 5 * k : 350 + 5 * k], (96, 96))
+        )
     df = index_faces(root)
     clean = packing.pack_crops(df, df.attrs["members"], tmp_path / "clean", packing.PackSettings(size=64), {},
                                progress=False)

@@ -85,7 +85,9 @@ def test_a_cache_file_holds_the_encoded_crops_and_loads_without_pickle(tmp_path)
 def test_caches_of_the_previous_format_are_still_read(tmp_path):
     crops = face_like_crops(count=4, size=64)
     path = tmp_path / "old.npz"
-    settings = {key: value for key, value in ExtractionSettings(size=64).__dict__.items() if key not in ("codec", "quality")}
+    settings = {
+        key: value for key, value in ExtractionSettings(size=64).__dict__.items() if key not in ("codec", "quality")
+    }
     with open(path, "wb") as handle:  # exactly what format 1 wrote
         np.savez(handle, crops=crops, frame_indices=np.arange(4), boxes=np.zeros((4, 4)), detected=np.ones(4, bool),
                  faces_seen=1, frames_requested=4, video_id="old.mp4", settings=json.dumps(settings))

@@ -142,8 +142,18 @@ def test_cache_key_changes_with_settings_and_file(tmp_path):
     assert video_cache_key(path, base) != key
 
 
-@pytest.mark.parametrize("bad", [{"detector": "yolo"}, {"frames": 0}, {"frames": None, "fps": None}, {"window_side": 16},
-                                 {"frames": 5, "fps": 1.0}, {"margin": -0.6}, {"margin_px": -1}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"detector": "yolo"},
+        {"frames": 0},
+        {"frames": None, "fps": None},
+        {"window_side": 16},
+        {"frames": 5, "fps": 1.0},
+        {"margin": -0.6},
+        {"margin_px": -1},
+    ],
+)
 def test_bad_settings_are_named(bad):
     with pytest.raises(UserInputError):
         ExtractionSettings(**bad)
@@ -180,7 +190,9 @@ SMALL = ExtractionSettings(detector="mtcnn", frames=6, size=64)
 
 @pytest.mark.slow
 def test_extraction_on_a_local_dask_cluster_caches_and_reports_failures(synth_videos, tmp_path):
-    index = pd.concat([synth_videos.head(4), pd.DataFrame([{"video_id": "gone.mp4", "path": str(tmp_path / "gone.mp4")}])])
+    index = pd.concat(
+        [synth_videos.head(4), pd.DataFrame([{"video_id": "gone.mp4", "path": str(tmp_path / "gone.mp4")}])]
+    )
     environment = dict(os.environ)
     table = extract_index(index, tmp_path / "out", SMALL, workers=2, progress=False)
     # Dask's nanny set OMP_NUM_THREADS, PYTHONHASHSEED... here to spawn its workers: this process gets its own back
@@ -273,8 +285,10 @@ def test_both_detectors_find_and_agree_on_the_main_face_of_every_real_video(real
     for detector in ("mtcnn", "ssd"):
         boxes = results[detector, portrait].boxes
         assert boxes[:, 2].max() <= 1080 and boxes[:, 3].max() <= 1920
-    agreements = [np.mean([box_iou(a, b) >= 0.5 for a, b in zip(results["mtcnn", v].boxes, results["ssd", v].boxes, strict=True)])
-                  for v in videos]
+    agreements = [
+        np.mean([box_iou(a, b) >= 0.5 for a, b in zip(results["mtcnn", v].boxes, results["ssd", v].boxes, strict=True)])
+        for v in videos
+    ]
     assert min(agreements) >= 0.8 and np.mean(agreements) >= 0.95
 
 
@@ -341,8 +355,8 @@ def golden_video(path: Path) -> Path:
 
 
 # the golden video's boxes and 4x4 grey thumbnails of its crops, per extraction version: a change to detection,
-# tracking or cropping that moves them must bump extraction_settings.EXTRACTION_VERSION (every cache re-extracts) and add
-# its own entry here
+# tracking or cropping that moves them must bump extraction_settings.EXTRACTION_VERSION (every cache re-extracts)
+# and add its own entry here
 GOLDEN = {2: {"boxes": [[112, 39, 166, 107], [118, 40, 170, 107], [124, 38, 179, 107], [130, 39, 183, 107]],
               "thumbnails": [[[122, 116, 132, 73], [99, 184, 161, 58], [186, 191, 168, 163], [23, 162, 134, 199]],
                              [[116, 119, 130, 70], [99, 186, 162, 58], [184, 191, 167, 165], [22, 164, 133, 199]],
@@ -399,13 +413,20 @@ def test_a_corrupt_cache_file_is_extracted_again(tmp_path):
 def test_too_many_videos_without_a_face_stop_the_run_and_fewer_are_listed():
     from dfutils.faces.extract import check_failures
 
-    faces = pd.DataFrame({"video_id": [f"v{k}" for k in range(10)],
-                          "status": ["failed", "ok", "ok", "failed", "ok", "ok", "ok", "ok", "ok", "ok"],
-                          "error": ["v0.mp4: no face found in 8 sampled frames", "", "", "v3.mp4: unreadable", *[""] * 6]})
+    faces = pd.DataFrame(
+        {
+            "video_id": [f"v{k}" for k in range(10)],
+            "status": ["failed", "ok", "ok", "failed", "ok", "ok", "ok", "ok", "ok", "ok"],
+            "error": ["v0.mp4: no face found in 8 sampled frames", "", "", "v3.mp4: unreadable", *[""] * 6],
+        }
+    )
     listed = check_failures(faces, max_share=0.2)
     assert listed["video_id"].tolist() == ["v0", "v3"] and "no face" in listed["error"].iloc[0]
-    with pytest.raises(UserInputError, match=r"2 of 10 videos \(20%\) have no face crops, more than max_failed_share=0.1: "
-                                             r"v0: v0.mp4: no face found"):
+    with pytest.raises(
+        UserInputError,
+        match=r"2 of 10 videos \(20%\) have no face crops, more than max_failed_share=0.1: "
+        r"v0: v0.mp4: no face found",
+    ):
         check_failures(faces, max_share=0.1)
 
 

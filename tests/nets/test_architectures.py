@@ -50,7 +50,9 @@ def test_parameter_counts_match_paper_a_with_the_inferred_head():
 
 def test_imagenet_weights_offline_name_the_option_to_change(monkeypatch):
     def no_network(*args, **kwargs):
-        raise Exception("URL fetch failure on https://storage.googleapis.com/x.h5: None -- [Errno -2] Name or service not known")
+        raise Exception(
+            "URL fetch failure on https://storage.googleapis.com/x.h5: None -- [Errno -2] Name or service not known"
+        )
 
     monkeypatch.setattr(keras.applications, "EfficientNetB0", no_network)
     with pytest.raises(UserInputError, match="ImageNet weights could not be fetched.*set `weights: none`"):
@@ -68,7 +70,9 @@ def test_bad_model_options(kwargs, message):
 
 def test_frame_classifier_embedding_and_sequence_models_have_paper_b_shapes():
     paper = FrameSettings()
-    frame_model = architectures.build_frame_classifier("efficientnet_b0", 32, None, paper.embedding_units, paper.dropout_rate)
+    frame_model = architectures.build_frame_classifier(
+        "efficientnet_b0", 32, None, paper.embedding_units, paper.dropout_rate
+    )
     assert architectures.embedding_extractor(frame_model).output_shape == (None, 512)
     for cell in ("lstm", "gru"):
         sequence = architectures.build_sequence_classifier(cell, 25, 512, 32)
@@ -98,7 +102,11 @@ def test_freezing_batch_normalization_keeps_the_moving_statistics_through_traini
     model = architectures.build_frame_classifier("efficientnet_lite0", 32, "none", 16, 0.3)
     frozen = architectures.freeze_batch_normalization(model)
     assert frozen > 10
-    norms = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.BatchNormalization)]
+    norms = [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     before = [layer.moving_mean.numpy().copy() for layer in norms]
     training.compile_model(model, keras.optimizers.Adam(1e-3))
     images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")

@@ -22,7 +22,9 @@ def test_clip_dataset_streams_batches_and_shuffles_per_epoch(crop_cache):
     dataset.on_epoch_end()
     second = served(dataset)
     assert not np.array_equal(first, second)  # a new order ...
-    assert np.array_equal(np.sort(first.reshape(len(first), -1), axis=0), np.sort(second.reshape(len(second), -1), axis=0))  # ... of the same clips
+    assert np.array_equal(
+        np.sort(first.reshape(len(first), -1), axis=0), np.sort(second.reshape(len(second), -1), axis=0)
+    )  # ... of the same clips
     again = clips.ClipDataset(table, folder, frames=3, size=32, batch_size=5, shuffle=True, seed=2)
     np.testing.assert_array_equal(served(again), first)  # the same seed serves the same batches
 

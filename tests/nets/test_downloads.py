@@ -93,7 +93,9 @@ def test_paper_a_backbone_imagenet_weights_are_fetched_verified_cached_and_loade
 def test_a_weights_file_whose_checksum_does_not_match_is_refused_with_the_offline_message(efficientnet_b0_origin):
     _, origin, efficientnet = efficientnet_b0_origin
     (origin / "efficientnetb0_notop.h5").write_bytes(b"tampered" + (origin / "efficientnetb0_notop.h5").read_bytes())
-    with pytest.raises(UserInputError, match="backbone efficientnet_b0: ImageNet weights could not be fetched.*weights: none"):
+    with pytest.raises(
+        UserInputError, match="backbone efficientnet_b0: ImageNet weights could not be fetched.*weights: none"
+    ):
         architectures.build_backbone("efficientnet_b0", 64, "imagenet")
 
 

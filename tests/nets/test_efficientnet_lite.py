@@ -41,7 +41,8 @@ def _legacy_file(path, state: dict, extra: bytes = b"") -> None:
 
 
 def _state_dict_pickle(state: dict, storages: list) -> bytes:
-    """Protocol-2 opcodes for OrderedDict([(name, _rebuild_tensor_v2(storage, 0, shape, stride, False, OrderedDict()))])."""
+    """Protocol-2 opcodes for
+    ``OrderedDict([(name, _rebuild_tensor_v2(storage, 0, shape, stride, False, OrderedDict()))])``."""
     import struct
 
     def text(value: str) -> bytes:
@@ -60,13 +61,32 @@ def _state_dict_pickle(state: dict, storages: list) -> bytes:
         storages.append((key, np.ascontiguousarray(array, np.float32).ravel()))
         strides = np.cumprod((1, *array.shape[::-1]))[:-1][::-1] if array.ndim else ()
         stream += text(name) + b"ctorch._utils\n_rebuild_tensor_v2\n("
-        stream += b"(" + text("storage") + b"ctorch\nFloatStorage\n" + text(key) + text("cpu") + small_int(array.size) + b"Nt" + b"Q"
-        stream += small_int(0) + int_tuple(array.shape) + int_tuple(strides) + b"\x89" + b"ccollections\nOrderedDict\n)R" + b"tR"
+        stream += (
+            b"("
+            + text("storage")
+            + b"ctorch\nFloatStorage\n"
+            + text(key)
+            + text("cpu")
+            + small_int(array.size)
+            + b"Nt"
+            + b"Q"
+        )
+        stream += (
+            small_int(0)
+            + int_tuple(array.shape)
+            + int_tuple(strides)
+            + b"\x89"
+            + b"ccollections\nOrderedDict\n)R"
+            + b"tR"
+        )
     return stream + b"u."
 
 
 def test_a_hand_written_legacy_file_reads_back_exactly(tmp_path):
-    state = {"conv.weight": np.arange(24, dtype=np.float32).reshape(2, 3, 2, 2), "bn.bias": np.array([0.5, -1.0], np.float32)}
+    state = {
+        "conv.weight": np.arange(24, dtype=np.float32).reshape(2, 3, 2, 2),
+        "bn.bias": np.array([0.5, -1.0], np.float32),
+    }
     path = tmp_path / "small.pth"
     _legacy_file(path, state)
     loaded = read_legacy_state_dict(path)
@@ -77,7 +97,13 @@ def test_a_hand_written_legacy_file_reads_back_exactly(tmp_path):
 
 def test_a_file_naming_any_other_callable_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "pwned"
-    payload = b"\x80\x02cos\nsystem\n" + b"X" + len(f"touch {marker}").to_bytes(4, "little") + f"touch {marker}".encode() + b"\x85R."
+    payload = (
+        b"\x80\x02cos\nsystem\n"
+        + b"X"
+        + len(f"touch {marker}").to_bytes(4, "little")
+        + f"touch {marker}".encode()
+        + b"\x85R."
+    )
     path = tmp_path / "evil.pth"
     header = io.BytesIO()
     for value in (LEGACY_MAGIC, LEGACY_PROTOCOL, {"little_endian": True}):
@@ -151,14 +177,18 @@ def test_random_weights_do_not_classify_the_oracle():
     hits = 0
     for image_name, (_, expected_class) in ORACLE_IMAGES.items():
         image = cv2.resize(getattr(skimage_data, image_name)(), (224, 224))
-        hits += int(model.predict((image[None].astype(np.float32) - 127.5) / 127.5, verbose=0)[0].argmax() == expected_class)
+        hits += int(
+            model.predict((image[None].astype(np.float32) - 127.5) / 127.5, verbose=0)[0].argmax() == expected_class
+        )
     assert hits == 0
 
 
 def test_offline_backbones_build_as_paper_a_and_paper_b_models():
     clip_model = architectures.build_time_distributed("efficientnet_lite0", 2, 64, weights="imagenet",
                                                       lstm_units=8, dense_units=4, dropout_rate=0.3)
-    frame_model = architectures.build_frame_classifier("efficientnet_lite1", 64, "imagenet", embedding_units=16, dropout_rate=0.3)
+    frame_model = architectures.build_frame_classifier(
+        "efficientnet_lite1", 64, "imagenet", embedding_units=16, dropout_rate=0.3
+    )
     clips = np.random.default_rng(0).uniform(0, 255, (1, 2, 64, 64, 3)).astype(np.float32)
     assert clip_model.predict(clips, verbose=0).shape == (1, 1)
     assert architectures.embedding_extractor(frame_model).predict(clips[0], verbose=0).shape == (2, 16)

@@ -100,7 +100,9 @@ def test_video_embeddings_are_cached_and_resumed(tmp_path, embedder):
     for number in range(3):
         crops = np.random.default_rng(number).integers(0, 256, (4, 40, 40, 3)).astype(np.uint8)
         name = f"v{number}.npz"
-        save_crops(FaceCrops(f"v{number}", crops, np.arange(4), np.zeros((4, 4)), np.ones(4, bool), 1, 4, {}), tmp_path / name)
+        save_crops(
+            FaceCrops(f"v{number}", crops, np.arange(4), np.zeros((4, 4)), np.ones(4, bool), 1, 4, {}), tmp_path / name
+        )
         rows.append({"video_id": f"v{number}", "crops": name})
     table = pd.DataFrame(rows)
     cache = tmp_path / "embeddings.npz"

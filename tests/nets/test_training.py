@@ -197,7 +197,9 @@ def test_frame_predict_table_is_the_mean_of_frame_scores_beside_the_video_column
     folder, table = crop_cache
     keras.utils.set_random_seed(2)
     inputs = keras.Input((32, 32, 3))
-    x = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs)))
+    x = keras.layers.Dense(1, activation="sigmoid")(
+        keras.layers.GlobalAveragePooling2D()(keras.layers.Rescaling(1 / 255)(inputs))
+    )
     model = keras.Model(inputs, x)
     dataset = clips.ClipDataset(table.head(7), folder, 3, 32, 4)
     predictions = training.frame_predict_table(model, dataset)

@@ -17,7 +17,9 @@ def test_semi_hard_loss_matches_the_brute_force_reference(seed):
     labels = generator.integers(0, classes, count)
     margin = float(generator.uniform(0.1, 1.5))
     ours = float(triplet.semi_hard_triplet_loss(labels, embeddings, margin))
-    assert ours == pytest.approx(triplet.semi_hard_triplet_loss_reference(labels, embeddings, margin), rel=1e-4, abs=1e-5)
+    assert ours == pytest.approx(
+        triplet.semi_hard_triplet_loss_reference(labels, embeddings, margin), rel=1e-4, abs=1e-5
+    )
 
 
 def test_semi_hard_loss_on_a_hand_made_batch():

@@ -35,7 +35,9 @@ def test_notebook_hygiene(path):
     for number, cell in enumerate(notebook["cells"]):
         if cell["cell_type"] == "code" and "parameters" not in cell.get("metadata", {}).get("tags", []):
             lines = "".join(cell["source"]).splitlines()
-            assert len(lines) <= 15, f"{path.name}, cell {number}: {len(lines)} lines (at most 15; move logic to dfutils)"
+            assert len(lines) <= 15, (
+                f"{path.name}, cell {number}: {len(lines)} lines (at most 15; move logic to dfutils)"
+            )
             assert not any(line.lstrip().startswith(("def ", "class ")) for line in lines), \
                 f"{path.name}, cell {number} defines a function or class (it belongs in dfutils)"
     # papermill parses the cell with its own regex; it must see the same parameters

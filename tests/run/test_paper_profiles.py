@@ -30,15 +30,35 @@ from dfutils.config import PROJECT_ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.real_samples, pytest.mark.paper_profiles, pytest.mark.minutes(4)]  # each
 
 REAL_VIDEOS = config.REAL_SAMPLES_DIR.parent / "real-videos"
-OFFLINE_B = ["frame_classifier.weights=none", "triplet.facenet_model=keras-facenet-128", "05_triplet.identity_check=false"]
+OFFLINE_B = [
+    "frame_classifier.weights=none",
+    "triplet.facenet_model=keras-facenet-128",
+    "05_triplet.identity_check=false",
+]
 PAPER_B_SMALL = [  # sizes, counts and epochs only: 7-way bagging, LSTM/GRU, the 3D CNN and both heads stay
-    "extraction.fps=0.5", "extraction.size=71", "extraction.detect_side=320", "extraction.window_side=96",
+    "extraction.fps=0.5",
+    "extraction.size=71",
+    "extraction.detect_side=320",
+    "extraction.window_side=96",
     "02_faces.workers=1",
-    "01_data.crop_statistics.frames=2", "frame_classifier.size=71", "frame_classifier.frames_per_video=2",
-    "frame_classifier.epochs=1", "frame_classifier.batch_size=8", "frame_classifier.bagging_epochs=1",
-    "sequence.frames=2", "sequence.epochs=1", "conv3d.frames=4", "conv3d.size=32", "conv3d.filters=[4, 8]", "conv3d.epochs=1",
-    "triplet.frames_per_video=2", "triplet.epochs=1", "triplet.batch_size=16", "triplet.trees=10",
-    "05_triplet.tsne_frames=20"]
+    "01_data.crop_statistics.frames=2",
+    "frame_classifier.size=71",
+    "frame_classifier.frames_per_video=2",
+    "frame_classifier.epochs=1",
+    "frame_classifier.batch_size=8",
+    "frame_classifier.bagging_epochs=1",
+    "sequence.frames=2",
+    "sequence.epochs=1",
+    "conv3d.frames=4",
+    "conv3d.size=32",
+    "conv3d.filters=[4, 8]",
+    "conv3d.epochs=1",
+    "triplet.frames_per_video=2",
+    "triplet.epochs=1",
+    "triplet.batch_size=16",
+    "triplet.trees=10",
+    "05_triplet.tsne_frames=20",
+]
 
 
 def _videos(*patterns: str) -> list[Path]:
@@ -66,7 +86,11 @@ def _run(profile: str, root: Path, overrides: list[str], monkeypatch, tmp_path: 
     reports = tmp_path / "reports" / profile
     links = set(re.findall(r'href="([^"]+)"', (reports / "index.html").read_text()))
     for entry in record["notebooks"]:
-        assert entry["status"] == "ok" and f"{entry['name']}.html" in links and (reports / f"{entry['name']}.html").is_file()
+        assert (
+            entry["status"] == "ok"
+            and f"{entry['name']}.html" in links
+            and (reports / f"{entry['name']}.html").is_file()
+        )
     return record, tmp_path / "artifacts" / profile
 
 
@@ -96,7 +120,9 @@ def test_kumar2020_ffpp_c40_runs_on_the_real_ffpp_c40_tree(tmp_path, monkeypatch
     """Paper B's FF++ c40 protocol on FF++'s own layout: 4 originals, their 16 fakes (all four methods),
     5 DFD actors, every video c40."""
     _videos("real-videos/ffpp/manipulated_sequences/*/c40/videos/*.mp4")
-    record, artifacts = _run("kumar2020_ffpp_c40", REAL_VIDEOS / "ffpp", OFFLINE_B + PAPER_B_SMALL, monkeypatch, tmp_path)
+    record, artifacts = _run(
+        "kumar2020_ffpp_c40", REAL_VIDEOS / "ffpp", OFFLINE_B + PAPER_B_SMALL, monkeypatch, tmp_path
+    )
     _assert_paper_b_shape(record, artifacts)
     assert _parameters(record, "01_data")["compressions"] == ["c40"]
     figures = record["notebooks"][0]["figures"]
@@ -109,7 +135,10 @@ def test_kumar2020_celebdf_runs_on_a_celebdf_tree_of_real_videos(tmp_path, monke
     in YouTube-real, and a List_of_testing_videos.txt (``1`` = real) naming one pair of people."""
     originals = {path.stem: path for path in _videos("real-*/ffpp/original_sequences/youtube/*/videos/*.mp4")}
     fakes = _videos("real-*/ffpp/manipulated_sequences/*/*/videos/*.mp4")
-    people = {number: f"id{k}" for k, number in enumerate(sorted({*originals, *(n for f in fakes for n in f.stem.split("_"))}))}
+    people = {
+        number: f"id{k}"
+        for k, number in enumerate(sorted({*originals, *(n for f in fakes for n in f.stem.split("_"))}))
+    }
     root = tmp_path / "Celeb-DF-v2"
     for number, path in originals.items():
         _link(path, root / "Celeb-real" / f"{people[number]}_0000.mp4")
@@ -119,7 +148,9 @@ def test_kumar2020_celebdf_runs_on_a_celebdf_tree_of_real_videos(tmp_path, monke
     for k, path in enumerate(_videos("real-videos/ffpp/original_sequences/actors/*/videos/*.mp4")):
         _link(path, root / "YouTube-real" / f"{k:05d}.mp4")
     test_people = {people["672"], people["720"]}
-    listed = [f"1 Celeb-real/{p.name}" for p in sorted((root / "Celeb-real").iterdir()) if p.stem.split("_")[0] in test_people]
+    listed = [
+        f"1 Celeb-real/{p.name}" for p in sorted((root / "Celeb-real").iterdir()) if p.stem.split("_")[0] in test_people
+    ]
     listed += [f"0 Celeb-synthesis/{p.name}" for p in sorted((root / "Celeb-synthesis").iterdir())
                if p.stem.split("_")[0] in test_people]
     (root / "List_of_testing_videos.txt").write_text("\n".join(listed + ["1 YouTube-real/00000.mp4"]))
@@ -142,7 +173,11 @@ def test_singh2020_dfdc_runs_on_a_dfdc_tree_of_real_videos(tmp_path, monkeypatch
         name = f"{k:02d}{path.stem.replace('_', '')[:8]}.mp4"
         _link(path, root / "dfdc_train_part_0" / name)
         fake = path in dfdc_fakes
-        metadata[name] = {"label": "FAKE" if fake else "REAL", "split": "train", **({"original": f"o{k}.mp4"} if fake else {})}
+        metadata[name] = {
+            "label": "FAKE" if fake else "REAL",
+            "split": "train",
+            **({"original": f"o{k}.mp4"} if fake else {}),
+        }
     (root / "dfdc_train_part_0" / "metadata.json").write_text(json.dumps(metadata))
     test = [(dfdc_fakes[-1], 1), *((path, 0) for path in reals[-3:])]
     for path, _ in test:

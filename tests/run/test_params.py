@@ -60,11 +60,17 @@ def test_valid_profile_merges_defaults_and_injects_profile_and_seed(tmp_path, no
     ("text", "expected"),
     [
         (GOOD.replace("seed: 3", "seeed: 3"), "seeed: unknown key (did you mean 'seed'?)"),
-        (GOOD.replace("rate: 1", "rtae: 1"), "notebooks[0].parameters.rtae: notebook alpha has no parameter 'rtae' (did you mean 'rate'?)"),
+        (
+            GOOD.replace("rate: 1", "rtae: 1"),
+            "notebooks[0].parameters.rtae: notebook alpha has no parameter 'rtae' (did you mean 'rate'?)",
+        ),
         (GOOD.replace("rate: 1", "rate: fast"), "notebooks[0].parameters.rate: expected float, got str 'fast'"),
         (GOOD.replace("frames: 16", "frames: 1.5"), "defaults.frames: expected int, got float 1.5"),
         (GOOD.replace("frames: 16", "frames: true"), "defaults.frames: expected int, got bool True"),
-        (GOOD.replace("parameters: {root: /data, rate: 1}", "parameters: {rate: 1}"), "notebooks[0].parameters.root: required by alpha"),
+        (
+            GOOD.replace("parameters: {root: /data, rate: 1}", "parameters: {rate: 1}"),
+            "notebooks[0].parameters.root: required by alpha",
+        ),
         (GOOD.replace("- notebook: beta", "- notebook: betta"), "notebooks[2].notebook: no notebook 'betta'"),
         (GOOD.replace("    name: alpha-second\n", ""), "the name 'alpha' is used twice"),
         (GOOD.replace("frames: 16", "framez: 16"), "defaults.framez: no notebook of this profile declares"),
@@ -96,7 +102,9 @@ def test_a_profile_saved_with_a_byte_order_mark_reads(tmp_path, notebooks):
 
 def test_only_with_unknown_name_is_rejected(tmp_path, notebooks):
     profile = load_profile(write_yaml(tmp_path / "p.yaml", GOOD), notebooks)
-    with pytest.raises(ParamsError, match="--only 'alpah' names no notebook of this profile \\(did you mean 'alpha'\\?\\)"):
+    with pytest.raises(
+        ParamsError, match="--only 'alpah' names no notebook of this profile \\(did you mean 'alpha'\\?\\)"
+    ):
         profile.select(["alpah"])
 
 
@@ -176,15 +184,23 @@ notebooks:
     assert alpha.parameters["rate"] == 1  # the parent's entry value stays
     assert alpha.parameters["root"] == {run.name: run for run in base.runs}["alpha"].parameters["root"]  # kept
     assert [run.name for run in derived.runs] == [run.name for run in base.runs] + ["beta-extra"]
-    skipping = write_yaml(tmp_path / "skip.yaml", "profile: s\nextends: base\nnotebooks:\n  - {notebook: alpha, skip: true}\n")
+    skipping = write_yaml(
+        tmp_path / "skip.yaml", "profile: s\nextends: base\nnotebooks:\n  - {notebook: alpha, skip: true}\n"
+    )
     assert "alpha" not in {run.name for run in load_profile(skipping, notebooks).runs}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("profile: a\nextends: a\nnotebooks: []\n", "extends this profile again"),
-    ("profile: a\nextends: missing\nnotebooks: []\n", "missing.yaml: params file not found"),
-    ("profile: a\nextends: base\nnotebooks:\n  - {notebook: gamma, skip: true}\n", "skip names 'gamma', which base does not run"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("profile: a\nextends: a\nnotebooks: []\n", "extends this profile again"),
+        ("profile: a\nextends: missing\nnotebooks: []\n", "missing.yaml: params file not found"),
+        (
+            "profile: a\nextends: base\nnotebooks:\n  - {notebook: gamma, skip: true}\n",
+            "skip names 'gamma', which base does not run",
+        ),
+    ],
+)
 def test_extends_errors_name_the_file_and_the_problem(tmp_path, notebooks, text, expected):
     write_yaml(tmp_path / "base.yaml", GOOD.replace("profile: t", "profile: base"))
     with pytest.raises(ParamsError, match=expected):

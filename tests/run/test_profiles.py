@@ -119,7 +119,9 @@ def test_the_levers_study_retrains_the_runs_own_frame_classifier_through_the_reg
                      "--set", "profile=levers-smoke", "--set", f"seed={seed}", "--set", "data_profile=smoke",
                      "--set", "frames_model=frames-efficientnet_lite0", "--set", "few_identities=0",
                      "--set", "epoch_levels=[]", "--set", "size_levels=[]"]) == 0
-    variants = {path.parent.name: pd.read_csv(path) for path in (root / "levers-smoke" / "models").glob("*/predictions.csv")}
+    variants = {
+        path.parent.name: pd.read_csv(path) for path in (root / "levers-smoke" / "models").glob("*/predictions.csv")
+    }
     assert len(variants) == 2  # the smoke frame model is from scratch: no pretraining lever
     demo_setting = next(table for table in variants.values() if "all identities" in table["model"].iloc[0])
     frames = pd.read_csv(artifacts / "models" / "frames-efficientnet_lite0" / "predictions.csv")
@@ -128,7 +130,9 @@ def test_the_levers_study_retrains_the_runs_own_frame_classifier_through_the_reg
 
 
 @pytest.mark.real_samples
-def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_corrupt_file(smoke_run, real_samples, tmp_path):
+def test_predict_with_the_smoke_frame_model_scores_real_samples_and_reports_a_corrupt_file(
+    smoke_run, real_samples, tmp_path
+):
     import pandas as pd
 
     _, artifacts, _ = smoke_run
@@ -155,7 +159,9 @@ def test_every_notebook_opened_as_it_is_runs_the_demos_settings():
     first_runs = {}
     for run in demo.runs:
         first_runs.setdefault(run.notebook, run)
-    assert {"01_data", "02_faces", "03_time_distributed", "04_frame_baselines", "05_triplet", "06_results"} <= set(first_runs)
+    assert {"01_data", "02_faces", "03_time_distributed", "04_frame_baselines", "05_triplet", "06_results"} <= set(
+        first_runs
+    )
     for notebook, run in first_runs.items():
         defaults = {name: parameter.default for name, parameter in notebook_parameters(run.path).items()}
         assert defaults["profile"] == "demo" and defaults["seed"] == demo.seed

@@ -16,7 +16,9 @@ def test_the_record_names_python_packages_and_the_commit(tmp_path):
     assert provenance.git_revision(tmp_path) == {"commit": None, "dirty": False, "changes": ""}  # no commit yet
     (tmp_path / "a.txt").write_text("a")
     subprocess.run(["git", "-C", str(tmp_path), "add", "a.txt"], check=True)
-    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a"], check=True)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a"], check=True
+    )
     clean = provenance.git_revision(tmp_path)
     assert len(clean["commit"]) == 40 and clean["dirty"] is False and clean["changes"] == ""
     (tmp_path / "a.txt").write_text("changed")
@@ -31,8 +33,10 @@ def test_the_record_names_python_packages_and_the_commit(tmp_path):
 
 
 def test_the_record_names_the_cpu_and_its_widest_vector_instructions(monkeypatch):
-    intel = ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
-             "model name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse4_2 avx avx2 fma\n\nprocessor\t: 1\nflags\t\t: avx512f\n")
+    intel = (
+        "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n"
+        "model name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse4_2 avx avx2 fma\n\nprocessor\t: 1\nflags\t\t: avx512f\n"
+    )
     for name in provenance.NUMERIC_VARIABLES:  # a test before this one may have set one (Dask sets OMP_NUM_THREADS)
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")

@@ -38,10 +38,22 @@ def _each(families, key: str, value) -> list[str]:
 SMALL = [*_each(("extraction", *CNNS), "size", 48), *_each(("extraction", "paper_a"), "frames", 3),
          *_each((*CNNS, "triplet"), "epochs", 1), *_each((*CNNS, "triplet"), "batch_size", 8),
          "02_faces.crop_statistics.frames=3"]
-PAPER_B_SMALL = ["frame_classifier.frames_per_video=2", "frame_classifier.bagging_parts=0",  # bagging: smoke run
-                 "sequence.frames=3", "sequence.epochs=2", "conv3d.frames=3", "conv3d.size=32", "conv3d.filters=[4, 8]",
-                 "conv3d.epochs=1", "triplet.frames_per_video=2", "triplet.epochs=2", "triplet.trees=10", "tsne_frames=40",
-                 "05_triplet.identity_check=false", "06_results.gradcam_faces=0"]
+PAPER_B_SMALL = [
+    "frame_classifier.frames_per_video=2",
+    "frame_classifier.bagging_parts=0",  # bagging: smoke run
+    "sequence.frames=3",
+    "sequence.epochs=2",
+    "conv3d.frames=3",
+    "conv3d.size=32",
+    "conv3d.filters=[4, 8]",
+    "conv3d.epochs=1",
+    "triplet.frames_per_video=2",
+    "triplet.epochs=2",
+    "triplet.trees=10",
+    "tsne_frames=40",
+    "05_triplet.identity_check=false",
+    "06_results.gradcam_faces=0",
+]
 
 
 def _need(*folders: Path) -> None:
@@ -93,10 +105,21 @@ def test_the_clean_ffpp_profile_reencoded_at_c40_runs_on_a_slice_of_the_real_cro
     clean, c40 = _ffpp_slices(tmp_path / "slices")
     target = "{FF++ c23: {dataset: ffpp, root: %s, split: all}}" % (config.REAL_SAMPLES_DIR / "ffpp")
     only = ["01_data", "02_faces", "08_cross_dataset", "10_compression"]  # its models: the smoke run and the paper tier
-    status, figures = _run("ffpp_real_c40", only, [
-        f"01_data.dataset_root={clean}", "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}", *SMALL,
-        f"08_cross_dataset.targets={target}", f"10_compression.clean_root={clean}",
-        f"10_compression.compressed_root={c40}", "face_sides=[100]", "analysis_size=64", "10_compression.clean_videos_root="])
+    status, figures = _run(
+        "ffpp_real_c40",
+        only,
+        [
+            f"01_data.dataset_root={clean}",
+            "01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}",
+            *SMALL,
+            f"08_cross_dataset.targets={target}",
+            f"10_compression.clean_root={clean}",
+            f"10_compression.compressed_root={c40}",
+            "face_sides=[100]",
+            "analysis_size=64",
+            "10_compression.clean_videos_root=",
+        ],
+    )
     assert status == 0
     artifacts = config.ARTIFACTS_DIR / "ffpp_real_c40"
     index = pd.read_csv(artifacts / "index.csv")
@@ -134,8 +157,15 @@ def test_the_real_c40_and_celebdf_profiles_run_on_slices_and_score_each_other(tm
             "11_real_profiles"]
     ffpp_c40 = ["01_data.split_fractions={train: 0.5, val: 0.25, test: 0.25}", *SMALL, *PAPER_B_SMALL,
                 "08_cross_dataset.models=[frames, frames + LSTM]"]
-    status, _ = _run("ffpp_c40", [name for name in only[:-1] if name != "05_triplet"], [f"01_data.dataset_root={c40}", *ffpp_c40,
-                                             "08_cross_dataset.targets={ffpp_real test: {run: ffpp_real, split: test}}"])
+    status, _ = _run(
+        "ffpp_c40",
+        [name for name in only[:-1] if name != "05_triplet"],
+        [
+            f"01_data.dataset_root={c40}",
+            *ffpp_c40,
+            "08_cross_dataset.targets={ffpp_real test: {run: ffpp_real, split: test}}",
+        ],
+    )
     assert status == 0
     index = pd.read_csv(config.ARTIFACTS_DIR / "ffpp_c40" / "index.csv")
     # the 16 originals of the 8 pairs and the fakes of the pair's first person by each method
@@ -151,17 +181,25 @@ def test_the_real_c40_and_celebdf_profiles_run_on_slices_and_score_each_other(tm
     report = (config.REPORTS_DIR / "ffpp_c40" / "06_results.html").read_text()
     assert "Table II" in report and "Table IV" in report and "calling every one fake" in report
 
-    status, figures = _run("celebdf_real", [name for name in only if name not in ("04_frame_baselines", "06_results")], [
-        f"01_data.dataset_root={tmp_path / 'slices' / 'celebdf'}", *ffpp_c40,
-        "08_cross_dataset.models=[triplets (semi-hard) + RF]",
-        "08_cross_dataset.targets={ffpp_c40 test: {run: ffpp_c40, split: test}}",
-        "11_real_profiles.profiles=[ffpp_c40, celebdf_real, ffpp_real]",
-        "11_real_profiles.claim_pairs=[[frames + LSTM, frames]]"])  # the c40 slice trained no triplets
+    status, figures = _run(
+        "celebdf_real",
+        [name for name in only if name not in ("04_frame_baselines", "06_results")],
+        [
+            f"01_data.dataset_root={tmp_path / 'slices' / 'celebdf'}",
+            *ffpp_c40,
+            "08_cross_dataset.models=[triplets (semi-hard) + RF]",
+            "08_cross_dataset.targets={ffpp_c40 test: {run: ffpp_c40, split: test}}",
+            "11_real_profiles.profiles=[ffpp_c40, celebdf_real, ffpp_real]",
+            "11_real_profiles.claim_pairs=[[frames + LSTM, frames]]",
+        ],
+    )  # the c40 slice trained no triplets
     assert status == 0
     index = pd.read_csv(config.ARTIFACTS_DIR / "celebdf_real" / "index.csv")
     fakes = index[index["label"] == 1]
     targets = fakes["video_id"].str.extract(r"/(id\d+)_id\d+_", expand=False)
-    reals = index[index["video_id"].str.contains("/id")].assign(person=lambda t: t["video_id"].str.extract(r"/(id\d+)_"))
+    reals = index[index["video_id"].str.contains("/id")].assign(
+        person=lambda t: t["video_id"].str.extract(r"/(id\d+)_")
+    )
     for person, split in zip(targets, fakes["split"], strict=True):  # a fake sits with its target person's videos
         assert set(reals.loc[reals["person"] == person, "split"]) <= {split}
     metrics = pd.read_csv(config.ARTIFACTS_DIR / "celebdf_real" / "cross_dataset" / "metrics.csv")

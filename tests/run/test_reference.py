@@ -62,14 +62,18 @@ def test_run_targets_become_index_targets_with_the_runs_reencoding(profiles, tmp
 
 def test_gathered_metrics_name_every_test_split_by_its_run_and_fill_the_compression_matrix(profiles):
     for name in ("first", "second"):
-        rows = [{"model": "frames", "dataset": "own test split", "method": "all", "auc": 0.9 if name == "first" else 0.7},
-                {"model": "frames", "dataset": "other test", "method": "all", "auc": 0.6 if name == "first" else 0.8}]
+        rows = [
+            {"model": "frames", "dataset": "own test split", "method": "all", "auc": 0.9 if name == "first" else 0.7},
+            {"model": "frames", "dataset": "other test", "method": "all", "auc": 0.6 if name == "first" else 0.8},
+        ]
         path = config.artifacts_dir(name) / "cross_dataset" / "metrics.csv"
         path.parent.mkdir(parents=True)
         pd.DataFrame(rows).to_csv(path, index=False)
     gathered, notes = reference.gathered_metrics(["first", "second", "third"])
-    assert notes == [f"third: no cross-dataset metrics yet ({config.artifacts_dir('third')}/cross_dataset/metrics.csv); "
-                     "run its profile (notebook 08)"]
+    assert notes == [
+        f"third: no cross-dataset metrics yet ({config.artifacts_dir('third')}/cross_dataset/metrics.csv); "
+        "run its profile (notebook 08)"
+    ]
     assert set(gathered["dataset"]) == {"first test", "second test"}
     matrix = reference.compression_matrix(gathered, {"clean": "first", "c40": "second"}, "frames")
     assert matrix.loc["clean", "clean"] == 0.9 and matrix.loc["clean", "c40"] == 0.6

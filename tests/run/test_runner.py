@@ -23,10 +23,14 @@ HEADER = 'profile: str = "x"  # profile\nseed: int = 0  # seed\nfigures_file: st
 def notebooks(tmp_path):
     folder = tmp_path / "notebooks"
     write_notebook(
-        folder, "passes", HEADER + "scale: float = 1.0  # multiplier\n",
-        "import numpy as np\nfrom dfutils.seeding import seed_everything\nfrom dfutils.run.key_figures import record_figures\n"
+        folder,
+        "passes",
+        HEADER + "scale: float = 1.0  # multiplier\n",
+        "import numpy as np\nfrom dfutils.seeding import seed_everything\n"
+        "from dfutils.run.key_figures import record_figures\n"
         "seed_everything(seed, keras=False)",
-        "draw = float(np.random.rand()) * scale\nrecord_figures(figures_file, draw=draw, profile_seen=profile)\nprint('drawn', draw)",
+        "draw = float(np.random.rand()) * scale\nrecord_figures(figures_file, draw=draw, profile_seen=profile)\n"
+        "print('drawn', draw)",
     )
     write_notebook(
         folder, "raises", HEADER,
@@ -48,7 +52,10 @@ notebooks:
 
 
 def test_passing_notebook_writes_report_record_and_figures(tmp_path, notebooks, isolated_outputs):
-    params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n    parameters: {scale: 2.0}\n")
+    params = write_yaml(
+        tmp_path / "tiny.yaml",
+        "profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n    parameters: {scale: 2.0}\n",
+    )
     lines = []
     result = run_profile(params, notebooks_dir=notebooks, echo=lines.append)
     reports = isolated_outputs / "reports" / "tiny"
@@ -86,7 +93,9 @@ def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(tmp_path, no
     assert record["status"] == "failed"
 
 
-def test_cli_exits_nonzero_on_failure_and_only_runs_the_named_notebook(tmp_path, notebooks, isolated_outputs, monkeypatch, capsys):
+def test_cli_exits_nonzero_on_failure_and_only_runs_the_named_notebook(
+    tmp_path, notebooks, isolated_outputs, monkeypatch, capsys
+):
     from dfutils import config
 
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
@@ -105,7 +114,9 @@ def test_cli_exits_nonzero_on_failure_and_only_runs_the_named_notebook(tmp_path,
 def test_same_seed_gives_same_figures_and_other_seed_differs(tmp_path, notebooks, isolated_outputs):
     def draw(seed: int) -> float:
         params = write_yaml(tmp_path / f"s{seed}.yaml", f"profile: s\nseed: {seed}\nnotebooks:\n  - notebook: passes\n")
-        return run_profile(params, notebooks_dir=notebooks, echo=lambda line: None).record["notebooks"][0]["figures"]["draw"]
+        return run_profile(params, notebooks_dir=notebooks, echo=lambda line: None).record["notebooks"][0]["figures"][
+            "draw"
+        ]
 
     first, again, other = draw(11), draw(11), draw(12)
     assert first == again
@@ -134,15 +145,20 @@ def test_reports_and_console_carry_genuine_warnings_but_no_start_up_noise(tmp_pa
 def test_a_seeds_study_runs_every_notebook_per_seed_and_reports_the_spread(tmp_path, isolated_outputs):
     folder = tmp_path / "notebooks"
     write_notebook(
-        folder, "scores", HEADER,
-        "import numpy as np\nimport pandas as pd\nfrom dfutils import config\nfrom dfutils.predictions import write_predictions\n"
+        folder,
+        "scores",
+        HEADER,
+        "import numpy as np\nimport pandas as pd\nfrom dfutils import config\n"
+        "from dfutils.predictions import write_predictions\n"
         "labels = np.arange(40) % 2\n"
         "noise = np.random.default_rng(seed).normal(0, 0.3, 40)\n"
         "table = pd.DataFrame({'video_id': [f'v{k}' for k in range(40)], 'label': labels, 'split': 'test', "
         "'method': np.where(labels == 1, 'Deepfakes', 'real'), 'score': np.clip(0.3 + 0.4 * labels + noise, 0, 1)})\n"
         "write_predictions(table, config.artifacts_dir(profile) / 'models' / 'm', 'model m', paper='B')",
     )
-    params = write_yaml(tmp_path / "s.yaml", "profile: study\nseed: 1\nseeds: [3, 4, 5]\nnotebooks:\n  - notebook: scores\n")
+    params = write_yaml(
+        tmp_path / "s.yaml", "profile: study\nseed: 1\nseeds: [3, 4, 5]\nnotebooks:\n  - notebook: scores\n"
+    )
     lines = []
     run_profile(params, notebooks_dir=folder, echo=lines.append)
     artifacts = isolated_outputs / "artifacts" / "study"
@@ -160,10 +176,13 @@ def test_a_seeds_study_runs_every_notebook_per_seed_and_reports_the_spread(tmp_p
     assert any(line.startswith("test AUC over seeds") for line in lines)
 
     # the single-seed run that names the study quotes each model's spread beside its own figure
-    single = write_yaml(tmp_path / "one.yaml", "profile: one\nseed: 9\nseeds_study: study\nnotebooks:\n  - notebook: scores\n")
+    single = write_yaml(
+        tmp_path / "one.yaml", "profile: one\nseed: 9\nseeds_study: study\nnotebooks:\n  - notebook: scores\n"
+    )
     run_profile(single, notebooks_dir=folder, echo=lines.append)
     index = (isolated_outputs / "reports" / "one" / "index.html").read_text()
-    quoted = f"{spread.loc[0, 'auc_mean']:.3f} ({spread.loc[0, 'auc_min']:.3f} &ndash; {spread.loc[0, 'auc_max']:.3f}), 3 seeds"
+    low, high = spread.loc[0, "auc_min"], spread.loc[0, "auc_max"]
+    quoted = f"{spread.loc[0, 'auc_mean']:.3f} ({low:.3f} &ndash; {high:.3f}), 3 seeds"
     assert "AUC over seeds" in index and quoted in index and 'href="../study/index.html"' in index
     # without the study's results the report says how to get them
     (artifacts / "seeds.csv").unlink()
@@ -177,7 +196,9 @@ def test_seeds_must_be_distinct_non_negative_integers(tmp_path, notebooks):
     from dfutils.run.params import load_profile
 
     for bad in ("[1, 1]", "[-2]", "[a]"):
-        params = write_yaml(tmp_path / "bad.yaml", f"profile: b\nseed: 1\nseeds: {bad}\nnotebooks:\n  - notebook: passes\n")
+        params = write_yaml(
+            tmp_path / "bad.yaml", f"profile: b\nseed: 1\nseeds: {bad}\nnotebooks:\n  - notebook: passes\n"
+        )
         with pytest.raises(ParamsError, match="seeds: expected distinct non-negative integers"):
             load_profile(params, notebooks)
 
@@ -188,7 +209,9 @@ def test_set_overrides_a_parameter_for_one_run_is_recorded_and_can_rename_the_ru
 
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
     params = write_yaml(tmp_path / "tiny.yaml", PROFILE)
-    assert main(["run", str(params), "--only", "passes", "--set", "passes.scale=0.0", "--set", "profile=tiny-trial"]) == 0
+    assert (
+        main(["run", str(params), "--only", "passes", "--set", "passes.scale=0.0", "--set", "profile=tiny-trial"]) == 0
+    )
     trial = json.loads((isolated_outputs / "artifacts" / "tiny-trial" / "run.json").read_text())
     assert trial["overrides"] == ["passes.scale=0.0", "profile=tiny-trial"]
     first = next(n for n in trial["notebooks"] if n["name"] == "passes")
@@ -246,14 +269,24 @@ def test_an_interrupted_run_says_where_frees_everything_and_the_next_run_resumes
     import sys
     import time
 
-    write_notebook(notebooks, "sleeps", SLEEPER, "import os, pathlib, time\n"
-                   f"pathlib.Path({str(tmp_path / 'kernel.pid')!r}).write_text(str(os.getpid()))", "time.sleep(seconds)")
+    write_notebook(
+        notebooks,
+        "sleeps",
+        SLEEPER,
+        f"import os, pathlib, time\npathlib.Path({str(tmp_path / 'kernel.pid')!r}).write_text(str(os.getpid()))",
+        "time.sleep(seconds)",
+    )
     profile = ("profile: tiny\nseed: 7\nnotebooks:\n  - notebook: passes\n    parameters: {scale: 2.0}\n"
                "  - notebook: sleeps\n")
     params = write_yaml(tmp_path / "tiny.yaml", profile)
-    command = [sys.executable, "-c", "import sys\nfrom dfutils import config\nfrom pathlib import Path\n"
-               f"config.NOTEBOOKS_DIR = Path({str(notebooks)!r})\nfrom dfutils.cli import main\nsys.exit(main(sys.argv[1:]))",
-               "run", str(params)]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys\nfrom dfutils import config\nfrom pathlib import Path\n"
+        f"config.NOTEBOOKS_DIR = Path({str(notebooks)!r})\nfrom dfutils.cli import main\nsys.exit(main(sys.argv[1:]))",
+        "run",
+        str(params),
+    ]
     running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 120
     while not (tmp_path / "kernel.pid").is_file() and time.time() < deadline:
@@ -280,7 +313,9 @@ def test_an_interrupted_run_says_where_frees_everything_and_the_next_run_resumes
 
     lines = []
     quick = params.parent / "quick.yaml"
-    quick.write_text(profile.replace("  - notebook: sleeps\n", "  - notebook: sleeps\n    parameters: {seconds: 0.1}\n"))
+    quick.write_text(
+        profile.replace("  - notebook: sleeps\n", "  - notebook: sleeps\n    parameters: {seconds: 0.1}\n")
+    )
     run_profile(quick, notebooks_dir=notebooks, echo=lines.append)
     record = json.loads((isolated_outputs / "artifacts" / "tiny" / "run.json").read_text())
     assert [entry["status"] for entry in record["notebooks"]] == ["kept", "ok"]  # passes finished: not run again
@@ -303,9 +338,13 @@ def test_c_libraries_output_goes_to_the_kernel_log_and_python_warnings_stay_in_t
     """What C++ libraries write straight to the process's stderr (TensorFlow's absl and oneDNN start-up lines in
     every notebook) goes to artifacts/<profile>/logs/<notebook>.kernel.log; Python's warnings, and the
     progress bars, stay in the notebook, a bar as one line when its task ends."""
-    write_notebook(notebooks, "noisy", HEADER, "import os, warnings\nos.write(2, b'I0000 C++ start-up line\\\\n')\n"
-                   "warnings.warn('a genuine warning')",
-                   "from dfutils.progress import progress_bar\nfor _ in progress_bar(range(50), desc='work'):\n    pass")
+    write_notebook(
+        notebooks,
+        "noisy",
+        HEADER,
+        "import os, warnings\nos.write(2, b'I0000 C++ start-up line\\\\n')\nwarnings.warn('a genuine warning')",
+        "from dfutils.progress import progress_bar\nfor _ in progress_bar(range(50), desc='work'):\n    pass",
+    )
     params = write_yaml(tmp_path / "tiny.yaml", "profile: tiny\nseed: 1\nnotebooks:\n  - notebook: noisy\n")
     run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
     cells = json.loads((isolated_outputs / "reports" / "tiny" / "noisy.ipynb").read_text())["cells"]
@@ -326,8 +365,11 @@ def test_a_missing_deepfake_backbone_stops_the_run_before_any_notebook(tmp_path,
                                                 "{backbone: efficientnet_lite0, weights: ffpp_c40}}\n")
     from dfutils.errors import UserInputError
 
-    with pytest.raises(UserInputError, match=r"trains: weights 'ffpp_c40': .*frames-efficientnet_lite0/backbone.keras "
-                                             r"is absent; make it with `dfutils run ffpp_c40 --only 04_frame_baselines`"):
+    with pytest.raises(
+        UserInputError,
+        match=r"trains: weights 'ffpp_c40': .*frames-efficientnet_lite0/backbone.keras "
+        r"is absent; make it with `dfutils run ffpp_c40 --only 04_frame_baselines`",
+    ):
         run_profile(params, notebooks_dir=notebooks, echo=lambda line: None)
     assert not (isolated_outputs / "reports" / "tiny" / "passes.ipynb").exists()
     source = isolated_outputs / "artifacts" / "ffpp_c40" / "models" / "frames-efficientnet_lite0" / "backbone.keras"

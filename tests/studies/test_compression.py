@@ -23,7 +23,9 @@ def test_statistics_see_blur_and_the_domain_classifier_tells_sets_apart_only_whe
     sharp, other_sharp, blurred = noisy_crops(40, 0), noisy_crops(40, 1), noisy_crops(40, 2, blur=1.5)
     table = compression.image_statistics(blurred)
     assert list(table.columns) == list(compression.STATISTICS) and len(table) == 40
-    assert (table["laplacian_variance"].median() < 0.5 * compression.image_statistics(sharp)["laplacian_variance"].median())
+    assert (
+        table["laplacian_variance"].median() < 0.5 * compression.image_statistics(sharp)["laplacian_variance"].median()
+    )
     people = [f"p{k % 8}" for k in range(40)]  # eight people per set, folds keep each person on one side
     features = {name: compression.domain_features(crops) for name, crops in
                 (("sharp", sharp), ("other", other_sharp), ("blurred", blurred))}

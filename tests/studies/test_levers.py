@@ -52,8 +52,15 @@ def test_lever_table_scores_each_variant_on_its_own_test_videos():
     for model, quality in (("frames (levers: a)", 0.6), ("frames (levers: b)", 0.1)):
         for k in range(120):
             label = int(k % 3 != 0)
-            rows.append({"model": model, "split": "test", "label": label, "method": "real" if not label else "Deepfakes",
-                         "score": float(np.clip(0.5 + quality * (label - 0.5) + generator.normal(0, 0.2), 0, 1))})
+            rows.append(
+                {
+                    "model": model,
+                    "split": "test",
+                    "label": label,
+                    "method": "real" if not label else "Deepfakes",
+                    "score": float(np.clip(0.5 + quality * (label - 0.5) + generator.normal(0, 0.2), 0, 1)),
+                }
+            )
     predictions = pd.DataFrame(rows)
     records = [{"lever": "demo setting", "variant": "a", "model": "frames (levers: a)", "seconds": 1.0},
                {"lever": "pretraining", "variant": "b", "model": "frames (levers: b)", "seconds": 1.0}]

@@ -61,7 +61,9 @@ def identity(name: str) -> Identity:
         parents = tuple(name[len(MORPH_PREFIX):].split("+", 1))
         if all(known.get(parent, VIDEO_IDENTITY).kind == "photos" for parent in parents) and parents[0] != parents[1]:
             return Identity(name, "morph", parents=parents)
-    raise UserInputError(f"identity: unknown {name!r}; known: {', '.join(sorted(known))} (or morph_<a>+<b> of two of them)")
+    raise UserInputError(
+        f"identity: unknown {name!r}; known: {', '.join(sorted(known))} (or morph_<a>+<b> of two of them)"
+    )
 
 
 @dataclass(frozen=True)

@@ -145,8 +145,12 @@ def _photo_clip(photo: np.ndarray, photo_landmarks: np.ndarray, generator: np.ra
         dx, dy = expression_field(geometry, size, mouth_open[t], blink[t])
         frame_to_photo = cv2.invertAffineTransform(photo_to_frame)
         sample_x, sample_y = xs - dx, ys - dy
-        map_x = (frame_to_photo[0, 0] * sample_x + frame_to_photo[0, 1] * sample_y + frame_to_photo[0, 2]).astype(np.float32)
-        map_y = (frame_to_photo[1, 0] * sample_x + frame_to_photo[1, 1] * sample_y + frame_to_photo[1, 2]).astype(np.float32)
+        map_x = (frame_to_photo[0, 0] * sample_x + frame_to_photo[0, 1] * sample_y + frame_to_photo[0, 2]).astype(
+            np.float32
+        )
+        map_y = (frame_to_photo[1, 0] * sample_x + frame_to_photo[1, 1] * sample_y + frame_to_photo[1, 2]).astype(
+            np.float32
+        )
         frame = cv2.remap(photo, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
         direction = np.array([math.cos(gradient_angle[t]), math.sin(gradient_angle[t])])
         light = gain[t] * (1 + gradient_strength * ((xs - centre) * direction[0] + (ys - centre) * direction[1]) / size)

@@ -95,9 +95,26 @@ def encode_video(frames: np.ndarray, path: Path, compression: str) -> None:
     height, width = frames.shape[1:3]
     with atomic_path(path, keep_suffix=True) as tmp:
         writer = imageio_ffmpeg.write_frames(
-            str(tmp), (width, height), fps=FPS, codec="libx264", quality=None, macro_block_size=1,
-            pix_fmt_in="rgb24", pix_fmt_out="yuv444p" if crf == 0 else "yuv420p", ffmpeg_log_level="error",
-            output_params=[*quality, "-preset", "veryfast", "-threads", "1", "-bf", "0", "-x264-params", "log-level=error"],
+            str(tmp),
+            (width, height),
+            fps=FPS,
+            codec="libx264",
+            quality=None,
+            macro_block_size=1,
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv444p" if crf == 0 else "yuv420p",
+            ffmpeg_log_level="error",
+            output_params=[
+                *quality,
+                "-preset",
+                "veryfast",
+                "-threads",
+                "1",
+                "-bf",
+                "0",
+                "-x264-params",
+                "log-level=error",
+            ],
         )
         writer.send(None)
         for frame in frames:

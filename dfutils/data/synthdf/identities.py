@@ -146,7 +146,9 @@ class CatalogueFace:
         dark glasses, ghosts). Only used to choose morph parents: darkness is also skin and
         make-up, so it never excludes a real person."""
         geometry = face_geometry(self.landmarks)
-        return abs(geometry["nose_position"] - 0.5) <= 0.16 and abs(geometry["roll"]) <= 15 and self.eye_brightness >= 0.42
+        return (
+            abs(geometry["nose_position"] - 0.5) <= 0.16 and abs(geometry["roll"]) <= 15 and self.eye_brightness >= 0.42
+        )
 
 
 @dataclass
@@ -277,8 +279,10 @@ def build_catalogue(threshold: float | None = None, progress: bool = True) -> Ca
     clusters = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
                                        linkage="average").fit_predict(embeddings)
     names = _name_clusters(clusters, candidates)
-    faces = [CatalogueFace(names[cluster], image, landmarks, box, score, region, brightness)
-             for cluster, (image, _, landmarks, box, score, region, brightness) in zip(clusters, candidates, strict=True)]
+    faces = [
+        CatalogueFace(names[cluster], image, landmarks, box, score, region, brightness)
+        for cluster, (image, _, landmarks, box, score, region, brightness) in zip(clusters, candidates, strict=True)
+    ]
     return Catalogue(faces, threshold, dict(sorted(rejected.items())))
 
 

@@ -47,7 +47,13 @@ def _blend(face: np.ndarray, frame: np.ndarray, mask: np.ndarray, mode: str, fea
 
     if mode == "seamless":
         ys, xs = np.nonzero(mask)
-        if len(xs) and xs.min() > 1 and ys.min() > 1 and xs.max() < frame.shape[1] - 2 and ys.max() < frame.shape[0] - 2:
+        if (
+            len(xs)
+            and xs.min() > 1
+            and ys.min() > 1
+            and xs.max() < frame.shape[1] - 2
+            and ys.max() < frame.shape[0] - 2
+        ):
             centre = (int((xs.min() + xs.max() + 1) // 2), int((ys.min() + ys.max() + 1) // 2))
             return cv2.seamlessClone(face, frame, mask, centre, cv2.NORMAL_CLONE)
     alpha = _feather(mask, feather_sigma)
