@@ -36,6 +36,14 @@ class FrameModel(BatchedScoring, Detector):
         self.model: keras.Model | None = None
         self.trained_on: dict = {}  # the data fit read (profile, videos, fingerprint): the backbone file's provenance
 
+    def frame_network(self, start: dict | None = None) -> keras.Model:
+        """The network the settings describe, uncompiled, started as their ``weights`` say (``start``: that start
+        already read, for many networks in turn)."""
+        s = self.settings
+        start = backbone_files.start_of(s.weights, s.backbone) if start is None else start
+        return architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
+                                                    dropout_rate=s.dropout_rate, **start)
+
     # ----------------------------------------------------------------- scoring
     def scoring_clips(self, data: RunData, split: str, frames: int | None = None) -> ClipDataset:
         return ClipDataset(data.split(split), data.faces, frames or self.settings.frames_per_video, self.settings.size,
@@ -98,10 +106,7 @@ class FrameClassifier(FrameModel):
     # ----------------------------------------------------------------- training
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
-                                                     dropout_rate=s.dropout_rate,
-                                                     **backbone_files.start_of(s.weights, s.backbone))
-        return training.compile_model(model, training.paper_b_nadam(s.learning_rate, s.schedule_decay))
+        return training.compile_model(self.frame_network(), training.paper_b_nadam(s.learning_rate, s.schedule_decay))
 
     def frame_data(self, data: RunData, table: pd.DataFrame, shuffle: bool = False) -> FrameDataset:
         s = self.settings
@@ -183,9 +188,7 @@ class SelfBlended(FrameModel):
 
     def new_model(self) -> keras.Model:
         s = self.settings
-        model = architectures.build_frame_classifier(s.backbone, s.size, embedding_units=s.embedding_units,
-                                                     dropout_rate=s.dropout_rate,
-                                                     **backbone_files.start_of(s.weights, s.backbone))
+        model = self.frame_network()
         if s.weights != backbone_files.NO_WEIGHTS:
             # batch statistics of real/blend pairs left the moving statistics unusable: in inference mode the
             # model scored every crop 1.0 (measured on the real FF++ crops), so BatchNorm keeps the pretrained ones
@@ -266,8 +269,7 @@ class Bagging(FrameClassifier):
             print(f"part {number}/{len(parts)}: {int((part['label'] == 0).sum())} real, "
                   f"{int((part['label'] == 1).sum())} fake videos")
             seed_keras(self.seed + number)  # the part's new model (TensorFlow's caches kept: no new compilation)
-            part_model = retrainer.restart(architectures.build_frame_classifier(
-                s.backbone, s.size, embedding_units=s.embedding_units, dropout_rate=s.dropout_rate, **start))
+            part_model = retrainer.restart(self.frame_network(start))
             # no checkpoint file per part: the ensemble is saved once, as one model file
             self.train(
                 part_model, data, part, self.model_dir(data) / f"part{number}", s.bagging_epochs, checkpoint=False

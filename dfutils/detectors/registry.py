@@ -69,26 +69,13 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("frames + LSTM", "B", ("frames + LSTM/GRU",), "frames-lstm", "frame_models:FrameRecurrent", {"cell": "lstm"}),
     Entry("frames + GRU", "B", ("frames + LSTM/GRU",), "frames-gru", "frame_models:FrameRecurrent", {"cell": "gru"}),
     Entry("3D CNN", "B", ("3D convolution",), "conv3d", "clip_models:Cnn3D"),
-    Entry(
-        "triplets (semi-hard) + RF",
-        "B",
-        ("triplets", "triplets (semi-hard)", "triplets + RF"),
-        "triplets-semi-hard-rf",
-        TRIPLETS,
-        {"mining": "semi-hard", "classifier": "rf"},
-    ),
-    Entry(
-        "triplets (semi-hard) + SGD",
-        "B",
-        ("triplets", "triplets (semi-hard)", "triplets + SGD"),
-        "triplets-semi-hard-sgd",
-        TRIPLETS,
-        {"mining": "semi-hard", "classifier": "sgd"},
-    ),
+    Entry("triplets (semi-hard) + RF", "B", ("triplets", "triplets (semi-hard)", "triplets + RF"),
+          "triplets-semi-hard-rf", TRIPLETS, {"mining": "semi-hard", "classifier": "rf"}),
+    Entry("triplets (semi-hard) + SGD", "B", ("triplets", "triplets (semi-hard)", "triplets + SGD"),
+          "triplets-semi-hard-sgd", TRIPLETS, {"mining": "semi-hard", "classifier": "sgd"}),
     Entry("triplets (random) + RF", "B", (), "triplets-random-rf", TRIPLETS, {"mining": "random", "classifier": "rf"}),
-    Entry(
-        "triplets (random) + SGD", "B", (), "triplets-random-sgd", TRIPLETS, {"mining": "random", "classifier": "sgd"}
-    ),
+    Entry("triplets (random) + SGD", "B", (), "triplets-random-sgd", TRIPLETS,
+          {"mining": "random", "classifier": "sgd"}),
     Entry("FaceNet + RF", "B", (), "facenet-rf", TRIPLETS, {"mining": None, "classifier": "rf"}),
     Entry("crop statistics", "baseline", (), "crop-statistics", "crop_statistics:CropStatistics"),
     *(
