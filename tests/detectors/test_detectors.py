@@ -365,9 +365,9 @@ def test_fitting_twice_gives_the_first_fits_model_and_a_refit_never_reads_a_dead
                                                                                                      frame_classifier,
                                                                                                      monkeypatch):
     """fit always builds from the settings and the seed, or trains what build made for the same data (Paper A's
-    detector had kept training its first model on a second fit); the frame embeddings the LSTM and the GRU share are keyed by the weights they come from, so a
-    refitted frame classifier (another seed) never hands out its predecessor's, even when CPython gives the new
-    model the freed one's id."""
+    detector had kept training its first model on a second fit); the frame embeddings the LSTM and the GRU share
+    are keyed by the weights they come from, so a refitted frame classifier (another seed) never hands out its
+    predecessor's, even when CPython gives the new model the freed one's id."""
     settings = PaperASettings(backbone="efficientnet_lite0", weights="none", frames=2, size=SIZE, lstm_units=4,
                               dense_units=4, epochs=1, batch_size=4)
     paper_a = detectors.create("time-distributed efficientnet_lite0, from scratch", settings, 0)
