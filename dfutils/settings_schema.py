@@ -122,8 +122,9 @@ class Settings:
     @classmethod
     def annotations(cls) -> dict[str, str]:
         """Each field's annotation as written (``"int | None"``, ``"tuple[int, ...]"``)."""
-        return {f.name: f.type if isinstance(f.type, str) else typing.get_type_hints(cls)[f.name].__name__
-                for f in fields(cls)}
+        hints = {} if all(isinstance(f.type, str) for f in fields(cls)) else typing.get_type_hints(cls)
+        return {f.name: f.type if isinstance(f.type, str) else hints[f.name].__name__
+                if isinstance(hints[f.name], type) else str(hints[f.name]) for f in fields(cls)}
 
     @classmethod
     def problems(cls, mapping: dict) -> list[str]:

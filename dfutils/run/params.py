@@ -235,6 +235,11 @@ def _apply_overrides(runs: list[NotebookRun], declared_of: dict[str, dict], over
             errors.append(f"--set {text}: no notebook, run or settings family {scope!r} in this profile"
                           f"{_suggest(scope, known)}")
             continue
+        named = scope.rpartition(".")[2] if scope else ""
+        if not targets and named in FAMILIES and key not in FAMILIES[named].annotations():
+            # a field the family does not have: the dataclass's own message (did you mean, the valid keys)
+            errors.extend(f"--set {text}: {named}.{problem}" for problem in FAMILIES[named].problems({key: value}))
+            continue
         if not targets:
             families = _families_with(declared_of, key)
             where = f"{scope}." if scope and scope not in FAMILIES else ""

@@ -290,8 +290,9 @@ def test_set_reaches_a_settings_field_through_its_family_or_run(tmp_path, traine
     with pytest.raises(ParamsError, match=r"--set sequnce\.epochs=2: no notebook, run or settings family 'sequnce'"
                                           r" in this profile \(did you mean 'sequence'\?\)"):
         load_profile(path, trainer, ["sequnce.epochs=2"])
-    with pytest.raises(ParamsError, match="declares 'trees' in its settings sequence"):
-        load_profile(path, trainer, ["sequence.trees=3"])
+    with pytest.raises(ParamsError, match=r"--set sequence\.epoch=3: sequence\.epoch: unknown key \(did you mean "
+                                          r"'epochs'\?\); valid keys: frames, units, epochs"):
+        load_profile(path, trainer, ["sequence.epoch=3"])
 
 
 def test_an_extending_profile_merges_settings_field_by_field(tmp_path, trainer):
