@@ -236,8 +236,7 @@ class Detector(BaseEstimator, abc.ABC):
         if unknown:
             raise UserInputError(f"{path}: unknown {cls.settings_class.__name__} setting(s) "
                                  f"{', '.join(sorted(unknown))}; written by a newer dfutils?")
-        return cls.settings_class(**{key: tuple(value) if isinstance(value, list) else value
-                                     for key, value in values.items()})
+        return cls.settings_class.from_mapping(values, f"{path}: ")  # checked as a profile's (types, limits)
 
     @classmethod
     def loaded_entry(cls, stored: dict) -> Entry | None:
